@@ -1,0 +1,37 @@
+#include <seedval/core/units.h>
+
+#include <array>
+#include <cmath>
+
+#include <fmt/core.h>
+
+namespace seedval {
+namespace {
+constexpr std::array kAll{units::none, units::count, units::ratio,  units::percent, units::volt,
+                          units::ampere, units::watt, units::hertz, units::second, units::celsius,
+                          units::byte, units::bit,   units::ohm};
+}
+
+std::optional<Unit> unit_from_symbol(std::string_view symbol) noexcept {
+  for (const Unit& u : kAll)
+    if (u.symbol == symbol) return u;
+  return std::nullopt;
+}
+
+std::string format_quantity(double value, Unit unit) {
+  std::string_view sep = unit.symbol.empty() ? "" : " ";
+  if (!unit.prefixable || value == 0.0 || !std::isfinite(value))
+    return fmt::format("{:.4g}{}{}", value, sep, unit.symbol);
+  struct Prefix {
+    double scale;
+    const char* symbol;
+  };
+  static constexpr Prefix kPrefixes[] = {{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}, {1.0, ""},
+                                         {1e-3, "m"}, {1e-6, "u"}, {1e-9, "n"}, {1e-12, "p"}};
+  double mag = std::fabs(value);
+  for (const auto& p : kPrefixes)
+    if (mag >= p.scale * 0.9995) return fmt::format("{:.4g} {}{}", value / p.scale, p.symbol, unit.symbol);
+  return fmt::format("{:.4g} p{}", value / 1e-12, unit.symbol);
+}
+
+}  // namespace seedval

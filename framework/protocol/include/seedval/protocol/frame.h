@@ -1,0 +1,89 @@
+// The wire format every transport carries: one request frame, one response frame.
+//
+//   offset size field
+//   0      2    magic        0x5EED (little-endian: ED 5E)
+//   2      1    version      kVersion
+//   3      1    opcode       Opcode
+//   4      2    flags        bit 0: response
+//   6      2    status       ErrorCode of a response (0 = ok); 0 in requests
+//   8      4    sequence     chosen by the host, echoed by the device
+//   12     4    length       payload bytes (at most kMaxPayload)
+//   16     n    payload      opcode-specific (messages.h); for an error response, the error message
+//   16+n   4    crc          CRC-32C over bytes [0, 16+n)
+//
+// All integers are little-endian. decode_frame() checks every field before it trusts it and never reads
+// outside the buffer it is given; a malformed frame is a ProtocolError that says which check failed.
+#pragma once
+
+#include <seedval/core/error.h>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace seedval::protocol {
+
+inline constexpr std::uint16_t kMagic = 0x5EED;
+inline constexpr std::uint8_t kVersion = 1;
+inline constexpr std::size_t kHeaderSize = 16;
+inline constexpr std::size_t kTrailerSize = 4;
+inline constexpr std::size_t kMaxPayload = 16u << 20;  ///< 16 MiB
+inline constexpr std::uint16_t kFlagResponse = 0x0001;
+inline constexpr std::uint16_t kKnownFlags = kFlagResponse;
+
+/// Operations. Values are part of the wire protocol: never renumber, only append.
+enum class Opcode : std::uint8_t {
+  ping = 0x00,            ///< echo the payload (link check, transport conformance)
+  identify = 0x01,        ///< chip id, revision, ECID, capabilities, memory size
+  reg_read = 0x02,        ///< one 32-bit register
+  reg_write = 0x03,       ///< one 32-bit register
+  reg_batch = 0x04,       ///< a list of register reads and writes, executed in order
+  mem_read = 0x05,        ///< bulk read of device memory
+  mem_write = 0x06,       ///< bulk write of device memory
+  mem_fill = 0x07,        ///< fill a memory range with a repeating 64-bit pattern
+  reset = 0x08,           ///< reset the device
+};
+
+/// "mem_read" etc.; "opcode 0x42" for values outside the enum.
+std::string opcode_name(std::uint8_t opcode);
+bool is_known_opcode(std::uint8_t opcode) noexcept;
+
+struct Header {
+  std::uint8_t version = kVersion;
+  Opcode opcode = Opcode::ping;
+  std::uint16_t flags = 0;
+  ErrorCode status = ErrorCode::ok;
+  std::uint32_t sequence = 0;
+  std::uint32_t length = 0;
+
+  bool is_response() const noexcept { return (flags & kFlagResponse) != 0; }
+};
+
+/// A decoded frame; `payload` points into the buffer passed to decode_frame().
+struct FrameView {
+  Header header;
+  std::span<const std::uint8_t> payload;
+};
+
+/// Builds a complete frame (header, payload, CRC). Throws InvalidArgumentError if the payload is too big.
+std::vector<std::uint8_t> encode_frame(const Header& header, std::span<const std::uint8_t> payload);
+std::vector<std::uint8_t> encode_request(Opcode op, std::uint32_t sequence, std::span<const std::uint8_t> payload);
+std::vector<std::uint8_t> encode_response(Opcode op, std::uint32_t sequence, std::span<const std::uint8_t> payload);
+/// An error response: `status` in the header, the message as payload (truncated to 4 KiB).
+std::vector<std::uint8_t> encode_error(Opcode op, std::uint32_t sequence, ErrorCode status, std::string_view message);
+
+/// Validates and decodes exactly one frame occupying all of `bytes`. Throws ProtocolError (code
+/// `checksum` for a CRC mismatch, `protocol` otherwise) naming the check that failed.
+FrameView decode_frame(std::span<const std::uint8_t> bytes);
+
+/// For stream transports: given the first bytes of a frame, the total size of the frame, or nullopt if
+/// fewer than kHeaderSize bytes are available. Throws ProtocolError if the header is already invalid
+/// (bad magic, version or length), so a reader never waits for a length it will reject.
+std::optional<std::size_t> frame_size(std::span<const std::uint8_t> prefix);
+
+/// The sequence number of a frame whose header is readable, without validating the rest.
+std::optional<std::uint32_t> peek_sequence(std::span<const std::uint8_t> bytes) noexcept;
+
+}  // namespace seedval::protocol

@@ -1,0 +1,29 @@
+// The device side of the protocol: turns one request frame into one response frame.
+//
+// A device-side implementation (the chip model, a board's firmware agent, a USB gadget) implements
+// RequestHandler; serve() does the framing around it. Whatever arrives, serve() answers with a
+// well-formed response frame: a malformed request gets an error response naming the problem, and any
+// seedval::Error the handler throws crosses back to the host with its code and message intact.
+#pragma once
+
+#include <seedval/protocol/frame.h>
+#include <seedval/protocol/payload.h>
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace seedval::protocol {
+
+class RequestHandler {
+ public:
+  virtual ~RequestHandler() = default;
+  /// Executes one request. Reads its payload from `request` (call expect_end() when done) and writes
+  /// the response payload to `response`. Throws seedval::Error to answer with an error status.
+  virtual void handle(Opcode op, PayloadReader& request, PayloadWriter& response) = 0;
+};
+
+/// Answers one request frame. Never throws for bad input; only std::bad_alloc escapes.
+std::vector<std::uint8_t> serve(RequestHandler& handler, std::span<const std::uint8_t> request_frame);
+
+}  // namespace seedval::protocol

@@ -1,0 +1,140 @@
+#include <seedval/protocol/frame.h>
+
+#include <seedval/protocol/crc32c.h>
+
+#include <cstring>
+
+#include <fmt/core.h>
+
+namespace seedval::protocol {
+namespace {
+
+void put16(std::uint8_t* p, std::uint16_t v) {
+  p[0] = static_cast<std::uint8_t>(v);
+  p[1] = static_cast<std::uint8_t>(v >> 8);
+}
+void put32(std::uint8_t* p, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+std::uint16_t get16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] | (p[1] << 8)); }
+std::uint32_t get32(const std::uint8_t* p) {
+  return std::uint32_t{p[0]} | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16) | (std::uint32_t{p[3]} << 24);
+}
+
+[[noreturn]] void reject(std::string_view what) {
+  throw ProtocolError(ErrorCode::protocol, fmt::format("malformed frame: {}", what));
+}
+
+// Checks the fixed header fields that do not depend on the rest of the frame.
+void check_prefix(std::span<const std::uint8_t> b) {
+  if (std::uint16_t magic = get16(b.data()); magic != kMagic)
+    reject(fmt::format("bad magic 0x{:04x} (expected 0x{:04x})", magic, kMagic));
+  if (b[2] != kVersion) reject(fmt::format("unsupported version {} (this host speaks version {})", b[2], kVersion));
+  if (std::uint32_t len = get32(b.data() + 12); len > kMaxPayload)
+    reject(fmt::format("payload length {} exceeds the maximum {}", len, kMaxPayload));
+}
+
+}  // namespace
+
+std::string opcode_name(std::uint8_t opcode) {
+  switch (static_cast<Opcode>(opcode)) {
+    case Opcode::ping: return "ping";
+    case Opcode::identify: return "identify";
+    case Opcode::reg_read: return "reg_read";
+    case Opcode::reg_write: return "reg_write";
+    case Opcode::reg_batch: return "reg_batch";
+    case Opcode::mem_read: return "mem_read";
+    case Opcode::mem_write: return "mem_write";
+    case Opcode::mem_fill: return "mem_fill";
+    case Opcode::reset: return "reset";
+  }
+  return fmt::format("opcode 0x{:02x}", opcode);
+}
+
+bool is_known_opcode(std::uint8_t opcode) noexcept { return opcode <= static_cast<std::uint8_t>(Opcode::reset); }
+
+std::vector<std::uint8_t> encode_frame(const Header& h, std::span<const std::uint8_t> payload) {
+  if (payload.size() > kMaxPayload)
+    throw InvalidArgumentError(ErrorCode::invalid_argument,
+                               fmt::format("{} payload of {} bytes exceeds the frame maximum of {}",
+                                           opcode_name(static_cast<std::uint8_t>(h.opcode)), payload.size(), kMaxPayload));
+  std::vector<std::uint8_t> out(kHeaderSize + payload.size() + kTrailerSize);
+  std::uint8_t* p = out.data();
+  put16(p, kMagic);
+  p[2] = h.version;
+  p[3] = static_cast<std::uint8_t>(h.opcode);
+  put16(p + 4, h.flags);
+  put16(p + 6, static_cast<std::uint16_t>(h.status));
+  put32(p + 8, h.sequence);
+  put32(p + 12, static_cast<std::uint32_t>(payload.size()));
+  if (!payload.empty()) std::memcpy(p + kHeaderSize, payload.data(), payload.size());
+  put32(p + kHeaderSize + payload.size(), crc32c({p, kHeaderSize + payload.size()}));
+  return out;
+}
+
+std::vector<std::uint8_t> encode_request(Opcode op, std::uint32_t sequence, std::span<const std::uint8_t> payload) {
+  Header h;
+  h.opcode = op;
+  h.sequence = sequence;
+  return encode_frame(h, payload);
+}
+
+std::vector<std::uint8_t> encode_response(Opcode op, std::uint32_t sequence, std::span<const std::uint8_t> payload) {
+  Header h;
+  h.opcode = op;
+  h.flags = kFlagResponse;
+  h.sequence = sequence;
+  return encode_frame(h, payload);
+}
+
+std::vector<std::uint8_t> encode_error(Opcode op, std::uint32_t sequence, ErrorCode status, std::string_view message) {
+  Header h;
+  h.opcode = op;
+  h.flags = kFlagResponse;
+  h.status = status == ErrorCode::ok ? ErrorCode::internal : status;
+  h.sequence = sequence;
+  message = message.substr(0, 4096);
+  return encode_frame(h, {reinterpret_cast<const std::uint8_t*>(message.data()), message.size()});
+}
+
+FrameView decode_frame(std::span<const std::uint8_t> b) {
+  if (b.size() < kHeaderSize + kTrailerSize)
+    reject(fmt::format("truncated: {} bytes, a frame has at least {}", b.size(), kHeaderSize + kTrailerSize));
+  check_prefix(b);
+  const std::uint32_t len = get32(b.data() + 12);
+  const std::size_t total = kHeaderSize + std::size_t{len} + kTrailerSize;
+  if (b.size() < total) reject(fmt::format("truncated: header announces {} bytes, {} received", total, b.size()));
+  if (b.size() > total) reject(fmt::format("{} trailing bytes after a {}-byte frame", b.size() - total, total));
+  const std::uint32_t want = get32(b.data() + kHeaderSize + len);
+  const std::uint32_t got = crc32c(b.first(kHeaderSize + len));
+  if (want != got)
+    throw ProtocolError(ErrorCode::checksum,
+                        fmt::format("malformed frame: CRC-32C mismatch (frame says 0x{:08x}, data gives 0x{:08x})", want, got));
+  FrameView f;
+  const std::uint16_t flags = get16(b.data() + 4);
+  if ((flags & ~kKnownFlags) != 0) reject(fmt::format("unknown flags 0x{:04x}", flags));
+  const std::uint16_t status = get16(b.data() + 6);
+  if (!is_known_error_code(status)) reject(fmt::format("unknown status code {}", status));
+  if (status != 0 && (flags & kFlagResponse) == 0) reject(fmt::format("request carries status {}", status));
+  f.header.version = b[2];
+  f.header.opcode = static_cast<Opcode>(b[3]);
+  f.header.flags = flags;
+  f.header.status = static_cast<ErrorCode>(status);
+  f.header.sequence = get32(b.data() + 8);
+  f.header.length = len;
+  f.payload = b.subspan(kHeaderSize, len);
+  return f;
+}
+
+std::optional<std::size_t> frame_size(std::span<const std::uint8_t> prefix) {
+  if (prefix.size() < kHeaderSize) return std::nullopt;
+  check_prefix(prefix);
+  return kHeaderSize + std::size_t{get32(prefix.data() + 12)} + kTrailerSize;
+}
+
+std::optional<std::uint32_t> peek_sequence(std::span<const std::uint8_t> bytes) noexcept {
+  if (bytes.size() < kHeaderSize || get16(bytes.data()) != kMagic) return std::nullopt;
+  return get32(bytes.data() + 8);
+}
+
+}  // namespace seedval::protocol

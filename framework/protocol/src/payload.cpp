@@ -1,0 +1,56 @@
+#include <seedval/protocol/payload.h>
+
+#include <seedval/core/error.h>
+
+#include <fmt/core.h>
+
+namespace seedval::protocol {
+
+void PayloadWriter::string(std::string_view s) {
+  s = s.substr(0, 0xFFFF);
+  u16(static_cast<std::uint16_t>(s.size()));
+  bytes_.insert(bytes_.end(), s.begin(), s.end());
+}
+
+std::uint8_t* PayloadWriter::extend(std::size_t n) {
+  std::size_t at = bytes_.size();
+  bytes_.resize(at + n);
+  return bytes_.data() + at;
+}
+
+void PayloadReader::fail(std::string_view message) const {
+  throw ProtocolError(ErrorCode::protocol, fmt::format("{}: {}", what_, message));
+}
+
+std::uint64_t PayloadReader::get(std::size_t n, std::string_view type) {
+  if (remaining() < n) fail(fmt::format("truncated at offset {}: a {} needs {} bytes, {} left", pos_, type, n, remaining()));
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < n; ++i) v |= std::uint64_t{data_[pos_ + i]} << (8 * i);
+  pos_ += n;
+  return v;
+}
+
+std::span<const std::uint8_t> PayloadReader::bytes(std::size_t n) {
+  if (remaining() < n) fail(fmt::format("truncated at offset {}: {} bytes expected, {} left", pos_, n, remaining()));
+  auto s = data_.subspan(pos_, n);
+  pos_ += n;
+  return s;
+}
+
+std::string PayloadReader::string() {
+  auto n = u16();
+  auto s = bytes(n);
+  return std::string(s.begin(), s.end());
+}
+
+std::span<const std::uint8_t> PayloadReader::rest() {
+  auto s = data_.subspan(pos_);
+  pos_ = data_.size();
+  return s;
+}
+
+void PayloadReader::expect_end() const {
+  if (remaining() != 0) fail(fmt::format("{} unexpected bytes after offset {}", remaining(), pos_));
+}
+
+}  // namespace seedval::protocol

@@ -1,0 +1,35 @@
+#include <seedval/protocol/server.h>
+
+#include <new>
+
+#include <fmt/core.h>
+
+namespace seedval::protocol {
+
+std::vector<std::uint8_t> serve(RequestHandler& handler, std::span<const std::uint8_t> request_frame) {
+  const std::uint32_t sequence = peek_sequence(request_frame).value_or(0);
+  const auto fallback_op = request_frame.size() > 3 ? static_cast<Opcode>(request_frame[3]) : Opcode::ping;
+  FrameView frame;
+  try {
+    frame = decode_frame(request_frame);
+  } catch (const Error& e) {
+    return encode_error(fallback_op, sequence, e.code(), fmt::format("device rejected the request: {}", e.message()));
+  }
+  const Opcode op = frame.header.opcode;
+  if (frame.header.is_response())
+    return encode_error(op, sequence, ErrorCode::protocol, "device rejected the request: it is a response frame");
+  try {
+    PayloadReader request(frame.payload, opcode_name(static_cast<std::uint8_t>(op)) + " request");
+    PayloadWriter response;
+    handler.handle(op, request, response);
+    return encode_response(op, sequence, response.data());
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const Error& e) {
+    return encode_error(op, sequence, e.code(), e.message());
+  } catch (const std::exception& e) {
+    return encode_error(op, sequence, ErrorCode::internal, fmt::format("device-side failure: {}", e.what()));
+  }
+}
+
+}  // namespace seedval::protocol
