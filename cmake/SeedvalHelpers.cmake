@@ -35,3 +35,20 @@ function(seedval_test)
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS "unit;${ARG_LABELS}"
     ENVIRONMENT "SEEDVAL_ROOT=${PROJECT_SOURCE_DIR}")
 endfunction()
+
+# seedval_plugin(NAME <name> SOURCES ... [DEPS ...])
+# A library whose objects register themselves (a board backend, a suite of tests) by static
+# initialisation. Consumers link seedval::<name>, which links the archive whole so no registration is
+# dropped by the linker.
+function(seedval_plugin)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;DEPS" ${ARGN})
+  set(impl seedval_${ARG_NAME}_impl)
+  add_library(${impl} STATIC ${ARG_SOURCES})
+  target_include_directories(${impl}
+    PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
+    PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+  target_link_libraries(${impl} PUBLIC ${ARG_DEPS} PRIVATE seedval_warnings)
+  add_library(seedval_${ARG_NAME} INTERFACE)
+  add_library(seedval::${ARG_NAME} ALIAS seedval_${ARG_NAME})
+  target_link_libraries(seedval_${ARG_NAME} INTERFACE "$<LINK_LIBRARY:WHOLE_ARCHIVE,${impl}>")
+endfunction()

@@ -2,6 +2,8 @@
 
 #include <seedval/core/error.h>
 
+#include <cstdio>
+
 #include <fmt/core.h>
 
 namespace seedval::chip {
@@ -36,6 +38,25 @@ void validate(const DieId& d) {
     throw InvalidArgumentError(ErrorCode::invalid_argument, fmt::format("wafer {} is outside 1..25", d.wafer));
   if (d.x < 0 || d.x > 255 || d.y < 0 || d.y > 255)
     throw InvalidArgumentError(ErrorCode::invalid_argument, fmt::format("die ({}, {}) is outside 0..255", d.x, d.y));
+}
+
+DieId parse_die_id(std::string_view text) {
+  const std::string s(text);
+  DieId d;
+  char lot[8] = {};
+  int consumed = 0;
+  if (std::sscanf(s.c_str(), "%7[0-9A-Z]-W%d-X%d-Y%d%n", lot, &d.wafer, &d.x, &d.y, &consumed) == 4 &&
+      consumed == static_cast<int>(s.size())) {
+    d.lot = lot;
+  } else if (std::sscanf(s.c_str(), "%7[0-9A-Z]:%d:%d:%d%n", lot, &d.wafer, &d.x, &d.y, &consumed) == 4 &&
+             consumed == static_cast<int>(s.size())) {
+    d.lot = lot;
+  } else {
+    throw InvalidArgumentError(ErrorCode::invalid_argument,
+                               fmt::format("die \"{}\" is not of the form LOT-W01-X010-Y020 or LOT:1:10:20", s));
+  }
+  validate(d);
+  return d;
 }
 
 std::uint64_t encode_ecid(const DieId& d) {

@@ -2,6 +2,7 @@
 
 #include <seedval/core/error.h>
 
+#include <cctype>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -87,7 +88,12 @@ std::string JsonObject::element_path(std::string_view key, std::size_t index) co
   return fmt::format("{}[{}]", child_path(key), index);
 }
 
-std::string JsonObject::locate(std::string_view key) const { return fmt::format("{}: {}", where_, child_path(key)); }
+const std::string& JsonObject::origin(std::string_view key) const {
+  auto it = origins_.find(key);
+  return it == origins_.end() ? where_ : it->second;
+}
+
+std::string JsonObject::locate(std::string_view key) const { return fmt::format("{}: {}", origin(key), child_path(key)); }
 
 void JsonObject::fail(std::string_view key, std::string_view message) const {
   throw ConfigError(ErrorCode::config, fmt::format("{}: {}", locate(key), message));
@@ -152,7 +158,8 @@ std::uint64_t JsonObject::unsigned_value(std::string_view key, std::uint64_t max
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used == 0 || used != s.size() || s.front() == '-')
+    // stoull skips blanks and accepts a sign (" -1" wraps to 2^64-1): the text must start with a digit.
+    if (used == 0 || used != s.size() || !std::isdigit(static_cast<unsigned char>(s.front())))
       fail(key, fmt::format("expected an unsigned integer (decimal or 0x hex), got \"{}\"", s));
   } else {
     fail(key, fmt::format("expected an unsigned integer, got {} {}", json_type_name(v), quote_value(v)));
@@ -184,7 +191,7 @@ bool JsonObject::boolean_or(std::string_view key, bool fallback) {
 JsonObject JsonObject::object(std::string_view key) {
   const auto& v = get(key, true);
   if (!v.is_object()) fail(key, fmt::format("expected an object, got {}", json_type_name(v)));
-  return JsonObject(v, where_, child_path(key));
+  return JsonObject(v, origin(key), child_path(key));
 }
 
 std::optional<JsonObject> JsonObject::optional_object(std::string_view key) {

@@ -20,6 +20,16 @@ std::optional<Unit> unit_from_symbol(std::string_view symbol) noexcept {
 
 std::string format_quantity(double value, Unit unit) {
   std::string_view sep = unit.symbol.empty() ? "" : " ";
+  if (unit == units::byte && std::isfinite(value) && std::fabs(value) >= 1024.0) {
+    static constexpr const char* kBinary[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+    double v = value / 1024.0;
+    int i = 0;
+    while (std::fabs(v) >= 1024.0 && i < 4) {
+      v /= 1024.0;
+      ++i;
+    }
+    return fmt::format("{:.4g} {}", v, kBinary[i]);
+  }
   if (!unit.prefixable || value == 0.0 || !std::isfinite(value))
     return fmt::format("{:.4g}{}{}", value, sep, unit.symbol);
   struct Prefix {

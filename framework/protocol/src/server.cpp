@@ -1,6 +1,7 @@
 #include <seedval/protocol/server.h>
 
 #include <new>
+#include <string>
 
 #include <fmt/core.h>
 
@@ -19,7 +20,9 @@ std::vector<std::uint8_t> serve(RequestHandler& handler, std::span<const std::ui
   if (frame.header.is_response())
     return encode_error(op, sequence, ErrorCode::protocol, "device rejected the request: it is a response frame");
   try {
-    PayloadReader request(frame.payload, opcode_name(static_cast<std::uint8_t>(op)) + " request");
+    // PayloadReader keeps a string_view of its name: the name must outlive the reader.
+    const std::string what = opcode_name(static_cast<std::uint8_t>(op)) + " request";
+    PayloadReader request(frame.payload, what);
     PayloadWriter response;
     handler.handle(op, request, response);
     return encode_response(op, sequence, response.data());

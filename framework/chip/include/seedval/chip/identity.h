@@ -27,6 +27,8 @@ struct DieId {
 std::string to_string(const DieId& die);
 /// Throws InvalidArgumentError naming the field out of range.
 void validate(const DieId& die);
+/// Parses "LOT-W03-X012-Y034" (the form to_string writes) or "LOT:3:12:34". Throws InvalidArgumentError.
+DieId parse_die_id(std::string_view text);
 /// Throws InvalidArgumentError for an invalid DieId.
 std::uint64_t encode_ecid(const DieId& die);
 /// Throws DeviceError if the check bits do not match or a field is out of range.

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -70,6 +71,10 @@ class JsonObject {
   std::string element_path(std::string_view key, std::size_t index) const;
   /// Path of this object inside its file.
   const std::string& path() const { return path_; }
+  /// Records that `key` came from `file` (a merged include); messages about it then name that file.
+  void set_origin(const std::string& key, std::string file) { origins_[key] = std::move(file); }
+  /// The file `key` came from: its recorded origin, else where().
+  const std::string& origin(std::string_view key) const;
   /// Marks every key as read (for objects whose keys are free-form, such as parameter maps).
   void accept_all_keys();
 
@@ -85,6 +90,7 @@ class JsonObject {
   std::string path_;
   std::set<std::string, std::less<>> read_;
   mutable std::set<std::string, std::less<>> asked_;  // every key looked for: the known keys
+  std::map<std::string, std::string, std::less<>> origins_;
   bool accept_all_ = false;
 };
 

@@ -5,6 +5,7 @@
 //
 //   format_quantity(1.35e9, units::hertz)  -> "1.35 GHz"
 //   format_quantity(0.000012, units::ampere) -> "12 uA"
+//   format_quantity(16777216, units::byte) -> "16 MiB"  (bytes take binary prefixes)
 //
 // Symbols are ASCII ("degC", "uA") so they can be written into STDF and any terminal.
 #pragma once
@@ -41,7 +42,8 @@ inline constexpr Unit ohm{"Ohm", "resistance", true};
 /// Every unit seedval knows, for parsing program files.
 std::optional<Unit> unit_from_symbol(std::string_view symbol) noexcept;
 
-/// Human-readable value with an SI prefix where the unit takes one, 4 significant digits.
+/// Human-readable value with an SI prefix where the unit takes one (binary prefixes for bytes),
+/// 4 significant digits.
 std::string format_quantity(double value, Unit unit);
 
 }  // namespace seedval

@@ -1,0 +1,77 @@
+// Boards: what a device is reached through. A board descriptor (boards/*.json) names a backend and its
+// parameters; open_board() validates it and asks the backend's factory for a Board.
+//
+//   auto board = seedval::open_board("seedchip-sim");        // a name in boards/, or a path
+//   seedval::Device dev(board->connect(), board->info().name);
+//
+// Descriptor keys common to every backend:
+//   "board"       backend name, e.g. "seedchip-sim"                  (required)
+//   "transport"   "inproc", "usb", "zmq"                              (required)
+//   "description" free text                                           (optional)
+//   "include"     a descriptor file (or list) whose keys this one extends and overrides (optional);
+//                 paths are relative to the including file
+// Everything else belongs to the backend, which rejects keys it does not know.
+#pragma once
+
+#include <seedval/chip/identity.h>
+#include <seedval/transport/transport.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace seedval {
+
+struct BoardInfo {
+  std::string name;         ///< descriptor name (file stem), e.g. "seedchip-sim"
+  std::string backend;      ///< the "board" key
+  std::string transport;    ///< the "transport" key
+  std::string description;
+  std::filesystem::path file;                ///< the descriptor opened
+  std::vector<std::filesystem::path> files;  ///< it and every file it includes
+};
+
+/// Present on boards whose socket can be loaded with a chosen die (simulated boards): the simulated
+/// handler uses it to insert each unit of a lot.
+class DieSocket {
+ public:
+  virtual ~DieSocket() = default;
+  /// Puts `die` into the socket; the next connect() reaches it. `insertion` counts from 1 for retests.
+  virtual void insert(const chip::DieId& die, int insertion) = 0;
+  virtual std::optional<chip::DieId> current() const = 0;
+};
+
+class Board {
+ public:
+  explicit Board(BoardInfo info) : info_(std::move(info)) {}
+  virtual ~Board() = default;
+  Board(const Board&) = delete;
+  Board& operator=(const Board&) = delete;
+
+  const BoardInfo& info() const { return info_; }
+  /// "seedchip-sim (boards/seedchip-sim.json)"
+  std::string describe() const;
+  /// Opens a link to the device now in the socket. Throws TransportError if it cannot be reached.
+  virtual std::unique_ptr<Transport> connect() = 0;
+  /// The die socket of a simulated board; nullptr for hardware.
+  virtual DieSocket* die_socket() { return nullptr; }
+
+ private:
+  BoardInfo info_;
+};
+
+/// Opens the board described by `name_or_path`: an existing file, or a descriptor name looked up in the
+/// data root's boards/ folder. Throws NotFoundError for an unknown name or backend, ConfigError (naming
+/// the file, the key and what was expected) for a malformed descriptor.
+std::unique_ptr<Board> open_board(std::string_view name_or_path);
+
+/// The board name used when none is given.
+inline constexpr std::string_view kDefaultBoard = "seedchip-sim";
+
+/// Names of the registered backends, sorted.
+std::vector<std::string> board_backends();
+
+}  // namespace seedval

@@ -1,0 +1,109 @@
+// The host-side SeedChip driver: typed calls encoded as protocol requests over a Transport.
+//
+// Tests see a Device and nothing else; it works the same over every transport and on the chip model.
+//
+//   seedval::Device dev(board->connect(), "seedchip-sim");
+//   const auto& id = dev.identify();                  // chip id, revision, ECID, capabilities
+//   dev.write_register("SCRATCH0", 0xA5A5A5A5);
+//   auto data = dev.read_memory(0x1000, 4096);
+//
+// Every failure is a seedval::Error whose message starts with the device name and the operation, e.g.
+// "seedchip-sim: reg_write 0x0000 (CHIP_ID): register 0x0000 CHIP_ID is read-only". Errors the device
+// reports arrive as the same typed error it raised (an AddressError stays an AddressError).
+#pragma once
+
+#include <seedval/chip/identity.h>
+#include <seedval/core/clock.h>
+#include <seedval/protocol/frame.h>
+#include <seedval/protocol/messages.h>
+#include <seedval/transport/transport.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace seedval {
+
+/// What identify() learns about the chip.
+struct Identity {
+  std::uint32_t chip_id = 0;
+  std::uint32_t revision = 0;
+  std::uint64_t ecid = 0;
+  std::optional<chip::DieId> die;  ///< decoded ECID; empty if the fuses do not decode
+  std::string ecid_error;          ///< why the ECID did not decode
+  std::uint64_t capabilities = 0;
+  std::uint64_t memory_size = 0;
+  std::string model;
+
+  bool has(chip::Capability c) const { return (capabilities & chip::bit(c)) != 0; }
+  /// "A0", "B1": the revision register (0xA0, 0xB1) as silicon names it.
+  std::string revision_name() const;
+};
+
+/// Time limits of device calls: a base per request plus time per MiB moved.
+struct DeviceTimeouts {
+  Milliseconds base{2000};
+  Milliseconds per_mib{200};
+};
+
+class Device {
+ public:
+  /// Takes ownership of `transport`. `name` (usually the board name) starts every error message.
+  Device(std::unique_ptr<Transport> transport, std::string name);
+  ~Device();
+  Device(const Device&) = delete;
+  Device& operator=(const Device&) = delete;
+
+  const std::string& name() const { return name_; }
+  Transport& transport() { return *transport_; }
+
+  /// Cancels blocking calls cooperatively when `stop` is requested.
+  void set_stop_token(std::stop_token stop) { stop_ = std::move(stop); }
+  void set_timeouts(const DeviceTimeouts& t) { timeouts_ = t; }
+
+  /// Asks the chip who it is. The result is cached until reset() or refresh.
+  const Identity& identify(bool refresh = false);
+  bool has(chip::Capability c) { return identify().has(c); }
+
+  /// Echoes `data` through the device: a link check.
+  std::vector<std::uint8_t> ping(std::span<const std::uint8_t> data);
+
+  std::uint32_t read_register(std::uint32_t address);
+  std::uint32_t read_register(std::string_view name);
+  void write_register(std::uint32_t address, std::uint32_t value);
+  void write_register(std::string_view name, std::uint32_t value);
+  /// Executes `ops` in order, in one request when the chip has registers.batch, else one by one.
+  /// Returns one value per operation (read value, or the value written). On failure the error message
+  /// names the index of the first failing operation; operations before it took effect.
+  std::vector<std::uint32_t> execute(std::span<const protocol::RegisterOp> ops);
+
+  void read_memory(std::uint64_t address, std::span<std::uint8_t> out);
+  std::vector<std::uint8_t> read_memory(std::uint64_t address, std::size_t length);
+  void write_memory(std::uint64_t address, std::span<const std::uint8_t> data);
+  /// Fills [address, address+length) with the 64-bit little-endian `pattern`, anchored to absolute
+  /// addresses (byte i holds pattern byte (address+i) mod 8). Done on the device when it can.
+  void fill_memory(std::uint64_t address, std::uint64_t length, std::uint64_t pattern);
+
+  void reset(protocol::ResetKind kind = protocol::ResetKind::soft);
+
+  /// Sends one raw request and returns the response payload; for tools and tests of the protocol.
+  std::vector<std::uint8_t> call(protocol::Opcode op, std::span<const std::uint8_t> payload,
+                                 std::string_view what = {});
+
+ private:
+  std::size_t chunk_size();
+
+  std::unique_ptr<Transport> transport_;
+  std::string name_;
+  std::stop_token stop_;
+  DeviceTimeouts timeouts_;
+  std::uint32_t sequence_ = 1;
+  std::optional<Identity> identity_;
+};
+
+}  // namespace seedval

@@ -1,0 +1,48 @@
+// Handlers give units to sites and sort them into bins when tested, as a test-floor handler (or a
+// prober) does. The simulated handler feeds dies of a simulated lot, wafer by wafer.
+#pragma once
+
+#include <seedval/chip/identity.h>
+
+#include <deque>
+#include <optional>
+#include <string>
+
+namespace seedval {
+
+struct UnitSlot {
+  int unit = 0;       ///< index in the lot, from 0
+  chip::DieId die;
+  int insertion = 1;  ///< 2 and up for retests
+};
+
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  virtual std::string describe() const = 0;
+  /// The next unit to test, or nullopt when the lot is done.
+  virtual std::optional<UnitSlot> next() = 0;
+  /// Puts a tested unit into `hard_bin`; with `retest`, the unit comes back later for another insertion.
+  virtual void sort(const UnitSlot& slot, int hard_bin, bool retest) = 0;
+};
+
+/// Feeds `units` dies of lot `lot_id`: wafer 1, 2, ... each a disc of whole dies on a 16 x 16 grid
+/// (177 dies a wafer), then every unit sorted for retest, once per extra insertion.
+class SimHandler final : public Handler {
+ public:
+  SimHandler(std::string lot_id, int units);
+  std::string describe() const override;
+  std::optional<UnitSlot> next() override;
+  void sort(const UnitSlot& slot, int hard_bin, bool retest) override;
+
+  /// Dies of one wafer, in test order (row by row).
+  static int dies_per_wafer();
+
+ private:
+  std::string lot_id_;
+  int units_;
+  int next_unit_ = 0;
+  std::deque<UnitSlot> retest_;
+};
+
+}  // namespace seedval

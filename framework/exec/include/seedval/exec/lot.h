@@ -1,0 +1,51 @@
+// Running a lot: the handler feeds units, each is tested on the board and binned, every finished unit
+// goes to the result sinks at once (so a crash loses at most the unit in flight), and retestable
+// units come back for another insertion.
+#pragma once
+
+#include <seedval/boards/board.h>
+#include <seedval/exec/handler.h>
+#include <seedval/exec/program.h>
+#include <seedval/exec/record.h>
+
+#include <functional>
+#include <stop_token>
+#include <vector>
+
+namespace seedval {
+
+/// Receives results as they happen: the journal, a results store, a progress display.
+class ResultSink {
+ public:
+  virtual ~ResultSink() = default;
+  virtual void lot_started(const LotInfo&) {}
+  /// Called as soon as a unit's insertion is binned. Throwing stops the lot (a result that cannot be
+  /// recorded must not be silently dropped).
+  virtual void unit_finished(const UnitRecord& unit) = 0;
+  virtual void lot_finished(const LotResult&) {}
+};
+
+struct LotOptions {
+  std::string lot_id = "LOT001";
+  std::string step = "final-test";
+  double temperature_c = 25.0;
+  std::string station;  ///< defaults to the host name
+};
+
+/// Tests every unit `handler` gives on `board` with `program`. Returns the complete record; stops early
+/// (result.cancelled) when `stop` is requested. Throws only when a sink fails.
+LotResult run_lot(Board& board, Handler& handler, const Program& program, const LotOptions& options,
+                  const std::vector<ResultSink*>& sinks, std::stop_token stop = {});
+
+/// SHA-256 of a file's bytes as lower-case hex. Throws IoError if it cannot be read.
+std::string sha256_file(const std::filesystem::path& file);
+/// SHA-256 of bytes as lower-case hex.
+std::string sha256_hex(std::string_view bytes);
+
+/// This host's name, for the station field of reports.
+std::string host_name();
+
+/// The seedval version string.
+std::string_view seedval_version();
+
+}  // namespace seedval

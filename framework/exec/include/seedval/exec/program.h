@@ -1,0 +1,86 @@
+// Test programs: the flow of tests with their parameters and limits, and how failures bin. A program is
+// data (fixtures/programs/*.json), validated completely before a unit is touched:
+//
+// {
+//   "program": "seedchip-production", "revision": "0.1", "product": "SeedChip A0",
+//   "description": "...",
+//   "stop_on_fail": true,
+//   "hard_bins": [{"number": 1, "name": "pass", "pass": true}, {"number": 9, "name": "tester-error", "pass": false}, ...],
+//   "soft_bins": [{"number": 1, "name": "pass", "hard_bin": 1}, {"number": 900, "name": "tester-error", "hard_bin": 9}, ...],
+//   "pass_bin": 1,             // the soft bin of a unit that passes every step
+//   "tester_error_bin": 900,   // the soft bin of a unit the tester could not judge; never a pass, always retested
+//   "retest": {"hard_bins": [9], "max_insertions": 2},
+//   "setup": [steps...], "flow": [steps...], "teardown": [steps...]
+// }
+// A step: {"id": "memory", "test": "memory.pattern", "params": {...}, "limits": {"failing_bits": {"high": 0}},
+//          "fail_bin": 500, "optional": false, "description": "..."}
+// Setup and teardown steps always run; flow steps stop at the first failure when stop_on_fail is set.
+#pragma once
+
+#include <seedval/testapi/test.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace seedval {
+
+struct HardBin {
+  int number = 0;
+  std::string name;
+  bool pass = false;
+};
+
+struct SoftBin {
+  int number = 0;
+  std::string name;
+  int hard_bin = 0;
+};
+
+struct Step {
+  std::string id;
+  std::string description;
+  const TestDefinition* test = nullptr;  ///< owned by the TestRegistry
+  Params params;
+  std::map<std::string, Limits, std::less<>> limits;
+  int fail_bin = 0;       ///< soft bin when this step fails (flow steps)
+  bool optional = false;  ///< a skip does not stop the unit from passing
+};
+
+struct Program {
+  std::string name;
+  std::string revision;
+  std::string product;
+  std::string description;
+  std::filesystem::path file;
+  std::string sha256;  ///< of the file's bytes
+  bool stop_on_fail = true;
+  std::vector<HardBin> hard_bins;
+  std::vector<SoftBin> soft_bins;
+  int pass_bin = 1;
+  int tester_error_bin = 0;
+  std::vector<int> retest_hard_bins;  ///< always includes the tester-error hard bin
+  int max_insertions = 1;
+  std::vector<Step> setup, flow, teardown;
+
+  const HardBin& hard_bin(int number) const;
+  const SoftBin& soft_bin(int number) const;
+  bool retestable(int hard_bin_number) const;
+};
+
+/// Loads and validates a program. `name_or_path` is a file, or a name looked up in the data root's
+/// fixtures/programs/. Throws ConfigError naming the file, the location inside it and what was expected
+/// (unknown tests, parameters, measurements and bins are all caught here).
+Program load_program(std::string_view name_or_path);
+/// Validates a program given as JSON text; `where` names it in errors.
+Program parse_program(std::string_view json_text, std::string_view where);
+
+/// The program used when none is given.
+inline constexpr std::string_view kDefaultProgram = "seedchip-production";
+
+/// A one-step program running `test` with `params`, binning a failure to soft bin 2 (for `seedval run
+/// --test`). Throws NotFoundError / InvalidArgumentError for an unknown test or parameter.
+Program single_test_program(std::string_view test, const std::map<std::string, ParamValue, std::less<>>& params);
+
+}  // namespace seedval

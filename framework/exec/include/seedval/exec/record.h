@@ -1,0 +1,64 @@
+// Results as data: what happened to one unit at one insertion, and to a whole lot. Reports and the
+// results store read these; nothing in them points back into the running system.
+#pragma once
+
+#include <seedval/chip/identity.h>
+#include <seedval/testapi/test.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace seedval {
+
+struct UnitRecord {
+  int unit = 0;             ///< the handler's index of the unit in the lot, from 0
+  std::string part_id;      ///< unique within the lot, e.g. "17"
+  chip::DieId die;          ///< where the handler says the unit came from
+  std::optional<std::uint64_t> ecid;  ///< as read from the device, when it answered
+  int site = 0;
+  int insertion = 1;        ///< 1 for the first test of this unit, 2 for its first retest, ...
+  std::vector<StepRecord> steps;
+  int soft_bin = 0;
+  int hard_bin = 0;
+  bool passed = false;
+  bool tester_error = false;  ///< the tester could not judge the unit (link, timeout, skipped step, ...)
+  bool aborted = false;       ///< stopped before the program finished (cancelled)
+  std::string failing_step;   ///< id of the step that decided the bin, if any
+  std::string message;        ///< why it failed or errored
+  std::string start_time;     ///< ISO-8601
+  std::string finish_time;
+  double test_time_s = 0;
+};
+
+struct FileRef {
+  std::string name;
+  std::string path;
+  std::string sha256;
+};
+
+struct LotInfo {
+  std::string lot_id;
+  std::string product;
+  std::string step = "final-test";
+  std::string station;
+  std::string handler;
+  int site_count = 1;
+  double temperature_c = 25.0;
+  FileRef program;
+  std::string program_revision;
+  FileRef board;
+  std::vector<FileRef> inputs;  ///< every file that shaped a verdict
+  std::string start_time;
+  std::string finish_time;
+  std::string seedval_version;
+};
+
+struct LotResult {
+  LotInfo info;
+  std::vector<UnitRecord> insertions;  ///< every insertion of every unit, in the order tested
+  bool cancelled = false;
+};
+
+}  // namespace seedval

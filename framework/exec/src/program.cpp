@@ -1,0 +1,229 @@
+#include <seedval/core/error.h>
+#include <seedval/core/json_reader.h>
+#include <seedval/core/paths.h>
+#include <seedval/exec/lot.h>
+#include <seedval/exec/program.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/core.h>
+
+namespace seedval {
+namespace {
+
+ParamValue json_to_param(JsonObject& params, const std::string& key, const ParamSpec& spec) {
+  const nlohmann::json& v = *params.raw(key);
+  ParamValue value;
+  if (v.is_number_integer()) value = v.get<std::int64_t>();
+  else if (v.is_number()) value = v.get<double>();
+  else if (v.is_boolean()) value = v.get<bool>();
+  else if (v.is_string()) value = v.get<std::string>();
+  else params.fail(key, fmt::format("expected {} value, got {}", to_string(spec.type), json_type_name(v)));
+  if (auto problem = check_param(spec, value); !problem.empty())
+    params.fail(key, fmt::format("expected {}, got {}", problem, v.dump()));
+  return value;
+}
+
+Step parse_step(JsonObject& o, bool needs_bin) {
+  Step s;
+  s.id = o.string("id");
+  if (s.id.empty()) o.fail("id", "must not be empty");
+  s.description = o.string_or("description", "");
+  const std::string test = o.string("test");
+  s.test = TestRegistry::instance().find(test);
+  if (s.test == nullptr) {
+    std::string known;
+    for (const auto& n : TestRegistry::instance().names()) known += (known.empty() ? "" : ", ") + n;
+    o.fail("test", fmt::format("no test named \"{}\" (registered: {})", test, known));
+  }
+  s.params = s.test->make_params();
+  if (auto p = o.optional_object("params")) {
+    p->accept_all_keys();
+    const nlohmann::json& raw = *o.raw("params");
+    for (const auto& [key, value] : raw.items()) {
+      const ParamSpec* spec = s.test->param(key);
+      if (spec == nullptr) {
+        std::string known;
+        for (const auto& ps : s.test->params) known += (known.empty() ? "" : ", ") + ps.name;
+        p->fail(key, fmt::format("test {} has no parameter \"{}\" (it has: {})", test, key, known.empty() ? "none" : known));
+      }
+      s.params.set(key, json_to_param(*p, key, *spec));
+    }
+  }
+  if (auto l = o.optional_object("limits")) {
+    l->accept_all_keys();
+    const nlohmann::json& raw = *o.raw("limits");
+    for (const auto& [key, value] : raw.items()) {
+      const MeasurementSpec* spec = s.test->measurement(key);
+      if (spec == nullptr) {
+        std::string known;
+        for (const auto& m : s.test->measurements) known += (known.empty() ? "" : ", ") + m.name;
+        l->fail(key, fmt::format("test {} has no measurement \"{}\" (it has: {})", test, key, known.empty() ? "none" : known));
+      }
+      JsonObject lim = l->object(key);
+      Limits limits;
+      limits.low = lim.optional_number("low");
+      limits.high = lim.optional_number("high");
+      lim.finish();
+      if (limits.empty()) l->fail(key, "give \"low\", \"high\" or both");
+      if (limits.low && limits.high && *limits.low > *limits.high)
+        l->fail(key, fmt::format("low limit {} is above high limit {}", *limits.low, *limits.high));
+      s.limits[key] = limits;
+    }
+  }
+  if (needs_bin) s.fail_bin = static_cast<int>(o.integer("fail_bin", 0, 65534));
+  else s.fail_bin = static_cast<int>(o.integer_or("fail_bin", 0, 0, 65534));
+  s.optional = o.boolean_or("optional", false);
+  o.finish();
+  return s;
+}
+
+std::vector<Step> parse_steps(JsonObject& root, std::string_view key, bool needs_bin) {
+  std::vector<Step> steps;
+  const auto& arr = root.array_or_empty(key);
+  for (std::size_t i = 0; i < arr.size(); ++i) {
+    JsonObject o(arr[i], root.where(), root.element_path(key, i));
+    steps.push_back(parse_step(o, needs_bin));
+  }
+  return steps;
+}
+
+Program parse(const nlohmann::json& j, const std::string& where) {
+  JsonObject o(j, where);
+  Program p;
+  p.name = o.string("program");
+  p.revision = o.string("revision");
+  p.product = o.string_or("product", "");
+  p.description = o.string_or("description", "");
+  p.stop_on_fail = o.boolean_or("stop_on_fail", true);
+
+  std::set<int> hard_numbers;
+  const auto& hard = o.array("hard_bins");
+  for (std::size_t i = 0; i < hard.size(); ++i) {
+    JsonObject b(hard[i], where, o.element_path("hard_bins", i));
+    HardBin hb{static_cast<int>(b.integer("number", 0, 32767)), b.string("name"), false};
+    const nlohmann::json* pass = b.raw("pass");
+    if (pass == nullptr || !pass->is_boolean()) b.fail("pass", "expected true or false");
+    hb.pass = pass->get<bool>();
+    b.finish();
+    if (!hard_numbers.insert(hb.number).second) b.fail("number", fmt::format("hard bin {} is defined twice", hb.number));
+    p.hard_bins.push_back(std::move(hb));
+  }
+  std::set<int> soft_numbers;
+  const auto& soft = o.array("soft_bins");
+  for (std::size_t i = 0; i < soft.size(); ++i) {
+    JsonObject b(soft[i], where, o.element_path("soft_bins", i));
+    SoftBin sb{static_cast<int>(b.integer("number", 0, 65534)), b.string("name"),
+               static_cast<int>(b.integer("hard_bin", 0, 32767))};
+    if (!hard_numbers.count(sb.hard_bin)) b.fail("hard_bin", fmt::format("hard bin {} is not defined in hard_bins", sb.hard_bin));
+    b.finish();
+    if (!soft_numbers.insert(sb.number).second) b.fail("number", fmt::format("soft bin {} is defined twice", sb.number));
+    p.soft_bins.push_back(std::move(sb));
+  }
+
+  auto check_soft = [&](std::string_view key, int number, bool want_pass) {
+    if (!soft_numbers.count(number)) o.fail(key, fmt::format("soft bin {} is not defined in soft_bins", number));
+    if (p.hard_bin(p.soft_bin(number).hard_bin).pass != want_pass)
+      o.fail(key, fmt::format("soft bin {} maps to hard bin {}, which is {}a pass bin", number, p.soft_bin(number).hard_bin,
+                              want_pass ? "not " : ""));
+  };
+  p.pass_bin = static_cast<int>(o.integer("pass_bin", 0, 65534));
+  check_soft("pass_bin", p.pass_bin, true);
+  p.tester_error_bin = static_cast<int>(o.integer("tester_error_bin", 0, 65534));
+  check_soft("tester_error_bin", p.tester_error_bin, false);
+
+  const int tester_hard = p.soft_bin(p.tester_error_bin).hard_bin;
+  p.retest_hard_bins = {tester_hard};
+  if (auto r = o.optional_object("retest")) {
+    const auto& bins = r->array_or_empty("hard_bins");
+    for (std::size_t i = 0; i < bins.size(); ++i) {
+      if (!bins[i].is_number_integer() || !hard_numbers.count(bins[i].get<int>()))
+        r->fail("hard_bins", fmt::format("element {} ({}) is not a defined hard bin", i, bins[i].dump()));
+      if (p.hard_bin(bins[i].get<int>()).pass)
+        r->fail("hard_bins", fmt::format("hard bin {} is a pass bin; passing units are not retested", bins[i].get<int>()));
+      if (std::find(p.retest_hard_bins.begin(), p.retest_hard_bins.end(), bins[i].get<int>()) == p.retest_hard_bins.end())
+        p.retest_hard_bins.push_back(bins[i].get<int>());
+    }
+    p.max_insertions = static_cast<int>(r->integer_or("max_insertions", 2, 1, 10));
+    r->finish();
+  }
+
+  p.setup = parse_steps(o, "setup", false);
+  p.flow = parse_steps(o, "flow", true);
+  p.teardown = parse_steps(o, "teardown", false);
+  if (p.flow.empty()) o.fail("flow", "a program needs at least one flow step");
+  std::set<std::string> ids;
+  for (const auto* list : {&p.setup, &p.flow, &p.teardown}) {
+    for (const auto& s : *list) {
+      if (!ids.insert(s.id).second) o.fail("flow", fmt::format("step id \"{}\" is used twice", s.id));
+      if (list == &p.flow) {
+        if (!soft_numbers.count(s.fail_bin))
+          o.fail("flow", fmt::format("step \"{}\": fail_bin {} is not defined in soft_bins", s.id, s.fail_bin));
+        if (p.hard_bin(p.soft_bin(s.fail_bin).hard_bin).pass)
+          o.fail("flow", fmt::format("step \"{}\": fail_bin {} maps to a pass hard bin", s.id, s.fail_bin));
+      }
+    }
+  }
+  o.finish();
+  return p;
+}
+
+}  // namespace
+
+const HardBin& Program::hard_bin(int number) const {
+  for (const auto& b : hard_bins)
+    if (b.number == number) return b;
+  throw NotFoundError(ErrorCode::not_found, fmt::format("program {} has no hard bin {}", name, number));
+}
+
+const SoftBin& Program::soft_bin(int number) const {
+  for (const auto& b : soft_bins)
+    if (b.number == number) return b;
+  throw NotFoundError(ErrorCode::not_found, fmt::format("program {} has no soft bin {}", name, number));
+}
+
+bool Program::retestable(int hard_bin_number) const {
+  return std::find(retest_hard_bins.begin(), retest_hard_bins.end(), hard_bin_number) != retest_hard_bins.end();
+}
+
+Program parse_program(std::string_view json_text, std::string_view where) {
+  Program p = parse(parse_json(json_text, where), std::string(where));
+  p.sha256 = sha256_hex(json_text);
+  return p;
+}
+
+Program load_program(std::string_view name_or_path) {
+  const auto file = find_data_file(std::filesystem::path(name_or_path), "fixtures/programs");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw IoError(ErrorCode::io, fmt::format("{}: cannot be read", file.string()));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  Program p = parse_program(buffer.str(), file.string());
+  p.file = file;
+  return p;
+}
+
+Program single_test_program(std::string_view test, const std::map<std::string, ParamValue, std::less<>>& params) {
+  const TestDefinition& def = TestRegistry::instance().get(test);
+  Program p;
+  p.name = fmt::format("single-test:{}", def.name);
+  p.revision = "-";
+  p.description = def.description;
+  p.hard_bins = {{1, "pass", true}, {2, "fail", false}, {9, "tester-error", false}};
+  p.soft_bins = {{1, "pass", 1}, {2, fmt::format("{}-fail", def.name), 2}, {9, "tester-error", 9}};
+  p.pass_bin = 1;
+  p.tester_error_bin = 9;
+  p.retest_hard_bins = {9};
+  Step s;
+  s.id = def.name;
+  s.test = &def;
+  s.params = def.make_params(params);
+  s.fail_bin = 2;
+  p.flow.push_back(std::move(s));
+  return p;
+}
+
+}  // namespace seedval

@@ -1,0 +1,124 @@
+#include <seedval/core/clock.h>
+#include <seedval/core/error.h>
+#include <seedval/core/log.h>
+#include <seedval/exec/runner.h>
+
+#include <chrono>
+
+#include <fmt/core.h>
+
+namespace seedval {
+namespace {
+
+void bin_tester_error(UnitRecord& u, const Program& p, std::string step, std::string message) {
+  if (u.tester_error) return;  // the first reason is the one that matters
+  u.tester_error = true;
+  u.soft_bin = p.tester_error_bin;
+  u.failing_step = std::move(step);
+  u.message = std::move(message);
+}
+
+}  // namespace
+
+UnitRecord run_unit(Device& device, const Program& program, const UnitContext& ctx, std::stop_token stop) {
+  UnitRecord u;
+  u.unit = ctx.unit;
+  u.part_id = ctx.part_id.empty() ? std::to_string(ctx.unit + 1) : ctx.part_id;
+  u.die = ctx.die;
+  u.site = ctx.site;
+  u.insertion = ctx.insertion;
+  u.start_time = iso8601_now();
+  const auto start = std::chrono::steady_clock::now();
+  device.set_stop_token(stop);
+
+  bool decided = false;  // a flow failure or tester error has fixed the bin
+  // The unit is keyed by its ECID: read it first, and make sure it is the die the handler says it is.
+  try {
+    const Identity& id = device.identify(true);
+    u.ecid = id.ecid;
+    if (id.die && !(*id.die == ctx.die))
+      bin_tester_error(u, program, "identify",
+                       fmt::format("unit in the socket is {}, the handler gave {}", chip::to_string(*id.die),
+                                   chip::to_string(ctx.die)));
+  } catch (const Error& e) {
+    bin_tester_error(u, program, "identify", e.what());
+  }
+  decided = u.tester_error;
+
+  auto run_step = [&](const Step& step, bool in_flow) {
+    if (stop.stop_requested()) {
+      u.aborted = true;
+      bin_tester_error(u, program, step.id, "stop requested before the program finished");
+      decided = true;
+      return;
+    }
+    StepRecord rec = run_test(device, *step.test, step.params, step.limits, stop, step.id);
+    const Outcome outcome = rec.outcome;
+    const std::string message = rec.message;
+    const ErrorCode code = rec.error_code;
+    u.steps.push_back(std::move(rec));
+    if (decided) return;
+    switch (outcome) {
+      case Outcome::passed: break;
+      case Outcome::skipped:
+        if (!step.optional)
+          bin_tester_error(u, program, step.id,
+                           fmt::format("required step {} was skipped ({}); an untested unit cannot pass", step.id, message));
+        break;
+      case Outcome::error:
+        if (code == ErrorCode::cancelled) u.aborted = true;
+        bin_tester_error(u, program, step.id, fmt::format("{}: {}", step.id, message));
+        break;
+      case Outcome::failed:
+        if (in_flow) {
+          u.soft_bin = step.fail_bin;
+          u.failing_step = step.id;
+          u.message = fmt::format("{}: {}", step.id, message);
+        } else {
+          bin_tester_error(u, program, step.id, fmt::format("setup or teardown step {} failed: {}", step.id, message));
+        }
+        break;
+    }
+    decided = decided || outcome == Outcome::error || (outcome == Outcome::failed) ||
+              (outcome == Outcome::skipped && !step.optional);
+  };
+
+  if (!u.tester_error) {
+    for (const auto& step : program.setup) run_step(step, false);
+    const bool setup_ok = !decided;
+    if (setup_ok) {
+      for (const auto& step : program.flow) {
+        if (decided && program.stop_on_fail) break;
+        run_step(step, true);
+      }
+    }
+    for (const auto& step : program.teardown) run_step(step, false);
+  }
+
+  if (!decided) u.soft_bin = program.pass_bin;
+  u.hard_bin = program.soft_bin(u.soft_bin).hard_bin;
+  u.passed = !u.tester_error && program.hard_bin(u.hard_bin).pass;
+  u.test_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  u.finish_time = iso8601_now();
+  return u;
+}
+
+UnitRecord test_unit(Board& board, const Program& program, const UnitContext& ctx, std::stop_token stop) {
+  try {
+    Device device(board.connect(), board.info().name);
+    return run_unit(device, program, ctx, stop);
+  } catch (const Error& e) {
+    UnitRecord u;
+    u.unit = ctx.unit;
+    u.part_id = ctx.part_id.empty() ? std::to_string(ctx.unit + 1) : ctx.part_id;
+    u.die = ctx.die;
+    u.site = ctx.site;
+    u.insertion = ctx.insertion;
+    u.start_time = u.finish_time = iso8601_now();
+    bin_tester_error(u, program, "connect", fmt::format("cannot reach the unit on {}: {}", board.describe(), e.what()));
+    u.hard_bin = program.soft_bin(u.soft_bin).hard_bin;
+    return u;
+  }
+}
+
+}  // namespace seedval

@@ -1,0 +1,110 @@
+// memory.pattern: solid and checkerboard backgrounds written by the device's fill engine and read back
+// over the bulk path. Each bit is written both 0 and 1 and read back, so every stuck-at cell in the
+// range is found; the failing cells (union over patterns) are the measurement.
+#include <seedval/core/error.h>
+#include <seedval/testapi/test.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <map>
+#include <unordered_map>
+
+#include <fmt/core.h>
+
+namespace seedval {
+namespace {
+
+struct Pattern {
+  std::string_view name;
+  std::uint64_t word;
+};
+constexpr Pattern kPatterns[] = {
+    {"zeros", 0x0000000000000000ull},
+    {"ones", 0xFFFFFFFFFFFFFFFFull},
+    {"checkerboard", 0x55555555AAAAAAAAull},
+    {"inverse-checkerboard", 0xAAAAAAAA55555555ull},
+};
+constexpr std::size_t kReadChunk = 4u << 20;
+constexpr std::size_t kMaxTrackedWords = 1u << 20;
+
+TestDefinition pattern_test() {
+  TestDefinition t;
+  t.name = "memory.pattern";
+  t.description = "fills memory with solid and checkerboard backgrounds on the device, reads back and counts failing cells";
+  std::vector<std::string> names;
+  for (const auto& p : kPatterns) names.emplace_back(p.name);
+  t.params = {
+      {"patterns", ParamType::string, std::string("zeros,ones,checkerboard,inverse-checkerboard"),
+       "comma-separated backgrounds to run", {}, {}, names},
+      {"offset", ParamType::integer, std::int64_t{0}, "first byte tested (multiple of 8)", 0.0, {}, {}},
+      {"length", ParamType::integer, std::int64_t{0}, "bytes tested (multiple of 8); 0 tests to the end", 0.0, {}, {}},
+      {"max_notes", ParamType::integer, std::int64_t{16}, "failing cells listed in the record", 0.0, 10000.0, {}},
+  };
+  t.measurements = {
+      {"failing_bits", units::count, "distinct memory cells that read back wrong under any pattern", {{}, 0.0}},
+      {"failing_words", units::count, "distinct 64-bit words holding a failing cell", {}},
+      {"bytes_tested", units::byte, "size of the range tested", {}},
+  };
+  t.requires_caps = {chip::Capability::memory_bulk};
+  t.run = [](TestContext& ctx) {
+    Device& dev = ctx.device();
+    const std::uint64_t size = dev.identify().memory_size;
+    const auto offset = static_cast<std::uint64_t>(ctx.params().integer("offset"));
+    std::uint64_t length = static_cast<std::uint64_t>(ctx.params().integer("length"));
+    if (length == 0 && offset < size) length = size - offset;
+    if (offset % 8 != 0 || length % 8 != 0 || offset > size || length > size - offset)
+      throw InvalidArgumentError(ErrorCode::invalid_argument,
+                                 fmt::format("memory.pattern range 0x{:x}+{} must be 8-byte aligned inside the {} bytes "
+                                             "of device memory", offset, length, size));
+    const auto max_notes = ctx.params().integer("max_notes");
+
+    std::unordered_map<std::uint64_t, std::uint64_t> bad;  // word address -> union of failing bit masks
+    bool overflow = false;
+    std::uint64_t overflow_bits = 0;
+    std::vector<std::uint8_t> buffer(static_cast<std::size_t>(std::min<std::uint64_t>(kReadChunk, length)));
+    std::int64_t notes = 0;
+    for (const auto& name : ctx.params().list("patterns")) {
+      const auto& pattern = *std::find_if(std::begin(kPatterns), std::end(kPatterns), [&](const Pattern& p) { return p.name == name; });
+      dev.fill_memory(offset, length, pattern.word);
+      for (std::uint64_t done = 0; done < length; done += buffer.size()) {
+        ctx.check_stop();
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), length - done));
+        dev.read_memory(offset + done, std::span(buffer).first(n));
+        for (std::size_t i = 0; i < n; i += 8) {
+          std::uint64_t word;
+          std::memcpy(&word, buffer.data() + i, 8);
+          const std::uint64_t diff = word ^ pattern.word;
+          if (diff == 0) continue;
+          const std::uint64_t addr = offset + done + i;
+          if (notes < max_notes) {
+            ++notes;
+            ctx.note(fmt::format("{}: word 0x{:x} read 0x{:016x}, expected 0x{:016x} (bits {:016x})", name, addr, word,
+                                 pattern.word, diff));
+          }
+          auto it = bad.find(addr);
+          if (it != bad.end()) {
+            it->second |= diff;
+          } else if (bad.size() < kMaxTrackedWords) {
+            bad.emplace(addr, diff);
+          } else {
+            overflow = true;
+            overflow_bits += static_cast<std::uint64_t>(std::popcount(diff));
+          }
+        }
+      }
+    }
+    std::uint64_t bits = overflow_bits;
+    for (const auto& [addr, mask] : bad) bits += static_cast<std::uint64_t>(std::popcount(mask));
+    if (overflow) ctx.note(fmt::format("more than {} failing words: counts past that are per pattern", kMaxTrackedWords));
+    ctx.measure("failing_bits", static_cast<double>(bits));
+    ctx.measure("failing_words", static_cast<double>(bad.size()));
+    ctx.measure("bytes_tested", static_cast<double>(length));
+  };
+  return t;
+}
+
+SEEDVAL_REGISTER_TEST(pattern_test());
+
+}  // namespace
+}  // namespace seedval

@@ -1,0 +1,48 @@
+// The transport interface: moves protocol frames between the host and one device.
+//
+// A transport knows nothing of what the frames mean. It sends one encoded request frame and returns the
+// encoded response frame, or throws: TimeoutError when the deadline passes, TransportError when the link
+// fails or the board vanishes, CancelledError when a stop was requested. The in-process transport hands
+// the frames to a device-side protocol::RequestHandler (the chip model); USB and ZeroMQ carry the same
+// bytes over a wire.
+//
+// Implementing a transport: derive from Transport, implement describe(), capabilities() and
+// exchange(). Keep it to moving bytes; framing checks belong to the device layer.
+#pragma once
+
+#include <seedval/core/clock.h>
+
+#include <cstdint>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+namespace seedval {
+
+/// What a transport can do, as data; the device layer takes the fast path where one is present.
+struct TransportCapabilities {
+  std::size_t max_frame_payload = 0;  ///< the largest payload one frame may carry over this link
+  bool bulk_memory = true;            ///< large mem_read/mem_write frames are efficient
+  bool remote = false;                ///< frames cross a network
+  bool hot_plug = false;              ///< the board can come and go while the host runs
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  Transport() = default;
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  /// Names the link for messages, e.g. "inproc:seedchip-sim" or "usb:1d50:6189:SN0042".
+  virtual std::string describe() const = 0;
+  virtual TransportCapabilities capabilities() const = 0;
+
+  /// Sends `request` (one complete frame) and returns the response frame. Blocks until the response
+  /// arrives, `deadline` passes (TimeoutError) or `stop` is requested (CancelledError).
+  virtual std::vector<std::uint8_t> exchange(std::span<const std::uint8_t> request, Deadline deadline,
+                                             std::stop_token stop) = 0;
+};
+
+}  // namespace seedval

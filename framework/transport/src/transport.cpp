@@ -1,0 +1,3 @@
+#include <seedval/transport/transport.h>
+
+// The interface is header-only today; this unit anchors the library and its vtable.

@@ -1,0 +1,79 @@
+// Lot arithmetic as production test defines it (see docs/reports.md): units keyed by die identity,
+// first-pass and final results, bins, per-site and per-test statistics. Every ratio carries its
+// numerator and denominator.
+#pragma once
+
+#include <seedval/exec/program.h>
+#include <seedval/exec/record.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace seedval::reports {
+
+struct Ratio {
+  std::int64_t numerator = 0;
+  std::int64_t denominator = 0;
+  /// numerator / denominator, or nullopt when the denominator is 0.
+  std::optional<double> value() const;
+};
+
+struct BinCount {
+  int number = 0;
+  std::string name;
+  bool pass = false;
+  int hard_bin = 0;  ///< for soft bins
+  std::int64_t count = 0;
+  std::map<int, std::int64_t> per_site;
+};
+
+struct BinTable {
+  std::vector<BinCount> hard;  ///< every hard bin of the program, in number order
+  std::vector<BinCount> soft;  ///< every soft bin of the program, in number order
+};
+
+struct Distribution {
+  std::int64_t n = 0;
+  double mean = 0, sigma = 0, min = 0, max = 0, p25 = 0, median = 0, p75 = 0, p90 = 0;
+};
+Distribution describe(std::vector<double> values);
+
+struct TestStats {
+  std::string step;
+  std::string test;
+  std::string measurement;
+  std::string unit;
+  std::optional<double> low, high;
+  std::int64_t executions = 0;
+  std::int64_t fails = 0;
+  Distribution values;
+  std::optional<double> ppk;  ///< with overall sigma; only with both limits... or one limit (Ppu/Ppl)
+};
+
+struct SiteSummary {
+  int site = 0;
+  std::int64_t units = 0;
+  Ratio first_pass_yield, final_yield;
+  Distribution test_time_s;
+};
+
+struct LotSummary {
+  std::int64_t units = 0;       ///< U: unique units
+  std::int64_t insertions = 0;  ///< every insertion
+  std::int64_t aborts = 0;
+  Ratio first_pass_yield, final_yield, retest_rate, recovery_rate;
+  std::int64_t tester_errors_final = 0;
+  BinTable first_pass_bins, final_bins;
+  std::vector<SiteSummary> sites;
+  std::vector<TestStats> tests;
+  Distribution test_time_s;  ///< per insertion
+  double units_per_hour = 0;
+  /// Self-checks; every one must hold in a valid report.
+  bool bins_sum_to_units = false, fpy_le_fy = false, sites_sum_to_units = false;
+};
+
+LotSummary summarize(const LotResult& lot, const Program& program);
+
+}  // namespace seedval::reports
