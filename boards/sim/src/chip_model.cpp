@@ -33,11 +33,16 @@ constexpr double kIdleDynamicW = 3.0, kNominalLeakageW = 1.2, kThetaJaCPerW = 2.
 
 }  // namespace
 
-ChipModel::ChipModel(const ChipConfig& config, DieInstance die)
-    : config_(config), die_(std::move(die)), memory_(static_cast<std::size_t>(config.memory_size)) {
+ChipModel::ChipModel(const ChipConfig& config, DieInstance die, std::vector<std::uint8_t> recycled)
+    : config_(config), die_(std::move(die)), memory_(std::move(recycled)) {
   if (config_.memory_size == 0 || config_.memory_size % 8 != 0)
     throw InvalidArgumentError(ErrorCode::invalid_argument,
                                fmt::format("device memory of {} bytes is not a positive multiple of 8", config_.memory_size));
+  if (memory_.size() == config_.memory_size) {
+    std::fill(memory_.begin(), memory_.end(), std::uint8_t{0});
+  } else {
+    memory_.assign(static_cast<std::size_t>(config_.memory_size), 0);
+  }
   power_on_reset();
   apply_memory_faults(0, config_.memory_size);
 }

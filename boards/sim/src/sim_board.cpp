@@ -49,7 +49,9 @@ class SimBoard final : public Board, public DieSocket {
   DieSocket* die_socket() override { return this; }
 
   void insert(const chip::DieId& die, int insertion) override {
-    model_ = std::make_shared<ChipModel>(config_, make_die(population_, die, config_.memory_size));
+    std::vector<std::uint8_t> recycled;
+    if (model_ && model_.use_count() == 1) recycled = model_->release_memory();  // no link still uses it
+    model_ = std::make_shared<ChipModel>(config_, make_die(population_, die, config_.memory_size), std::move(recycled));
     // Contact is a property of this insertion, not of the die: a retest usually makes contact.
     const std::uint64_t draw = mix64(model_->die().ecid ^ mix64(static_cast<std::uint64_t>(insertion) + population_.seed));
     contact_ = static_cast<double>(draw >> 11) * 0x1.0p-53 >= contact_failure_rate_;

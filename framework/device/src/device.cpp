@@ -33,23 +33,34 @@ Device::Device(std::unique_ptr<Transport> transport, std::string name)
 
 Device::~Device() = default;
 
-std::vector<std::uint8_t> Device::call(protocol::Opcode op, std::span<const std::uint8_t> payload,
-                                       std::string_view what) {
+protocol::PayloadWriter Device::begin_request() { return protocol::PayloadWriter(std::move(tx_), protocol::kHeaderSize); }
+
+std::span<const std::uint8_t> Device::call(protocol::Opcode op, std::span<const std::uint8_t> payload,
+                                           std::string_view what) {
+  auto w = begin_request();
+  w.bytes(payload);
+  return send(op, std::move(w), what);
+}
+
+std::span<const std::uint8_t> Device::send(protocol::Opcode op, protocol::PayloadWriter&& request,
+                                           std::string_view what) {
   const std::string op_name = protocol::opcode_name(static_cast<std::uint8_t>(op));
   const std::string label = what.empty() ? op_name : fmt::format("{} {}", op_name, what);
   const std::uint32_t seq = sequence_++;
-  const auto mib = static_cast<long>(payload.size() >> 20) + 1;
+  const auto mib = static_cast<long>(request.size() >> 20) + 1;
   const Deadline deadline = Deadline::after(timeouts_.base + timeouts_.per_mib * mib);
-  std::vector<std::uint8_t> response;
   try {
-    auto request = protocol::encode_request(op, seq, payload);
-    response = transport_->exchange(request, deadline, stop_);
+    protocol::Header h;
+    h.opcode = op;
+    h.sequence = seq;
+    tx_ = protocol::finish_frame(h, std::move(request));
+    transport_->exchange_into(tx_, rx_, deadline, stop_);
   } catch (const Error& e) {
     rethrow_with_context(e, fmt::format("{}: {} over {}", name_, label, transport_->describe()));
   }
   protocol::FrameView frame;
   try {
-    frame = protocol::decode_frame(response);
+    frame = protocol::decode_frame(rx_);
   } catch (const Error& e) {
     rethrow_with_context(e, fmt::format("{}: {}: response", name_, label));
   }
@@ -66,7 +77,7 @@ std::vector<std::uint8_t> Device::call(protocol::Opcode op, std::span<const std:
   if (h.opcode != op)
     throw ProtocolError(ErrorCode::protocol, fmt::format("{}: {}: response is for {}", name_, label,
                                                          protocol::opcode_name(static_cast<std::uint8_t>(h.opcode))));
-  return {frame.payload.begin(), frame.payload.end()};
+  return frame.payload;
 }
 
 const Identity& Device::identify(bool refresh) {
@@ -88,7 +99,10 @@ const Identity& Device::identify(bool refresh) {
   return *identity_;
 }
 
-std::vector<std::uint8_t> Device::ping(std::span<const std::uint8_t> data) { return call(protocol::Opcode::ping, data); }
+std::vector<std::uint8_t> Device::ping(std::span<const std::uint8_t> data) {
+  auto echo = call(protocol::Opcode::ping, data);
+  return {echo.begin(), echo.end()};
+}
 
 std::uint32_t Device::read_register(std::uint32_t address) {
   auto payload = call(protocol::Opcode::reg_read, protocol::encode_reg_read(address), register_label(address));
@@ -172,8 +186,10 @@ void Device::write_memory(std::uint64_t address, std::span<const std::uint8_t> d
   for (std::size_t done = 0; done < data.size();) {
     const std::size_t n = std::min(chunk, data.size() - done);
     const std::uint64_t at = address + done;
-    auto payload = call(protocol::Opcode::mem_write, protocol::encode_mem_write(at, data.subspan(done, n)),
-                        fmt::format("0x{:x}+{}", at, n));
+    auto w = begin_request();
+    w.u64(at);
+    w.bytes(data.subspan(done, n));
+    auto payload = send(protocol::Opcode::mem_write, std::move(w), fmt::format("0x{:x}+{}", at, n));
     protocol::PayloadReader(payload, "mem_write response").expect_end();
     done += n;
   }

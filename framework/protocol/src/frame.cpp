@@ -1,6 +1,7 @@
 #include <seedval/protocol/frame.h>
 
 #include <seedval/protocol/crc32c.h>
+#include <seedval/protocol/payload.h>
 
 #include <cstring>
 
@@ -53,23 +54,51 @@ std::string opcode_name(std::uint8_t opcode) {
 
 bool is_known_opcode(std::uint8_t opcode) noexcept { return opcode <= static_cast<std::uint8_t>(Opcode::reset); }
 
-std::vector<std::uint8_t> encode_frame(const Header& h, std::span<const std::uint8_t> payload) {
-  if (payload.size() > kMaxPayload)
+namespace {
+
+void check_payload_size(const Header& h, std::size_t n) {
+  if (n > kMaxPayload)
     throw InvalidArgumentError(ErrorCode::invalid_argument,
                                fmt::format("{} payload of {} bytes exceeds the frame maximum of {}",
-                                           opcode_name(static_cast<std::uint8_t>(h.opcode)), payload.size(), kMaxPayload));
-  std::vector<std::uint8_t> out(kHeaderSize + payload.size() + kTrailerSize);
-  std::uint8_t* p = out.data();
+                                           opcode_name(static_cast<std::uint8_t>(h.opcode)), n, kMaxPayload));
+}
+
+// Writes the header for a payload of `n` bytes at p[0..16) and the CRC after the payload.
+void seal(const Header& h, std::uint8_t* p, std::size_t n) {
   put16(p, kMagic);
   p[2] = h.version;
   p[3] = static_cast<std::uint8_t>(h.opcode);
   put16(p + 4, h.flags);
   put16(p + 6, static_cast<std::uint16_t>(h.status));
   put32(p + 8, h.sequence);
-  put32(p + 12, static_cast<std::uint32_t>(payload.size()));
-  if (!payload.empty()) std::memcpy(p + kHeaderSize, payload.data(), payload.size());
-  put32(p + kHeaderSize + payload.size(), crc32c({p, kHeaderSize + payload.size()}));
+  put32(p + 12, static_cast<std::uint32_t>(n));
+  put32(p + kHeaderSize + n, crc32c({p, kHeaderSize + n}));
+}
+
+}  // namespace
+
+void encode_frame_into(const Header& h, std::span<const std::uint8_t> payload, std::vector<std::uint8_t>& out) {
+  check_payload_size(h, payload.size());
+  out.resize(kHeaderSize + payload.size() + kTrailerSize);
+  if (!payload.empty()) std::memcpy(out.data() + kHeaderSize, payload.data(), payload.size());
+  seal(h, out.data(), payload.size());
+}
+
+std::vector<std::uint8_t> encode_frame(const Header& h, std::span<const std::uint8_t> payload) {
+  std::vector<std::uint8_t> out;
+  encode_frame_into(h, payload, out);
   return out;
+}
+
+std::vector<std::uint8_t> finish_frame(const Header& h, PayloadWriter&& w) {
+  if (w.headroom() != kHeaderSize)
+    throw InternalError(ErrorCode::internal, "finish_frame needs a writer with kHeaderSize headroom");
+  const std::size_t n = w.size();
+  check_payload_size(h, n);
+  std::vector<std::uint8_t>& buf = w.buffer();
+  buf.resize(kHeaderSize + n + kTrailerSize);
+  seal(h, buf.data(), n);
+  return std::move(buf);
 }
 
 std::vector<std::uint8_t> encode_request(Opcode op, std::uint32_t sequence, std::span<const std::uint8_t> payload) {

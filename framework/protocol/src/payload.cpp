@@ -6,6 +6,11 @@
 
 namespace seedval::protocol {
 
+PayloadWriter::PayloadWriter(std::vector<std::uint8_t>&& storage, std::size_t headroom)
+    : bytes_(std::move(storage)), headroom_(headroom) {
+  bytes_.resize(headroom);
+}
+
 void PayloadWriter::string(std::string_view s) {
   s = s.substr(0, 0xFFFF);
   u16(static_cast<std::uint16_t>(s.size()));

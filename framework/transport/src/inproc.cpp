@@ -19,12 +19,19 @@ TransportCapabilities InprocTransport::capabilities() const {
   return c;
 }
 
-std::vector<std::uint8_t> InprocTransport::exchange(std::span<const std::uint8_t> request, Deadline deadline,
-                                                    std::stop_token stop) {
+void InprocTransport::exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response,
+                                    Deadline deadline, std::stop_token stop) {
   if (stop.stop_requested()) throw CancelledError(ErrorCode::cancelled, fmt::format("{}: cancelled", describe()));
   if (deadline.expired()) throw TimeoutError(ErrorCode::timeout, fmt::format("{}: deadline passed before sending", describe()));
   std::lock_guard lock(mutex_);
-  return protocol::serve(*handler_, request);
+  protocol::serve(*handler_, request, response);
+}
+
+std::vector<std::uint8_t> InprocTransport::exchange(std::span<const std::uint8_t> request, Deadline deadline,
+                                                    std::stop_token stop) {
+  std::vector<std::uint8_t> response;
+  exchange_into(request, response, deadline, std::move(stop));
+  return response;
 }
 
 }  // namespace seedval

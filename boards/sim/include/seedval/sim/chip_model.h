@@ -23,7 +23,12 @@ struct ChipConfig {
 
 class ChipModel final : public protocol::RequestHandler {
  public:
-  ChipModel(const ChipConfig& config, DieInstance die);
+  /// `recycled` may hold the memory buffer of a previous die (see release_memory()): reusing it spares
+  /// the page faults of a fresh allocation on every insertion.
+  ChipModel(const ChipConfig& config, DieInstance die, std::vector<std::uint8_t> recycled = {});
+
+  /// Hands the device memory buffer over for the next die; the model is unusable afterwards.
+  std::vector<std::uint8_t> release_memory() { return std::move(memory_); }
 
   void handle(protocol::Opcode op, protocol::PayloadReader& request, protocol::PayloadWriter& response) override;
 

@@ -16,6 +16,7 @@
 #include <seedval/core/clock.h>
 #include <seedval/protocol/frame.h>
 #include <seedval/protocol/messages.h>
+#include <seedval/protocol/payload.h>
 #include <seedval/transport/transport.h>
 
 #include <cstdint>
@@ -91,13 +92,19 @@ class Device {
 
   void reset(protocol::ResetKind kind = protocol::ResetKind::soft);
 
-  /// Sends one raw request and returns the response payload; for tools and tests of the protocol.
-  std::vector<std::uint8_t> call(protocol::Opcode op, std::span<const std::uint8_t> payload,
-                                 std::string_view what = {});
+  /// Sends one raw request and returns the response payload, valid until the next call on this
+  /// device; for tools and tests of the protocol.
+  std::span<const std::uint8_t> call(protocol::Opcode op, std::span<const std::uint8_t> payload,
+                                     std::string_view what = {});
 
  private:
   std::size_t chunk_size();
+  /// A writer over the reusable request buffer, with room for the frame header.
+  protocol::PayloadWriter begin_request();
+  std::span<const std::uint8_t> send(protocol::Opcode op, protocol::PayloadWriter&& request, std::string_view what);
 
+  // Frame buffers reused across calls: bulk transfers allocate nothing once they have grown.
+  std::vector<std::uint8_t> tx_, rx_;
   std::unique_ptr<Transport> transport_;
   std::string name_;
   std::stop_token stop_;

@@ -74,6 +74,13 @@ std::vector<std::uint8_t> encode_response(Opcode op, std::uint32_t sequence, std
 /// An error response: `status` in the header, the message as payload (truncated to 4 KiB).
 std::vector<std::uint8_t> encode_error(Opcode op, std::uint32_t sequence, ErrorCode status, std::string_view message);
 
+class PayloadWriter;
+/// Turns a PayloadWriter created with kHeaderSize headroom into a complete frame in place (header
+/// written into the headroom, CRC appended) and returns its buffer. Avoids copying large payloads.
+std::vector<std::uint8_t> finish_frame(const Header& header, PayloadWriter&& writer);
+/// encode_frame into `out`, reusing its capacity.
+void encode_frame_into(const Header& header, std::span<const std::uint8_t> payload, std::vector<std::uint8_t>& out);
+
 /// Validates and decodes exactly one frame occupying all of `bytes`. Throws ProtocolError (code
 /// `checksum` for a CRC mismatch, `protocol` otherwise) naming the check that failed.
 FrameView decode_frame(std::span<const std::uint8_t> bytes);

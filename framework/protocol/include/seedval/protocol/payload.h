@@ -17,6 +17,11 @@ namespace seedval::protocol {
 
 class PayloadWriter {
  public:
+  PayloadWriter() = default;
+  /// Writes into `storage` (reusing its capacity) after `headroom` bytes kept for a frame header; see
+  /// protocol::finish_frame().
+  PayloadWriter(std::vector<std::uint8_t>&& storage, std::size_t headroom);
+
   void u8(std::uint8_t v) { bytes_.push_back(v); }
   void u16(std::uint16_t v) { put(v, 2); }
   void u32(std::uint32_t v) { put(v, 4); }
@@ -27,20 +32,26 @@ class PayloadWriter {
   void reserve(std::size_t n) { bytes_.reserve(n); }
   /// Appends `n` zero bytes and returns where they start, for callers that fill them in place.
   std::uint8_t* extend(std::size_t n);
-  const std::vector<std::uint8_t>& data() const& { return bytes_; }
+  /// The payload written so far (after any headroom).
+  std::span<const std::uint8_t> data() const { return std::span(bytes_).subspan(headroom_); }
+  /// The payload as a vector; only for writers without headroom.
   std::vector<std::uint8_t>&& take() && { return std::move(bytes_); }
-  std::size_t size() const { return bytes_.size(); }
+  std::size_t size() const { return bytes_.size() - headroom_; }
+  std::size_t headroom() const { return headroom_; }
+  /// The whole buffer, headroom included (for finish_frame).
+  std::vector<std::uint8_t>& buffer() { return bytes_; }
 
  private:
   void put(std::uint64_t v, int n) {
     for (int i = 0; i < n; ++i) bytes_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
   }
   std::vector<std::uint8_t> bytes_;
+  std::size_t headroom_ = 0;
 };
 
 class PayloadReader {
  public:
-  /// `what` names the payload in errors, e.g. "reg_batch request".
+  /// `what` names the payload in errors, e.g. "reg_batch request"; it must outlive the reader.
   PayloadReader(std::span<const std::uint8_t> data, std::string_view what) : data_(data), what_(what) {}
 
   std::uint8_t u8() { return static_cast<std::uint8_t>(get(1, "u8")); }

@@ -25,5 +25,8 @@ class RequestHandler {
 
 /// Answers one request frame. Never throws for bad input; only std::bad_alloc escapes.
 std::vector<std::uint8_t> serve(RequestHandler& handler, std::span<const std::uint8_t> request_frame);
+/// The same, writing the response frame into `response` and reusing its capacity (no allocation per
+/// frame once it has grown: bulk transfers stay at memory speed).
+void serve(RequestHandler& handler, std::span<const std::uint8_t> request_frame, std::vector<std::uint8_t>& response);
 
 }  // namespace seedval::protocol

@@ -43,6 +43,13 @@ class Transport {
   /// arrives, `deadline` passes (TimeoutError) or `stop` is requested (CancelledError).
   virtual std::vector<std::uint8_t> exchange(std::span<const std::uint8_t> request, Deadline deadline,
                                              std::stop_token stop) = 0;
+
+  /// The same exchange, writing the response into `response` and reusing its capacity. The device
+  /// layer calls this one; a transport that can avoid a fresh buffer per frame overrides it.
+  virtual void exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response,
+                             Deadline deadline, std::stop_token stop) {
+    response = exchange(request, deadline, std::move(stop));
+  }
 };
 
 }  // namespace seedval
