@@ -1,14 +1,13 @@
-#include <seedval/sim/chip_model.h>
-
-#include <seedval/chip/registers.h>
-#include <seedval/core/error.h>
-#include <seedval/protocol/messages.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include <fmt/core.h>
+
+#include <seedval/chip/registers.h>
+#include <seedval/core/error.h>
+#include <seedval/protocol/messages.h>
+#include <seedval/sim/chip_model.h>
 
 namespace seedval::sim {
 namespace {
@@ -21,9 +20,11 @@ std::size_t register_index(const chip::RegisterInfo* r) {
 
 const chip::RegisterInfo& lookup(std::uint32_t address) {
   if (address % 4 != 0)
-    throw AddressError(ErrorCode::address, fmt::format("register address 0x{:04x} is not 4-byte aligned", address));
+    throw AddressError(ErrorCode::address,
+                       fmt::format("register address 0x{:04x} is not 4-byte aligned", address));
   const auto* r = chip::find_register(address);
-  if (r == nullptr) throw AddressError(ErrorCode::address, fmt::format("register address 0x{:04x} is reserved", address));
+  if (r == nullptr)
+    throw AddressError(ErrorCode::address, fmt::format("register address 0x{:04x} is reserved", address));
   return *r;
 }
 
@@ -36,8 +37,9 @@ constexpr double kIdleDynamicW = 3.0, kNominalLeakageW = 1.2, kThetaJaCPerW = 2.
 ChipModel::ChipModel(const ChipConfig& config, DieInstance die, std::vector<std::uint8_t> recycled)
     : config_(config), die_(std::move(die)), memory_(std::move(recycled)) {
   if (config_.memory_size == 0 || config_.memory_size % 8 != 0)
-    throw InvalidArgumentError(ErrorCode::invalid_argument,
-                               fmt::format("device memory of {} bytes is not a positive multiple of 8", config_.memory_size));
+    throw InvalidArgumentError(
+        ErrorCode::invalid_argument,
+        fmt::format("device memory of {} bytes is not a positive multiple of 8", config_.memory_size));
   if (memory_.size() == config_.memory_size) {
     std::fill(memory_.begin(), memory_.end(), std::uint8_t{0});
   } else {
@@ -58,7 +60,9 @@ void ChipModel::power_on_reset() {
   const auto map = chip::register_map();
   registers_.assign(map.size(), 0);
   for (std::size_t i = 0; i < map.size(); ++i) registers_[i] = map[i].reset_value;
-  auto set = [&](std::uint32_t addr, std::uint32_t v) { registers_[register_index(chip::find_register(addr))] = v; };
+  auto set = [&](std::uint32_t addr, std::uint32_t v) {
+    registers_[register_index(chip::find_register(addr))] = v;
+  };
   set(chip::reg::ECID_LO, static_cast<std::uint32_t>(die_.ecid));
   set(chip::reg::ECID_HI, static_cast<std::uint32_t>(die_.ecid >> 32));
   set(chip::reg::CAPS_LO, static_cast<std::uint32_t>(capabilities()));
@@ -87,16 +91,25 @@ double ChipModel::power_w() const {
   return dynamic + leakage;
 }
 
-double ChipModel::temperature_c() const { return die_.ambient_c + kThetaJaCPerW * power_w(); }
+double ChipModel::temperature_c() const {
+  return die_.ambient_c + kThetaJaCPerW * power_w();
+}
 
 std::uint32_t ChipModel::read_reg(std::uint32_t address) {
   const auto& info = lookup(address);
   std::uint32_t value = registers_[register_index(&info)];
   switch (address) {
-    case chip::reg::TEMP_DIE_MC: value = static_cast<std::uint32_t>(std::lround(temperature_c() * 1000.0)); break;
-    case chip::reg::POWER_MW: value = static_cast<std::uint32_t>(std::lround(power_w() * 1000.0)); break;
-    case chip::reg::VDD_SENSE_MV: value = registers_[register_index(chip::find_register(chip::reg::VDD_CORE_MV))]; break;
-    default: break;
+    case chip::reg::TEMP_DIE_MC:
+      value = static_cast<std::uint32_t>(std::lround(temperature_c() * 1000.0));
+      break;
+    case chip::reg::POWER_MW:
+      value = static_cast<std::uint32_t>(std::lround(power_w() * 1000.0));
+      break;
+    case chip::reg::VDD_SENSE_MV:
+      value = registers_[register_index(chip::find_register(chip::reg::VDD_CORE_MV))];
+      break;
+    default:
+      break;
   }
   return apply_register_faults(address, value);
 }
@@ -108,15 +121,20 @@ void ChipModel::write_reg(std::uint32_t address, std::uint32_t value) {
     case chip::Access::ro:
       throw AddressError(ErrorCode::read_only,
                          fmt::format("register 0x{:04x} {} is read-only", address, info.name));
-    case chip::Access::w1c: slot &= ~(value & info.writable_mask); return;
-    case chip::Access::rw: break;
+    case chip::Access::w1c:
+      slot &= ~(value & info.writable_mask);
+      return;
+    case chip::Access::rw:
+      break;
   }
   if (address == chip::reg::VDD_CORE_MV && ((value & 0xFFFF) < 500 || (value & 0xFFFF) > 1000))
-    throw DeviceError(ErrorCode::device,
-                      fmt::format("VDD_CORE_MV {} mV is outside the regulator range 500..1000 mV", value & 0xFFFF));
+    throw DeviceError(
+        ErrorCode::device,
+        fmt::format("VDD_CORE_MV {} mV is outside the regulator range 500..1000 mV", value & 0xFFFF));
   if (address == chip::reg::PLL_FREQ_MHZ && ((value & 0xFFFF) < 100 || (value & 0xFFFF) > 3000))
-    throw DeviceError(ErrorCode::device,
-                      fmt::format("PLL_FREQ_MHZ {} MHz is outside the PLL range 100..3000 MHz", value & 0xFFFF));
+    throw DeviceError(
+        ErrorCode::device,
+        fmt::format("PLL_FREQ_MHZ {} MHz is outside the PLL range 100..3000 MHz", value & 0xFFFF));
   slot = apply_register_faults(address, (slot & ~info.writable_mask) | (value & info.writable_mask));
   if (address == chip::reg::CONTROL && (value & chip::bits::CONTROL_SOFT_RESET) != 0) power_on_reset();
 }
@@ -124,8 +142,8 @@ void ChipModel::write_reg(std::uint32_t address, std::uint32_t value) {
 void ChipModel::check_range(std::uint64_t address, std::uint64_t length) const {
   if (address > config_.memory_size || length > config_.memory_size - address)
     throw AddressError(ErrorCode::address,
-                       fmt::format("memory range 0x{:x}+{} lies outside device memory 0x0..0x{:x} ({} MiB)", address,
-                                   length, config_.memory_size - 1, config_.memory_size >> 20));
+                       fmt::format("memory range 0x{:x}+{} lies outside device memory 0x0..0x{:x} ({} MiB)",
+                                   address, length, config_.memory_size - 1, config_.memory_size >> 20));
 }
 
 void ChipModel::apply_memory_faults(std::uint64_t address, std::uint64_t length) {
@@ -141,7 +159,9 @@ void ChipModel::apply_memory_faults(std::uint64_t address, std::uint64_t length)
 
 void ChipModel::handle(Opcode op, protocol::PayloadReader& req, protocol::PayloadWriter& resp) {
   switch (op) {
-    case Opcode::ping: resp.bytes(req.rest()); return;
+    case Opcode::ping:
+      resp.bytes(req.rest());
+      return;
     case Opcode::identify: {
       req.expect_end();
       protocol::IdentifyResponse m;
@@ -168,7 +188,8 @@ void ChipModel::handle(Opcode op, protocol::PayloadReader& req, protocol::Payloa
       return;
     }
     case Opcode::reg_batch: {
-      const auto ops = protocol::decode_reg_batch(req.rest());
+      const auto batch = protocol::decode_reg_batch(req.rest());
+      const auto& ops = batch.ops;
       std::vector<std::uint32_t> values;
       values.reserve(ops.size());
       for (std::size_t i = 0; i < ops.size(); ++i) {
@@ -180,7 +201,7 @@ void ChipModel::handle(Opcode op, protocol::PayloadReader& req, protocol::Payloa
             values.push_back(ops[i].value);
           }
         } catch (const Error& e) {
-          rethrow_with_context(e, fmt::format("operation {} of {}", i, ops.size()));
+          rethrow_with_context(e, fmt::format("operation {}", std::uint64_t{batch.first_index} + i));
         }
       }
       resp.bytes(protocol::encode_reg_values(values));
@@ -216,7 +237,8 @@ void ChipModel::handle(Opcode op, protocol::PayloadReader& req, protocol::Payloa
     case Opcode::reset: {
       const auto kind = req.u8();
       req.expect_end();
-      if (kind > static_cast<std::uint8_t>(protocol::ResetKind::hard)) req.fail(fmt::format("unknown reset kind {}", kind));
+      if (kind > static_cast<std::uint8_t>(protocol::ResetKind::hard))
+        req.fail(fmt::format("unknown reset kind {}", kind));
       power_on_reset();
       if (kind == static_cast<std::uint8_t>(protocol::ResetKind::hard)) {
         std::fill(memory_.begin(), memory_.end(), std::uint8_t{0});
@@ -226,7 +248,8 @@ void ChipModel::handle(Opcode op, protocol::PayloadReader& req, protocol::Payloa
     }
   }
   throw UnsupportedError(ErrorCode::unsupported,
-                         fmt::format("{} is not supported by {}", protocol::opcode_name(static_cast<std::uint8_t>(op)), config_.model));
+                         fmt::format("{} is not supported by {}",
+                                     protocol::opcode_name(static_cast<std::uint8_t>(op)), config_.model));
 }
 
 }  // namespace seedval::sim

@@ -6,24 +6,26 @@
 //   "die"                   the die in the socket until a handler inserts one   (default "SIM0-W01-X000-Y000"
 //                           form: {"lot": "SIM0", "wafer": 1, "x": 0, "y": 0})
 //   "contact_failure_rate"  chance that an insertion makes no contact, 0..1     (default 0)
+#include <fmt/core.h>
+
 #include <seedval/boards/backend.h>
 #include <seedval/core/error.h>
 #include <seedval/sim/chip_model.h>
 #include <seedval/sim/population.h>
 #include <seedval/transport/inproc.h>
 
-#include <fmt/core.h>
-
 namespace seedval::sim {
 namespace {
 
-// What the host sees when the die in the socket makes no contact: silence until the deadline.
+// What the host sees when the die in the socket makes no contact: no answer. It reports the timeout at
+// once rather than waiting out the deadline, so a simulated lot does not sleep.
 class OpenContactTransport final : public Transport {
  public:
   explicit OpenContactTransport(std::string name) : name_(std::move(name)) {}
   std::string describe() const override { return "inproc:" + name_; }
   TransportCapabilities capabilities() const override { return {protocol::kMaxPayload, true, false, false}; }
-  std::vector<std::uint8_t> exchange(std::span<const std::uint8_t>, Deadline, std::stop_token) override {
+  std::vector<std::uint8_t> exchange(std::span<const std::uint8_t>, Deadline, std::stop_token stop) override {
+    if (stop.stop_requested()) throw CancelledError(ErrorCode::cancelled, describe() + ": cancelled");
     throw TimeoutError(ErrorCode::timeout, "no response from the device in the socket (open contact)");
   }
 
@@ -33,7 +35,8 @@ class OpenContactTransport final : public Transport {
 
 class SimBoard final : public Board, public DieSocket {
  public:
-  SimBoard(BoardInfo info, PopulationSpec population, ChipConfig config, chip::DieId die, double contact_failure_rate)
+  SimBoard(BoardInfo info, PopulationSpec population, ChipConfig config, chip::DieId die,
+           double contact_failure_rate)
       : Board(std::move(info)),
         population_(std::move(population)),
         config_(std::move(config)),
@@ -51,9 +54,11 @@ class SimBoard final : public Board, public DieSocket {
   void insert(const chip::DieId& die, int insertion) override {
     std::vector<std::uint8_t> recycled;
     if (model_ && model_.use_count() == 1) recycled = model_->release_memory();  // no link still uses it
-    model_ = std::make_shared<ChipModel>(config_, make_die(population_, die, config_.memory_size), std::move(recycled));
+    model_ = std::make_shared<ChipModel>(config_, make_die(population_, die, config_.memory_size),
+                                         std::move(recycled));
     // Contact is a property of this insertion, not of the die: a retest usually makes contact.
-    const std::uint64_t draw = mix64(model_->die().ecid ^ mix64(static_cast<std::uint64_t>(insertion) + population_.seed));
+    const std::uint64_t draw =
+        mix64(model_->die().ecid ^ mix64(static_cast<std::uint64_t>(insertion) + population_.seed));
     contact_ = static_cast<double>(draw >> 11) * 0x1.0p-53 >= contact_failure_rate_;
     current_ = die;
   }
@@ -71,7 +76,8 @@ class SimBoard final : public Board, public DieSocket {
 
 std::unique_ptr<Board> make_sim_board(JsonObject& params, BoardInfo info) {
   if (info.transport != "inproc")
-    params.fail("transport", fmt::format("the seedchip-sim board is reached only \"inproc\", got \"{}\"", info.transport));
+    params.fail("transport",
+                fmt::format("the seedchip-sim board is reached only \"inproc\", got \"{}\"", info.transport));
   const auto population_file = resolve_path(params, "population");
   std::error_code ec;
   if (!std::filesystem::is_regular_file(population_file, ec))

@@ -24,7 +24,8 @@ std::string format_quantity(double value, Unit unit) {
     static constexpr const char* kBinary[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
     double v = value / 1024.0;
     int i = 0;
-    while (std::fabs(v) >= 1024.0 && i < 4) {
+    // Promote where 4 significant digits would round up to 1024 anyway (1048575 B is "1 MiB").
+    while (std::fabs(v) >= 1023.95 && i < 4) {
       v /= 1024.0;
       ++i;
     }

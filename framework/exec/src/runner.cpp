@@ -18,9 +18,7 @@ void bin_tester_error(UnitRecord& u, const Program& p, std::string step, std::st
   u.message = std::move(message);
 }
 
-}  // namespace
-
-UnitRecord run_unit(Device& device, const Program& program, const UnitContext& ctx, std::stop_token stop) {
+UnitRecord new_record(const UnitContext& ctx) {
   UnitRecord u;
   u.unit = ctx.unit;
   u.part_id = ctx.part_id.empty() ? std::to_string(ctx.unit + 1) : ctx.part_id;
@@ -28,6 +26,13 @@ UnitRecord run_unit(Device& device, const Program& program, const UnitContext& c
   u.site = ctx.site;
   u.insertion = ctx.insertion;
   u.start_time = iso8601_now();
+  return u;
+}
+
+}  // namespace
+
+UnitRecord run_unit(Device& device, const Program& program, const UnitContext& ctx, std::stop_token stop) {
+  UnitRecord u = new_record(ctx);
   const auto start = std::chrono::steady_clock::now();
   device.set_stop_token(stop);
 
@@ -108,13 +113,8 @@ UnitRecord test_unit(Board& board, const Program& program, const UnitContext& ct
     Device device(board.connect(), board.info().name);
     return run_unit(device, program, ctx, stop);
   } catch (const Error& e) {
-    UnitRecord u;
-    u.unit = ctx.unit;
-    u.part_id = ctx.part_id.empty() ? std::to_string(ctx.unit + 1) : ctx.part_id;
-    u.die = ctx.die;
-    u.site = ctx.site;
-    u.insertion = ctx.insertion;
-    u.start_time = u.finish_time = iso8601_now();
+    UnitRecord u = new_record(ctx);
+    u.finish_time = u.start_time;
     bin_tester_error(u, program, "connect", fmt::format("cannot reach the unit on {}: {}", board.describe(), e.what()));
     u.hard_bin = program.soft_bin(u.soft_bin).hard_bin;
     return u;

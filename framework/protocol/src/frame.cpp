@@ -120,7 +120,8 @@ std::vector<std::uint8_t> encode_error(Opcode op, std::uint32_t sequence, ErrorC
   Header h;
   h.opcode = op;
   h.flags = kFlagResponse;
-  h.status = status == ErrorCode::ok ? ErrorCode::internal : status;
+  // A code the wire does not know (or ok) would make the frame undecodable: send it as internal.
+  h.status = status == ErrorCode::ok || !is_known_error_code(static_cast<std::uint16_t>(status)) ? ErrorCode::internal : status;
   h.sequence = sequence;
   message = message.substr(0, 4096);
   return encode_frame(h, {reinterpret_cast<const std::uint8_t*>(message.data()), message.size()});

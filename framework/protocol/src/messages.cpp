@@ -1,8 +1,7 @@
-#include <seedval/protocol/messages.h>
-
-#include <seedval/protocol/payload.h>
-
 #include <fmt/core.h>
+
+#include <seedval/protocol/messages.h>
+#include <seedval/protocol/payload.h>
 
 namespace seedval::protocol {
 
@@ -43,13 +42,15 @@ std::vector<std::uint8_t> encode_reg_write(std::uint32_t address, std::uint32_t 
   return std::move(w).take();
 }
 
-std::vector<std::uint8_t> encode_reg_batch(std::span<const RegisterOp> ops) {
+std::vector<std::uint8_t> encode_reg_batch(std::span<const RegisterOp> ops, std::uint32_t first_index) {
   if (ops.size() > kMaxBatchOps)
-    throw InvalidArgumentError(ErrorCode::invalid_argument,
-                               fmt::format("a register batch holds at most {} operations, got {}", kMaxBatchOps, ops.size()));
+    throw InvalidArgumentError(
+        ErrorCode::invalid_argument,
+        fmt::format("a register batch holds at most {} operations, got {}", kMaxBatchOps, ops.size()));
   PayloadWriter w;
-  w.reserve(4 + ops.size() * kRegisterOpSize);
+  w.reserve(8 + ops.size() * kRegisterOpSize);
   w.u32(static_cast<std::uint32_t>(ops.size()));
+  w.u32(first_index);
   for (const auto& op : ops) {
     w.u8(static_cast<std::uint8_t>(op.kind));
     w.u32(op.address);
@@ -58,21 +59,24 @@ std::vector<std::uint8_t> encode_reg_batch(std::span<const RegisterOp> ops) {
   return std::move(w).take();
 }
 
-std::vector<RegisterOp> decode_reg_batch(std::span<const std::uint8_t> payload) {
+RegBatchRequest decode_reg_batch(std::span<const std::uint8_t> payload) {
   PayloadReader r(payload, "reg_batch request");
   const std::uint32_t n = r.u32();
   if (n > kMaxBatchOps) r.fail(fmt::format("{} operations exceed the maximum of {}", n, kMaxBatchOps));
+  RegBatchRequest out;
+  out.first_index = r.u32();
   if (r.remaining() != std::size_t{n} * kRegisterOpSize)
-    r.fail(fmt::format("{} operations need {} bytes, {} present", n, std::size_t{n} * kRegisterOpSize, r.remaining()));
-  std::vector<RegisterOp> ops(n);
+    r.fail(fmt::format("{} operations need {} bytes, {} present", n, std::size_t{n} * kRegisterOpSize,
+                       r.remaining()));
+  out.ops.resize(n);
   for (std::uint32_t i = 0; i < n; ++i) {
     const std::uint8_t kind = r.u8();
     if (kind > 1) r.fail(fmt::format("operation {}: unknown kind {}", i, kind));
-    ops[i].kind = static_cast<RegisterOp::Kind>(kind);
-    ops[i].address = r.u32();
-    ops[i].value = r.u32();
+    out.ops[i].kind = static_cast<RegisterOp::Kind>(kind);
+    out.ops[i].address = r.u32();
+    out.ops[i].value = r.u32();
   }
-  return ops;
+  return out;
 }
 
 std::vector<std::uint8_t> encode_reg_values(std::span<const std::uint32_t> values) {
@@ -87,7 +91,8 @@ std::vector<std::uint32_t> decode_reg_values(std::span<const std::uint8_t> paylo
   PayloadReader r(payload, "reg_batch response");
   const std::uint32_t n = r.u32();
   if (n != expected) r.fail(fmt::format("{} values for {} operations", n, expected));
-  if (r.remaining() != std::size_t{n} * 4) r.fail(fmt::format("{} values need {} bytes, {} present", n, std::size_t{n} * 4, r.remaining()));
+  if (r.remaining() != std::size_t{n} * 4)
+    r.fail(fmt::format("{} values need {} bytes, {} present", n, std::size_t{n} * 4, r.remaining()));
   std::vector<std::uint32_t> values(n);
   for (auto& v : values) v = r.u32();
   return values;

@@ -12,13 +12,6 @@
 // reports arrive as the same typed error it raised (an AddressError stays an AddressError).
 #pragma once
 
-#include <seedval/chip/identity.h>
-#include <seedval/core/clock.h>
-#include <seedval/protocol/frame.h>
-#include <seedval/protocol/messages.h>
-#include <seedval/protocol/payload.h>
-#include <seedval/transport/transport.h>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -27,6 +20,14 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <seedval/chip/identity.h>
+#include <seedval/chip/registers.h>
+#include <seedval/core/clock.h>
+#include <seedval/protocol/frame.h>
+#include <seedval/protocol/messages.h>
+#include <seedval/protocol/payload.h>
+#include <seedval/transport/transport.h>
 
 namespace seedval {
 
@@ -101,7 +102,14 @@ class Device {
   std::size_t chunk_size();
   /// A writer over the reusable request buffer, with room for the frame header.
   protocol::PayloadWriter begin_request();
-  std::span<const std::uint8_t> send(protocol::Opcode op, protocol::PayloadWriter&& request, std::string_view what);
+  /// Sends the request and returns the response payload. `work_bytes` is how much data the request
+  /// moves or touches (a fill's length, a read's size): the deadline grows with it.
+  std::span<const std::uint8_t> send(protocol::Opcode op, protocol::PayloadWriter&& request,
+                                     std::string_view what, std::uint64_t work_bytes = 0);
+  /// Runs `decode` on a response; a decoding error is rethrown with the device name and operation.
+  template <typename F>
+  auto decode(std::string_view label, F&& decode_fn) -> decltype(decode_fn());
+  const chip::RegisterInfo& named_register(std::string_view name) const;
 
   // Frame buffers reused across calls: bulk transfers allocate nothing once they have grown.
   std::vector<std::uint8_t> tx_, rx_;

@@ -2,12 +2,12 @@
 // server (the chip model, a board's firmware agent) agree on one definition.
 #pragma once
 
-#include <seedval/protocol/frame.h>
-
 #include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
+
+#include <seedval/protocol/frame.h>
 
 namespace seedval::protocol {
 
@@ -36,11 +36,16 @@ inline constexpr std::size_t kMaxBatchOps = 65536;
 
 std::vector<std::uint8_t> encode_reg_read(std::uint32_t address);
 std::vector<std::uint8_t> encode_reg_write(std::uint32_t address, std::uint32_t value);
-// reg_batch request: u32 count, count x (u8 kind, u32 address, u32 value).
+// reg_batch request: u32 count, u32 first_index, count x (u8 kind, u32 address, u32 value).
 // Response: u32 count, count x u32 (the value read, or the value written). The device executes the
-// operations in order and stops at the first failure; its error message starts with "operation <i>:".
-std::vector<std::uint8_t> encode_reg_batch(std::span<const RegisterOp> ops);
-std::vector<RegisterOp> decode_reg_batch(std::span<const std::uint8_t> payload);
+// operations in order and stops at the first failure; its error message starts with
+// "operation <first_index + i>:", so a list split over several frames reports positions in the whole list.
+struct RegBatchRequest {
+  std::uint32_t first_index = 0;
+  std::vector<RegisterOp> ops;
+};
+std::vector<std::uint8_t> encode_reg_batch(std::span<const RegisterOp> ops, std::uint32_t first_index = 0);
+RegBatchRequest decode_reg_batch(std::span<const std::uint8_t> payload);
 std::vector<std::uint8_t> encode_reg_values(std::span<const std::uint32_t> values);
 std::vector<std::uint32_t> decode_reg_values(std::span<const std::uint8_t> payload, std::size_t expected);
 

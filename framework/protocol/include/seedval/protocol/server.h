@@ -26,7 +26,8 @@ class RequestHandler {
 /// Answers one request frame. Never throws for bad input; only std::bad_alloc escapes.
 std::vector<std::uint8_t> serve(RequestHandler& handler, std::span<const std::uint8_t> request_frame);
 /// The same, writing the response frame into `response` and reusing its capacity (no allocation per
-/// frame once it has grown: bulk transfers stay at memory speed).
+/// frame once it has grown: bulk transfers stay at memory speed). `request_frame` must not point into
+/// `response`.
 void serve(RequestHandler& handler, std::span<const std::uint8_t> request_frame, std::vector<std::uint8_t>& response);
 
 }  // namespace seedval::protocol
