@@ -1,15 +1,15 @@
 // seedval probe: who is on the board? Identity, capabilities and the chip's sensors.
-#include <seedval/boards/board.h>
-#include <seedval/chip/registers.h>
-#include <seedval/core/units.h>
-#include <seedval/device/device.h>
-
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <iostream>
 
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <seedval/boards/board.h>
+#include <seedval/chip/registers.h>
+#include <seedval/core/strings.h>
+#include <seedval/core/units.h>
+#include <seedval/device/device.h>
 
 #include "common.h"
 
@@ -47,18 +47,20 @@ int probe(const ProbeOptions& o) {
     std::cout << j.dump(2) << "\n";
     return kOk;
   }
-  std::string cap_list;
-  for (const auto& c : caps) cap_list += (cap_list.empty() ? "" : ", ") + c;
+  const std::string cap_list = join(caps);
   fmt::print("board         {} ({})\n", board->info().name, board->info().file.string());
   fmt::print("transport     {}\n", dev.transport().describe());
   fmt::print("model         {}\n", id.model);
-  fmt::print("chip id       0x{:08x}{}\n", id.chip_id, id.chip_id == chip::kChipId ? " (SeedChip)" : " (NOT a SeedChip)");
+  fmt::print("chip id       0x{:08x}{}\n", id.chip_id,
+             id.chip_id == chip::kChipId ? " (SeedChip)" : " (NOT a SeedChip)");
   fmt::print("revision      {}\n", id.revision_name());
-  fmt::print("ecid          0x{:016x} {}\n", id.ecid, id.die ? chip::to_string(*id.die) : "(" + id.ecid_error + ")");
+  fmt::print("ecid          0x{:016x} {}\n", id.ecid,
+             id.die ? chip::to_string(*id.die) : "(" + id.ecid_error + ")");
   fmt::print("memory        {} MiB\n", id.memory_size >> 20);
   fmt::print("capabilities  {}\n", cap_list);
   if (!sensors.empty())
-    fmt::print("sensors       {}, {}, {}\n", format_quantity(sensors["temperature_c"].get<double>(), units::celsius),
+    fmt::print("sensors       {}, {}, {}\n",
+               format_quantity(sensors["temperature_c"].get<double>(), units::celsius),
                format_quantity(sensors["power_w"].get<double>(), units::watt),
                format_quantity(sensors["vdd_core_v"].get<double>(), units::volt));
   return kOk;
@@ -68,7 +70,8 @@ int probe(const ProbeOptions& o) {
 
 void add_probe(CLI::App& app) {
   auto o = std::make_shared<ProbeOptions>();
-  auto* cmd = app.add_subcommand("probe", "identify the chip on a board: id, revision, ECID, capabilities, sensors");
+  auto* cmd =
+      app.add_subcommand("probe", "identify the chip on a board: id, revision, ECID, capabilities, sensors");
   cmd->add_option("--board,-b", o->board, board_option_help())->capture_default_str();
   cmd->add_flag("--json", o->json, "print JSON instead of text");
   cmd->callback([o] { throw ExitRequest{guarded("probe", [&] { return probe(*o); })}; });

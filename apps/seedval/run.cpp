@@ -1,13 +1,14 @@
 // seedval run: one unit through a program, or through a single test.
-#include <seedval/boards/board.h>
-#include <seedval/core/error.h>
-#include <seedval/exec/runner.h>
-#include <seedval/reports/lot_reports.h>
-#include <seedval/reports/unit_log.h>
-
 #include <iostream>
 
 #include <fmt/core.h>
+
+#include <seedval/boards/board.h>
+#include <seedval/core/error.h>
+#include <seedval/core/strings.h>
+#include <seedval/exec/runner.h>
+#include <seedval/reports/lot_reports.h>
+#include <seedval/reports/unit_log.h>
 
 #include "common.h"
 
@@ -27,8 +28,9 @@ struct RunOptions {
 std::string measurements_text(const StepRecord& s) {
   std::string out;
   for (const auto& m : s.measurements) {
-    out += fmt::format("{}{}={}{}", out.empty() ? "" : "  ", m.name, format_quantity(m.value, m.unit),
-                       m.outcome == Outcome::failed ? fmt::format(" (FAIL, limits {})", to_string(m.limits, m.unit)) : "");
+    out += fmt::format(
+        "{}{}={}{}", out.empty() ? "" : "  ", m.name, format_quantity(m.value, m.unit),
+        m.outcome == Outcome::failed ? fmt::format(" (FAIL, limits {})", to_string(m.limits, m.unit)) : "");
   }
   return out;
 }
@@ -37,7 +39,8 @@ int run(const RunOptions& o) {
   if (!o.program.empty() && !o.test.empty())
     throw InvalidArgumentError(ErrorCode::invalid_argument, "give --program or --test, not both");
   if (!o.params.empty() && o.test.empty())
-    throw InvalidArgumentError(ErrorCode::invalid_argument, "--param goes with --test (a program sets its own parameters)");
+    throw InvalidArgumentError(ErrorCode::invalid_argument,
+                               "--param goes with --test (a program sets its own parameters)");
   Program program;
   if (!o.test.empty()) {
     const TestDefinition& def = TestRegistry::instance().get(o.test);
@@ -45,16 +48,10 @@ int run(const RunOptions& o) {
     for (const auto& kv : o.params) {
       const auto eq = kv.find('=');
       if (eq == std::string::npos || eq == 0)
-        throw InvalidArgumentError(ErrorCode::invalid_argument, fmt::format("--param \"{}\" is not NAME=VALUE", kv));
+        throw InvalidArgumentError(ErrorCode::invalid_argument,
+                                   fmt::format("--param \"{}\" is not NAME=VALUE", kv));
       const std::string name = kv.substr(0, eq);
-      const ParamSpec* spec = def.param(name);
-      if (spec == nullptr) {
-        std::string known;
-        for (const auto& p : def.params) known += (known.empty() ? "" : ", ") + p.name;
-        throw InvalidArgumentError(ErrorCode::invalid_argument, fmt::format("test {} has no parameter \"{}\" (it has: {})",
-                                                                            def.name, name, known.empty() ? "none" : known));
-      }
-      given[name] = parse_param(*spec, kv.substr(eq + 1));
+      given[name] = parse_param(def.require_param(name), kv.substr(eq + 1));
     }
     program = single_test_program(o.test, given);
   } else {
@@ -66,8 +63,10 @@ int run(const RunOptions& o) {
   if (!o.die.empty()) {
     DieSocket* socket = board->die_socket();
     if (socket == nullptr)
-      throw InvalidArgumentError(ErrorCode::invalid_argument,
-                                 fmt::format("board {} has no die socket: --die works with simulated boards only", board->info().name));
+      throw InvalidArgumentError(
+          ErrorCode::invalid_argument,
+          fmt::format("board {} has no die socket: --die works with simulated boards only",
+                      board->info().name));
     ctx.die = chip::parse_die_id(o.die);
     socket->insert(ctx.die, 1);
   } else if (DieSocket* socket = board->die_socket(); socket != nullptr && socket->current()) {
@@ -84,7 +83,8 @@ int run(const RunOptions& o) {
   if (o.json) {
     std::cout << record << "\n";
   } else {
-    fmt::print("unit {} on {}, program {} {}\n", chip::to_string(u.die), board->info().name, program.name, program.revision);
+    fmt::print("unit {} on {}, program {} {}\n", chip::to_string(u.die), board->info().name, program.name,
+               program.revision);
     if (u.ecid) fmt::print("ecid 0x{:016x}\n", *u.ecid);
     fmt::print("  {:<18} {:<16} {:<8} {:>9}  {}\n", "step", "test", "outcome", "time", "measurements");
     for (const auto& s : u.steps) {
@@ -108,10 +108,13 @@ int run(const RunOptions& o) {
 
 void add_run(CLI::App& app) {
   auto o = std::make_shared<RunOptions>();
-  auto* cmd = app.add_subcommand("run", "test one unit with a program (default: the production program) or one test");
+  auto* cmd =
+      app.add_subcommand("run", "test one unit with a program (default: the production program) or one test");
   cmd->add_option("--board,-b", o->board, board_option_help())->capture_default_str();
-  cmd->add_option("--program,-p", o->program, "test program: a name in fixtures/programs/ or a path (default: seedchip-production)");
-  cmd->add_option("--test,-t", o->test, "run this one registered test instead of a program (see 'seedval list tests')");
+  cmd->add_option("--program,-p", o->program,
+                  "test program: a name in fixtures/programs/ or a path (default: seedchip-production)");
+  cmd->add_option("--test,-t", o->test,
+                  "run this one registered test instead of a program (see 'seedval list tests')");
   cmd->add_option("--param", o->params, "NAME=VALUE parameter of --test; repeatable");
   cmd->add_option("--die", o->die, "simulated boards: the die to put in the socket, e.g. SIM0-W01-X008-Y007");
   cmd->add_flag("--json", o->json, "print the unit record as JSON");

@@ -1,11 +1,12 @@
 // Loading board descriptors: includes, validation, and the hand-off to the backend's factory.
-#include <seedval/boards/backend.h>
-#include <seedval/core/error.h>
-#include <seedval/core/paths.h>
-
 #include <algorithm>
 
 #include <fmt/core.h>
+
+#include <seedval/boards/backend.h>
+#include <seedval/core/error.h>
+#include <seedval/core/paths.h>
+#include <seedval/core/strings.h>
 
 #include "registry.h"
 
@@ -25,9 +26,11 @@ struct Merged {
 void load_into(const fs::path& file, Merged& out, std::vector<fs::path>& stack) {
   const fs::path canonical = fs::weakly_canonical(file);
   if (std::find(stack.begin(), stack.end(), canonical) != stack.end())
-    throw ConfigError(ErrorCode::config, fmt::format("{}: include cycle through {}", stack.back().string(), file.string()));
+    throw ConfigError(ErrorCode::config,
+                      fmt::format("{}: include cycle through {}", stack.back().string(), file.string()));
   if (static_cast<int>(stack.size()) >= kMaxIncludeDepth)
-    throw ConfigError(ErrorCode::config, fmt::format("{}: includes nest deeper than {}", file.string(), kMaxIncludeDepth));
+    throw ConfigError(ErrorCode::config,
+                      fmt::format("{}: includes nest deeper than {}", file.string(), kMaxIncludeDepth));
   nlohmann::json j = load_json_file(file);
   JsonObject o(j, file.string());
   out.files.push_back(file);
@@ -36,15 +39,18 @@ void load_into(const fs::path& file, Merged& out, std::vector<fs::path>& stack) 
     std::vector<std::string> names;
     if (inc->is_string()) {
       names.push_back(inc->get<std::string>());
-    } else if (inc->is_array() && std::all_of(inc->begin(), inc->end(), [](const auto& e) { return e.is_string(); })) {
+    } else if (inc->is_array() &&
+               std::all_of(inc->begin(), inc->end(), [](const auto& e) { return e.is_string(); })) {
       for (const auto& e : *inc) names.push_back(e.get<std::string>());
     } else {
-      o.fail("include", fmt::format("expected a file name or a list of file names, got {}", json_type_name(*inc)));
+      o.fail("include",
+             fmt::format("expected a file name or a list of file names, got {}", json_type_name(*inc)));
     }
     for (const auto& name : names) {
       fs::path p = fs::path(name).is_absolute() ? fs::path(name) : file.parent_path() / name;
       std::error_code ec;
-      if (!fs::is_regular_file(p, ec)) o.fail("include", fmt::format("included file {} does not exist", p.string()));
+      if (!fs::is_regular_file(p, ec))
+        o.fail("include", fmt::format("included file {} does not exist", p.string()));
       load_into(p, out, stack);
     }
   }
@@ -86,10 +92,11 @@ std::unique_ptr<Board> open_board(std::string_view name_or_path) {
     std::lock_guard lock(r.mutex);
     auto it = r.backends.find(info.backend);
     if (it == r.backends.end()) {
-      std::string known;
-      for (const auto& [name, unused] : r.backends) known += (known.empty() ? "" : ", ") + name;
-      throw NotFoundError(ErrorCode::not_found, fmt::format("{}: unknown board backend \"{}\" (this build has: {})",
-                                                            o.locate("board"), info.backend, known.empty() ? "none" : known));
+      const std::string known =
+          join_by(r.backends, [](const auto& entry) -> std::string_view { return entry.first; });
+      throw NotFoundError(ErrorCode::not_found,
+                          fmt::format("{}: unknown board backend \"{}\" (this build has: {})",
+                                      o.locate("board"), info.backend, known.empty() ? "none" : known));
     }
     factory = it->second.factory;
   }

@@ -1,13 +1,13 @@
-#include <seedval/core/json_reader.h>
-
-#include <seedval/core/error.h>
-
 #include <cctype>
 #include <fstream>
 #include <limits>
 #include <sstream>
 
 #include <fmt/core.h>
+
+#include <seedval/core/error.h>
+#include <seedval/core/json_reader.h>
+#include <seedval/core/strings.h>
 
 namespace seedval {
 namespace {
@@ -37,7 +37,8 @@ nlohmann::json parse_json(std::string_view text, std::string_view where) {
     }
     std::string what = e.what();
     if (auto pos = what.find("parse error"); pos != std::string::npos) what = what.substr(pos);
-    throw ConfigError(ErrorCode::config, fmt::format("{}:{}:{}: not valid JSON ({})", where, line, col, what));
+    throw ConfigError(ErrorCode::config,
+                      fmt::format("{}:{}:{}: not valid JSON ({})", where, line, col, what));
   }
 }
 
@@ -56,23 +57,32 @@ nlohmann::json load_json_file(const std::filesystem::path& path) {
 
 std::string json_type_name(const nlohmann::json& v) {
   switch (v.type()) {
-    case nlohmann::json::value_t::null: return "null";
-    case nlohmann::json::value_t::object: return "an object";
-    case nlohmann::json::value_t::array: return "an array";
-    case nlohmann::json::value_t::string: return "a string";
-    case nlohmann::json::value_t::boolean: return "a boolean";
+    case nlohmann::json::value_t::null:
+      return "null";
+    case nlohmann::json::value_t::object:
+      return "an object";
+    case nlohmann::json::value_t::array:
+      return "an array";
+    case nlohmann::json::value_t::string:
+      return "a string";
+    case nlohmann::json::value_t::boolean:
+      return "a boolean";
     case nlohmann::json::value_t::number_integer:
-    case nlohmann::json::value_t::number_unsigned: return "an integer";
-    case nlohmann::json::value_t::number_float: return "a number";
-    default: return "a binary value";
+    case nlohmann::json::value_t::number_unsigned:
+      return "an integer";
+    case nlohmann::json::value_t::number_float:
+      return "a number";
+    default:
+      return "a binary value";
   }
 }
 
 JsonObject::JsonObject(const nlohmann::json& value, std::string where, std::string path)
     : value_(&value), where_(std::move(where)), path_(std::move(path)) {
   if (!value.is_object())
-    throw ConfigError(ErrorCode::config, fmt::format("{}: {}: expected an object, got {}", where_,
-                                                     path_.empty() ? "top level" : path_, json_type_name(value)));
+    throw ConfigError(ErrorCode::config,
+                      fmt::format("{}: {}: expected an object, got {}", where_,
+                                  path_.empty() ? "top level" : path_, json_type_name(value)));
 }
 
 bool JsonObject::has(std::string_view key) const {
@@ -93,7 +103,9 @@ const std::string& JsonObject::origin(std::string_view key) const {
   return it == origins_.end() ? where_ : it->second;
 }
 
-std::string JsonObject::locate(std::string_view key) const { return fmt::format("{}: {}", origin(key), child_path(key)); }
+std::string JsonObject::locate(std::string_view key) const {
+  return fmt::format("{}: {}", origin(key), child_path(key));
+}
 
 void JsonObject::fail(std::string_view key, std::string_view message) const {
   throw ConfigError(ErrorCode::config, fmt::format("{}: {}", locate(key), message));
@@ -113,7 +125,8 @@ const nlohmann::json& JsonObject::get(std::string_view key, bool required) {
 
 std::string JsonObject::string(std::string_view key) {
   const auto& v = get(key, true);
-  if (!v.is_string()) fail(key, fmt::format("expected a string, got {} {}", json_type_name(v), quote_value(v)));
+  if (!v.is_string())
+    fail(key, fmt::format("expected a string, got {} {}", json_type_name(v), quote_value(v)));
   return v.get<std::string>();
 }
 
@@ -125,15 +138,14 @@ std::string JsonObject::choice(std::string_view key, const std::vector<std::stri
   std::string s = string(key);
   for (const auto& c : choices)
     if (c == s) return s;
-  std::string list;
-  for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
-  fail(key, fmt::format("expected one of {}, got \"{}\"", list, s));
+  fail(key, fmt::format("expected one of {}, got \"{}\"", join(choices), s));
 }
 
 std::int64_t JsonObject::integer(std::string_view key, std::int64_t min, std::int64_t max) {
   const auto& v = get(key, true);
   if (!v.is_number_integer())
-    fail(key, fmt::format("expected an integer from {} to {}, got {} {}", min, max, json_type_name(v), quote_value(v)));
+    fail(key, fmt::format("expected an integer from {} to {}, got {} {}", min, max, json_type_name(v),
+                          quote_value(v)));
   if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(max))
     fail(key, fmt::format("expected an integer from {} to {}, got {}", min, max, quote_value(v)));
   auto i = v.get<std::int64_t>();
@@ -141,7 +153,8 @@ std::int64_t JsonObject::integer(std::string_view key, std::int64_t min, std::in
   return i;
 }
 
-std::int64_t JsonObject::integer_or(std::string_view key, std::int64_t fallback, std::int64_t min, std::int64_t max) {
+std::int64_t JsonObject::integer_or(std::string_view key, std::int64_t fallback, std::int64_t min,
+                                    std::int64_t max) {
   return has(key) ? integer(key, min, max) : fallback;
 }
 
@@ -170,11 +183,14 @@ std::uint64_t JsonObject::unsigned_value(std::string_view key, std::uint64_t max
 
 double JsonObject::number(std::string_view key) {
   const auto& v = get(key, true);
-  if (!v.is_number()) fail(key, fmt::format("expected a number, got {} {}", json_type_name(v), quote_value(v)));
+  if (!v.is_number())
+    fail(key, fmt::format("expected a number, got {} {}", json_type_name(v), quote_value(v)));
   return v.get<double>();
 }
 
-double JsonObject::number_or(std::string_view key, double fallback) { return has(key) ? number(key) : fallback; }
+double JsonObject::number_or(std::string_view key, double fallback) {
+  return has(key) ? number(key) : fallback;
+}
 
 std::optional<double> JsonObject::optional_number(std::string_view key) {
   if (!has(key)) return std::nullopt;
@@ -184,7 +200,8 @@ std::optional<double> JsonObject::optional_number(std::string_view key) {
 bool JsonObject::boolean_or(std::string_view key, bool fallback) {
   if (!has(key)) return fallback;
   const auto& v = get(key, true);
-  if (!v.is_boolean()) fail(key, fmt::format("expected true or false, got {} {}", json_type_name(v), quote_value(v)));
+  if (!v.is_boolean())
+    fail(key, fmt::format("expected true or false, got {} {}", json_type_name(v), quote_value(v)));
   return v.get<bool>();
 }
 
@@ -215,15 +232,17 @@ const nlohmann::json* JsonObject::raw(std::string_view key) {
   return &get(key, true);
 }
 
-void JsonObject::accept_all_keys() { accept_all_ = true; }
+void JsonObject::accept_all_keys() {
+  accept_all_ = true;
+}
 
 void JsonObject::finish() const {
   if (accept_all_) return;
   for (const auto& [key, unused] : value_->items()) {
     if (read_.count(key) != 0) continue;
-    std::string allowed;
-    for (const auto& k : asked_) allowed += (allowed.empty() ? "" : ", ") + k;
-    fail(key, fmt::format("unknown key{}", allowed.empty() ? std::string() : " (expected one of: " + allowed + ")"));
+    const std::string allowed = join(asked_);
+    fail(key, fmt::format("unknown key{}",
+                          allowed.empty() ? std::string() : " (expected one of: " + allowed + ")"));
   }
 }
 

@@ -1,9 +1,3 @@
-#include <seedval/core/error.h>
-#include <seedval/core/json_reader.h>
-#include <seedval/core/paths.h>
-#include <seedval/exec/lot.h>
-#include <seedval/exec/program.h>
-
 #include <algorithm>
 #include <fstream>
 #include <set>
@@ -11,17 +5,29 @@
 
 #include <fmt/core.h>
 
+#include <seedval/core/error.h>
+#include <seedval/core/json_reader.h>
+#include <seedval/core/paths.h>
+#include <seedval/core/strings.h>
+#include <seedval/exec/lot.h>
+#include <seedval/exec/program.h>
+
 namespace seedval {
 namespace {
 
 ParamValue json_to_param(JsonObject& params, const std::string& key, const ParamSpec& spec) {
   const nlohmann::json& v = *params.raw(key);
   ParamValue value;
-  if (v.is_number_integer()) value = v.get<std::int64_t>();
-  else if (v.is_number()) value = v.get<double>();
-  else if (v.is_boolean()) value = v.get<bool>();
-  else if (v.is_string()) value = v.get<std::string>();
-  else params.fail(key, fmt::format("expected {} value, got {}", to_string(spec.type), json_type_name(v)));
+  if (v.is_number_integer())
+    value = v.get<std::int64_t>();
+  else if (v.is_number())
+    value = v.get<double>();
+  else if (v.is_boolean())
+    value = v.get<bool>();
+  else if (v.is_string())
+    value = v.get<std::string>();
+  else
+    params.fail(key, fmt::format("expected {} value, got {}", to_string(spec.type), json_type_name(v)));
   if (auto problem = check_param(spec, value); !problem.empty())
     params.fail(key, fmt::format("expected {}, got {}", problem, v.dump()));
   return value;
@@ -35,20 +41,19 @@ Step parse_step(JsonObject& o, bool needs_bin) {
   const std::string test = o.string("test");
   s.test = TestRegistry::instance().find(test);
   if (s.test == nullptr) {
-    std::string known;
-    for (const auto& n : TestRegistry::instance().names()) known += (known.empty() ? "" : ", ") + n;
-    o.fail("test", fmt::format("no test named \"{}\" (registered: {})", test, known));
+    o.fail("test", fmt::format("no test named \"{}\" (registered: {})", test,
+                               join(TestRegistry::instance().names())));
   }
   s.params = s.test->make_params();
   if (auto p = o.optional_object("params")) {
     p->accept_all_keys();
     const nlohmann::json& raw = *o.raw("params");
     for (const auto& [key, value] : raw.items()) {
-      const ParamSpec* spec = s.test->param(key);
-      if (spec == nullptr) {
-        std::string known;
-        for (const auto& ps : s.test->params) known += (known.empty() ? "" : ", ") + ps.name;
-        p->fail(key, fmt::format("test {} has no parameter \"{}\" (it has: {})", test, key, known.empty() ? "none" : known));
+      const ParamSpec* spec = nullptr;
+      try {
+        spec = &s.test->require_param(key);
+      } catch (const Error& e) {
+        p->fail(key, e.message());
       }
       s.params.set(key, json_to_param(*p, key, *spec));
     }
@@ -59,9 +64,10 @@ Step parse_step(JsonObject& o, bool needs_bin) {
     for (const auto& [key, value] : raw.items()) {
       const MeasurementSpec* spec = s.test->measurement(key);
       if (spec == nullptr) {
-        std::string known;
-        for (const auto& m : s.test->measurements) known += (known.empty() ? "" : ", ") + m.name;
-        l->fail(key, fmt::format("test {} has no measurement \"{}\" (it has: {})", test, key, known.empty() ? "none" : known));
+        const std::string known = join_by(
+            s.test->measurements, [](const MeasurementSpec& m) -> std::string_view { return m.name; });
+        l->fail(key, fmt::format("test {} has no measurement \"{}\" (it has: {})", test, key,
+                                 known.empty() ? "none" : known));
       }
       JsonObject lim = l->object(key);
       Limits limits;
@@ -74,8 +80,10 @@ Step parse_step(JsonObject& o, bool needs_bin) {
       s.limits[key] = limits;
     }
   }
-  if (needs_bin) s.fail_bin = static_cast<int>(o.integer("fail_bin", 0, 65534));
-  else s.fail_bin = static_cast<int>(o.integer_or("fail_bin", 0, 0, 65534));
+  if (needs_bin)
+    s.fail_bin = static_cast<int>(o.integer("fail_bin", 0, 65534));
+  else
+    s.fail_bin = static_cast<int>(o.integer_or("fail_bin", 0, 0, 65534));
   s.optional = o.boolean_or("optional", false);
   o.finish();
   return s;
@@ -109,7 +117,8 @@ Program parse(const nlohmann::json& j, const std::string& where) {
     if (pass == nullptr || !pass->is_boolean()) b.fail("pass", "expected true or false");
     hb.pass = pass->get<bool>();
     b.finish();
-    if (!hard_numbers.insert(hb.number).second) b.fail("number", fmt::format("hard bin {} is defined twice", hb.number));
+    if (!hard_numbers.insert(hb.number).second)
+      b.fail("number", fmt::format("hard bin {} is defined twice", hb.number));
     p.hard_bins.push_back(std::move(hb));
   }
   std::set<int> soft_numbers;
@@ -118,17 +127,20 @@ Program parse(const nlohmann::json& j, const std::string& where) {
     JsonObject b(soft[i], where, o.element_path("soft_bins", i));
     SoftBin sb{static_cast<int>(b.integer("number", 0, 65534)), b.string("name"),
                static_cast<int>(b.integer("hard_bin", 0, 32767))};
-    if (!hard_numbers.count(sb.hard_bin)) b.fail("hard_bin", fmt::format("hard bin {} is not defined in hard_bins", sb.hard_bin));
+    if (!hard_numbers.count(sb.hard_bin))
+      b.fail("hard_bin", fmt::format("hard bin {} is not defined in hard_bins", sb.hard_bin));
     b.finish();
-    if (!soft_numbers.insert(sb.number).second) b.fail("number", fmt::format("soft bin {} is defined twice", sb.number));
+    if (!soft_numbers.insert(sb.number).second)
+      b.fail("number", fmt::format("soft bin {} is defined twice", sb.number));
     p.soft_bins.push_back(std::move(sb));
   }
 
   auto check_soft = [&](std::string_view key, int number, bool want_pass) {
-    if (!soft_numbers.count(number)) o.fail(key, fmt::format("soft bin {} is not defined in soft_bins", number));
+    if (!soft_numbers.count(number))
+      o.fail(key, fmt::format("soft bin {} is not defined in soft_bins", number));
     if (p.hard_bin(p.soft_bin(number).hard_bin).pass != want_pass)
-      o.fail(key, fmt::format("soft bin {} maps to hard bin {}, which is {}a pass bin", number, p.soft_bin(number).hard_bin,
-                              want_pass ? "not " : ""));
+      o.fail(key, fmt::format("soft bin {} maps to hard bin {}, which is {}a pass bin", number,
+                              p.soft_bin(number).hard_bin, want_pass ? "not " : ""));
   };
   p.pass_bin = static_cast<int>(o.integer("pass_bin", 0, 65534));
   check_soft("pass_bin", p.pass_bin, true);
@@ -143,8 +155,10 @@ Program parse(const nlohmann::json& j, const std::string& where) {
       if (!bins[i].is_number_integer() || !hard_numbers.count(bins[i].get<int>()))
         r->fail("hard_bins", fmt::format("element {} ({}) is not a defined hard bin", i, bins[i].dump()));
       if (p.hard_bin(bins[i].get<int>()).pass)
-        r->fail("hard_bins", fmt::format("hard bin {} is a pass bin; passing units are not retested", bins[i].get<int>()));
-      if (std::find(p.retest_hard_bins.begin(), p.retest_hard_bins.end(), bins[i].get<int>()) == p.retest_hard_bins.end())
+        r->fail("hard_bins",
+                fmt::format("hard bin {} is a pass bin; passing units are not retested", bins[i].get<int>()));
+      if (std::find(p.retest_hard_bins.begin(), p.retest_hard_bins.end(), bins[i].get<int>()) ==
+          p.retest_hard_bins.end())
         p.retest_hard_bins.push_back(bins[i].get<int>());
     }
     p.max_insertions = static_cast<int>(r->integer_or("max_insertions", 2, 1, 10));
@@ -161,7 +175,8 @@ Program parse(const nlohmann::json& j, const std::string& where) {
       if (!ids.insert(s.id).second) o.fail("flow", fmt::format("step id \"{}\" is used twice", s.id));
       if (list == &p.flow) {
         if (!soft_numbers.count(s.fail_bin))
-          o.fail("flow", fmt::format("step \"{}\": fail_bin {} is not defined in soft_bins", s.id, s.fail_bin));
+          o.fail("flow",
+                 fmt::format("step \"{}\": fail_bin {} is not defined in soft_bins", s.id, s.fail_bin));
         if (p.hard_bin(p.soft_bin(s.fail_bin).hard_bin).pass)
           o.fail("flow", fmt::format("step \"{}\": fail_bin {} maps to a pass hard bin", s.id, s.fail_bin));
       }
@@ -186,7 +201,8 @@ const SoftBin& Program::soft_bin(int number) const {
 }
 
 bool Program::retestable(int hard_bin_number) const {
-  return std::find(retest_hard_bins.begin(), retest_hard_bins.end(), hard_bin_number) != retest_hard_bins.end();
+  return std::find(retest_hard_bins.begin(), retest_hard_bins.end(), hard_bin_number) !=
+         retest_hard_bins.end();
 }
 
 Program parse_program(std::string_view json_text, std::string_view where) {
@@ -206,7 +222,8 @@ Program load_program(std::string_view name_or_path) {
   return p;
 }
 
-Program single_test_program(std::string_view test, const std::map<std::string, ParamValue, std::less<>>& params) {
+Program single_test_program(std::string_view test,
+                            const std::map<std::string, ParamValue, std::less<>>& params) {
   const TestDefinition& def = TestRegistry::instance().get(test);
   Program p;
   p.name = fmt::format("single-test:{}", def.name);

@@ -1,33 +1,43 @@
-#include <seedval/testapi/params.h>
-
-#include <seedval/core/error.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
 #include <fmt/core.h>
 
+#include <seedval/core/error.h>
+#include <seedval/core/strings.h>
+#include <seedval/testapi/params.h>
+
 namespace seedval {
 
 std::string_view to_string(ParamType t) noexcept {
   switch (t) {
-    case ParamType::integer: return "integer";
-    case ParamType::number: return "number";
-    case ParamType::boolean: return "boolean";
-    case ParamType::string: return "string";
+    case ParamType::integer:
+      return "integer";
+    case ParamType::number:
+      return "number";
+    case ParamType::boolean:
+      return "boolean";
+    case ParamType::string:
+      return "string";
   }
   return "?";
 }
 
-ParamType type_of(const ParamValue& v) noexcept { return static_cast<ParamType>(v.index()); }
+ParamType type_of(const ParamValue& v) noexcept {
+  return static_cast<ParamType>(v.index());
+}
 
 std::string to_string(const ParamValue& v) {
   switch (type_of(v)) {
-    case ParamType::integer: return std::to_string(std::get<std::int64_t>(v));
-    case ParamType::number: return fmt::format("{}", std::get<double>(v));
-    case ParamType::boolean: return std::get<bool>(v) ? "true" : "false";
-    case ParamType::string: return fmt::format("\"{}\"", std::get<std::string>(v));
+    case ParamType::integer:
+      return std::to_string(std::get<std::int64_t>(v));
+    case ParamType::number:
+      return fmt::format("{}", std::get<double>(v));
+    case ParamType::boolean:
+      return std::get<bool>(v) ? "true" : "false";
+    case ParamType::string:
+      return fmt::format("\"{}\"", std::get<std::string>(v));
   }
   return "?";
 }
@@ -37,14 +47,21 @@ const ParamValue& Params::get(std::string_view name, ParamType type) const {
   if (it == values_.end())
     throw InternalError(ErrorCode::internal, fmt::format("test reads undeclared parameter \"{}\"", name));
   if (type_of(it->second) != type)
-    throw InternalError(ErrorCode::internal, fmt::format("test reads {} parameter \"{}\" as {}",
-                                                         to_string(type_of(it->second)), name, to_string(type)));
+    throw InternalError(ErrorCode::internal,
+                        fmt::format("test reads {} parameter \"{}\" as {}", to_string(type_of(it->second)),
+                                    name, to_string(type)));
   return it->second;
 }
 
-std::int64_t Params::integer(std::string_view name) const { return std::get<std::int64_t>(get(name, ParamType::integer)); }
-double Params::number(std::string_view name) const { return std::get<double>(get(name, ParamType::number)); }
-bool Params::boolean(std::string_view name) const { return std::get<bool>(get(name, ParamType::boolean)); }
+std::int64_t Params::integer(std::string_view name) const {
+  return std::get<std::int64_t>(get(name, ParamType::integer));
+}
+double Params::number(std::string_view name) const {
+  return std::get<double>(get(name, ParamType::number));
+}
+bool Params::boolean(std::string_view name) const {
+  return std::get<bool>(get(name, ParamType::boolean));
+}
 const std::string& Params::string(std::string_view name) const {
   return std::get<std::string>(get(name, ParamType::string));
 }
@@ -84,8 +101,7 @@ std::string check_param(const ParamSpec& spec, ParamValue& value) {
   }
   if (spec.type == ParamType::string && !spec.choices.empty()) {
     // A string parameter with choices may hold a comma-separated list of them.
-    std::string list;
-    for (const auto& c : spec.choices) list += (list.empty() ? "" : ", ") + c;
+    const std::string list = join(spec.choices);
     Params p;
     p.set(spec.name, value);
     auto items = p.list(spec.name);
@@ -121,7 +137,9 @@ ParamValue parse_param(const ParamSpec& spec, std::string_view text) {
       ok = s == "true" || s == "false" || s == "1" || s == "0";
       v = s == "true" || s == "1";
       break;
-    case ParamType::string: v = s; break;
+    case ParamType::string:
+      v = s;
+      break;
   }
   std::string problem = ok ? check_param(spec, v) : "";
   if (!ok) {

@@ -1,12 +1,12 @@
-#include <seedval/testapi/test.h>
-
-#include <seedval/core/error.h>
-#include <seedval/core/log.h>
-
 #include <algorithm>
 #include <chrono>
 
 #include <fmt/core.h>
+
+#include <seedval/core/error.h>
+#include <seedval/core/log.h>
+#include <seedval/core/strings.h>
+#include <seedval/testapi/test.h>
 
 namespace seedval {
 
@@ -14,6 +14,14 @@ const ParamSpec* TestDefinition::param(std::string_view n) const {
   for (const auto& p : params)
     if (p.name == n) return &p;
   return nullptr;
+}
+
+const ParamSpec& TestDefinition::require_param(std::string_view n) const {
+  if (const ParamSpec* p = param(n)) return *p;
+  const std::string known = join_by(params, [](const ParamSpec& p) -> std::string_view { return p.name; });
+  throw InvalidArgumentError(
+      ErrorCode::invalid_argument,
+      fmt::format("test {} has no parameter \"{}\" (it has: {})", name, n, known.empty() ? "none" : known));
 }
 
 const MeasurementSpec* TestDefinition::measurement(std::string_view n) const {
@@ -26,18 +34,12 @@ Params TestDefinition::make_params(const std::map<std::string, ParamValue, std::
   Params out;
   for (const auto& spec : params) out.set(spec.name, spec.default_value);
   for (const auto& [key, value] : given) {
-    const ParamSpec* spec = param(key);
-    if (spec == nullptr) {
-      std::string known;
-      for (const auto& p : params) known += (known.empty() ? "" : ", ") + p.name;
-      throw InvalidArgumentError(ErrorCode::invalid_argument,
-                                 fmt::format("test {} has no parameter \"{}\" (it has: {})", name, key,
-                                             known.empty() ? "none" : known));
-    }
+    const ParamSpec& spec = require_param(key);
     ParamValue v = value;
-    if (auto problem = check_param(*spec, v); !problem.empty())
-      throw InvalidArgumentError(ErrorCode::invalid_argument, fmt::format("parameter {} of test {}: expected {}, got {}",
-                                                                          key, name, problem, to_string(value)));
+    if (auto problem = check_param(spec, v); !problem.empty())
+      throw InvalidArgumentError(
+          ErrorCode::invalid_argument,
+          fmt::format("parameter {} of test {}: expected {}, got {}", key, name, problem, to_string(value)));
     out.set(key, std::move(v));
   }
   return out;
@@ -49,13 +51,15 @@ TestContext::TestContext(Device& device, const TestDefinition& def, const Params
     : device_(device), def_(def), params_(params), limits_(limits), stop_(std::move(stop)), record_(record) {}
 
 void TestContext::check_stop() const {
-  if (stop_.stop_requested()) throw CancelledError(ErrorCode::cancelled, fmt::format("{}: stop requested", def_.name));
+  if (stop_.stop_requested())
+    throw CancelledError(ErrorCode::cancelled, fmt::format("{}: stop requested", def_.name));
 }
 
 bool TestContext::measure(std::string_view name, double value) {
   const MeasurementSpec* spec = def_.measurement(name);
   if (spec == nullptr)
-    throw InternalError(ErrorCode::internal, fmt::format("test {} measures undeclared \"{}\"", def_.name, name));
+    throw InternalError(ErrorCode::internal,
+                        fmt::format("test {} measures undeclared \"{}\"", def_.name, name));
   Measurement m;
   m.name = spec->name;
   m.value = value;
@@ -67,9 +71,15 @@ bool TestContext::measure(std::string_view name, double value) {
   return m.outcome == Outcome::passed;
 }
 
-void TestContext::note(std::string text) { record_.notes.push_back(std::move(text)); }
-void TestContext::fail(std::string reason) { throw TestFailed{std::move(reason)}; }
-void TestContext::skip(std::string reason) { throw TestSkipped{std::move(reason)}; }
+void TestContext::note(std::string text) {
+  record_.notes.push_back(std::move(text));
+}
+void TestContext::fail(std::string reason) {
+  throw TestFailed{std::move(reason)};
+}
+void TestContext::skip(std::string reason) {
+  throw TestSkipped{std::move(reason)};
+}
 
 StepRecord run_test(Device& device, const TestDefinition& def, const Params& params,
                     const std::map<std::string, Limits, std::less<>>& limits, std::stop_token stop,
@@ -89,8 +99,9 @@ StepRecord run_test(Device& device, const TestDefinition& def, const Params& par
                                [](const Measurement& m) { return m.outcome == Outcome::failed; });
     if (failed != rec.measurements.end()) {
       rec.outcome = Outcome::failed;
-      rec.message = fmt::format("{} = {} outside {}", failed->name, format_quantity(failed->value, failed->unit),
-                                to_string(failed->limits, failed->unit));
+      rec.message =
+          fmt::format("{} = {} outside {}", failed->name, format_quantity(failed->value, failed->unit),
+                      to_string(failed->limits, failed->unit));
     }
   } catch (const TestFailed& f) {
     rec.outcome = Outcome::failed;
@@ -110,8 +121,8 @@ StepRecord run_test(Device& device, const TestDefinition& def, const Params& par
     rec.message = fmt::format("unexpected exception: {}", e.what());
   }
   rec.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  log::debug("{} {} in {:.3f} s{}{}", rec.id, to_string(rec.outcome), rec.duration_s, rec.message.empty() ? "" : ": ",
-             rec.message);
+  log::debug("{} {} in {:.3f} s{}{}", rec.id, to_string(rec.outcome), rec.duration_s,
+             rec.message.empty() ? "" : ": ", rec.message);
   return rec;
 }
 
@@ -126,8 +137,9 @@ void TestRegistry::add(TestDefinition def) {
   for (const auto& p : def.params) {
     ParamValue v = p.default_value;
     if (auto problem = check_param(p, v); !problem.empty())
-      throw InvalidArgumentError(ErrorCode::invalid_argument,
-                                 fmt::format("test {}: default of parameter {} is not {}", def.name, p.name, problem));
+      throw InvalidArgumentError(
+          ErrorCode::invalid_argument,
+          fmt::format("test {}: default of parameter {} is not {}", def.name, p.name, problem));
   }
   std::lock_guard lock(mutex_);
   const std::string name = def.name;
@@ -143,9 +155,8 @@ const TestDefinition* TestRegistry::find(std::string_view name) const {
 
 const TestDefinition& TestRegistry::get(std::string_view name) const {
   if (const auto* t = find(name)) return *t;
-  std::string known;
-  for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;
-  throw NotFoundError(ErrorCode::not_found, fmt::format("no test named \"{}\" (registered: {})", name, known));
+  throw NotFoundError(ErrorCode::not_found,
+                      fmt::format("no test named \"{}\" (registered: {})", name, join(names())));
 }
 
 std::vector<std::string> TestRegistry::names() const {

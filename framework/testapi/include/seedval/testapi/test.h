@@ -15,11 +15,6 @@
 // tester error, which never bins as a pass.
 #pragma once
 
-#include <seedval/chip/identity.h>
-#include <seedval/device/device.h>
-#include <seedval/testapi/measurement.h>
-#include <seedval/testapi/params.h>
-
 #include <functional>
 #include <map>
 #include <memory>
@@ -27,6 +22,11 @@
 #include <stop_token>
 #include <string>
 #include <vector>
+
+#include <seedval/chip/identity.h>
+#include <seedval/device/device.h>
+#include <seedval/testapi/measurement.h>
+#include <seedval/testapi/params.h>
 
 namespace seedval {
 
@@ -53,6 +53,8 @@ struct TestDefinition {
   std::function<void(TestContext&)> run;
 
   const ParamSpec* param(std::string_view name) const;
+  /// The parameter called `name`; throws InvalidArgumentError naming the test's parameters.
+  const ParamSpec& require_param(std::string_view name) const;
   const MeasurementSpec* measurement(std::string_view name) const;
   /// The defaults, overridden by `given`; throws InvalidArgumentError for an unknown or ill-typed one.
   Params make_params(const std::map<std::string, ParamValue, std::less<>>& given = {}) const;
@@ -69,7 +71,8 @@ struct TestSkipped {
 class TestContext {
  public:
   TestContext(Device& device, const TestDefinition& def, const Params& params,
-              const std::map<std::string, Limits, std::less<>>& limits, std::stop_token stop, StepRecord& record);
+              const std::map<std::string, Limits, std::less<>>& limits, std::stop_token stop,
+              StepRecord& record);
 
   Device& device() { return device_; }
   const Params& params() const { return params_; }
@@ -123,6 +126,6 @@ bool register_test(TestDefinition def);
 #define SEEDVAL_TEST_CONCAT2(a, b) a##b
 #define SEEDVAL_TEST_CONCAT(a, b) SEEDVAL_TEST_CONCAT2(a, b)
 /// Registers a test definition at static-initialisation time.
-#define SEEDVAL_REGISTER_TEST(definition)                                                \
+#define SEEDVAL_REGISTER_TEST(definition)                                                      \
   [[maybe_unused]] static const bool SEEDVAL_TEST_CONCAT(seedval_test_registered_, __LINE__) = \
       ::seedval::register_test(definition)
