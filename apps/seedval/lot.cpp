@@ -1,5 +1,11 @@
 // seedval lot: a production lot on the simulated handler: every unit tested, binned, logged as it
 // finishes (units.jsonl), and the lot's yield.json and bins.json written at the end.
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+
+#include <fmt/core.h>
+
 #include <seedval/boards/board.h>
 #include <seedval/core/error.h>
 #include <seedval/core/log.h>
@@ -8,12 +14,6 @@
 #include <seedval/reports/lot_reports.h>
 #include <seedval/reports/summary.h>
 #include <seedval/reports/unit_log.h>
-
-#include <chrono>
-#include <csignal>
-#include <cstdio>
-
-#include <fmt/core.h>
 
 #include "common.h"
 
@@ -32,7 +32,9 @@ struct LotCliOptions {
 };
 
 std::stop_source g_stop;  // a registry-like process singleton: Ctrl-C asks the lot to stop cleanly
-extern "C" void on_signal(int) { g_stop.request_stop(); }
+extern "C" void on_signal(int) {
+  g_stop.request_stop();
+}
 
 // Prints a progress line to stderr about every 10% of the lot.
 class Progress final : public ResultSink {
@@ -68,9 +70,10 @@ int lot(const LotCliOptions& o) {
   const Program program = load_program(o.program);
   auto board = open_board(o.board);
   if (board->die_socket() == nullptr)
-    throw InvalidArgumentError(ErrorCode::invalid_argument,
-                               fmt::format("board {} has no die socket; the simulated handler needs a simulated board",
-                                           board->info().name));
+    throw InvalidArgumentError(
+        ErrorCode::invalid_argument,
+        fmt::format("board {} has no die socket; the simulated handler needs a simulated board",
+                    board->info().name));
   SimHandler handler(o.lot_id, o.units);
 
   const fs::path dir(o.out);
@@ -78,9 +81,10 @@ int lot(const LotCliOptions& o) {
   std::error_code ec;
   if (fs::exists(log_file, ec) && fs::file_size(log_file, ec) > 0) {
     if (!o.overwrite)
-      throw InvalidArgumentError(ErrorCode::invalid_argument,
-                                 fmt::format("{} already holds a lot ({}); use another --out, or --overwrite to replace it",
-                                             dir.string(), log_file.string()));
+      throw InvalidArgumentError(
+          ErrorCode::invalid_argument,
+          fmt::format("{} already holds a lot ({}); use another --out, or --overwrite to replace it",
+                      dir.string(), log_file.string()));
     fs::remove(log_file, ec);
   }
   fs::create_directories(dir, ec);
@@ -92,17 +96,19 @@ int lot(const LotCliOptions& o) {
   options.lot_id = o.lot_id;
   options.station = o.station;
   if (!o.quiet)
-    std::fprintf(stderr, "lot %s: %d units on %s with %s %s\n", o.lot_id.c_str(), o.units, board->describe().c_str(),
-                 program.name.c_str(), program.revision.c_str());
+    std::fprintf(stderr, "lot %s: %d units on %s with %s %s\n", o.lot_id.c_str(), o.units,
+                 board->describe().c_str(), program.name.c_str(), program.revision.c_str());
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  const LotResult result = run_lot(*board, handler, program, options, {&unit_log, &progress}, g_stop.get_token());
+  const LotResult result =
+      run_lot(*board, handler, program, options, {&unit_log, &progress}, g_stop.get_token());
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   const auto files = reports::write_lot_reports(result, program, dir);
 
   const reports::LotSummary s = reports::summarize(result, program);
-  fmt::print("lot {}: {} units, {} insertions{}\n", o.lot_id, s.units, s.insertions, result.cancelled ? " (STOPPED early)" : "");
+  fmt::print("lot {}: {} units, {} insertions{}\n", o.lot_id, s.units, s.insertions,
+             result.cancelled ? " (STOPPED early)" : "");
   fmt::print("  first-pass yield  {}\n", percent(s.first_pass_yield));
   fmt::print("  final yield       {}\n", percent(s.final_yield));
   fmt::print("  retest rate       {}\n", percent(s.retest_rate));
@@ -111,13 +117,14 @@ int lot(const LotCliOptions& o) {
   for (const auto& b : s.final_bins.hard)
     fmt::print("  {:>8}  {:<24} {:>6} {:>6.1f}%\n", b.number, b.name + (b.pass ? " (pass)" : ""), b.count,
                s.units ? 100.0 * static_cast<double>(b.count) / static_cast<double>(s.units) : 0.0);
-  fmt::print("  mean test time    {}, {:.0f} units/hour/site\n", format_quantity(s.test_time_s.mean, units::second),
-             s.units_per_hour);
+  fmt::print("  mean test time    {}, {:.0f} units/hour/site\n",
+             format_quantity(s.test_time_s.mean, units::second), s.units_per_hour);
   fmt::print("reports:\n");
   for (const auto& f : files) fmt::print("  {}\n", f.string());
   fmt::print("  {}\n", log_file.string());
   if (!(s.bins_sum_to_units && s.fpy_le_fy && s.sites_sum_to_units))
-    throw InternalError(ErrorCode::internal, "the lot's counts do not add up; the reports record which check failed");
+    throw InternalError(ErrorCode::internal,
+                        "the lot's counts do not add up; the reports record which check failed");
   return result.cancelled ? kTesterError : kOk;
 }
 
@@ -125,11 +132,15 @@ int lot(const LotCliOptions& o) {
 
 void add_lot(CLI::App& app) {
   auto o = std::make_shared<LotCliOptions>();
-  auto* cmd = app.add_subcommand("lot", "test a lot of simulated units and write yield.json, bins.json and units.jsonl");
-  cmd->add_option("--units,-n", o->units, "units in the lot")->required()->check(CLI::Range(1, 4425));
+  auto* cmd = app.add_subcommand(
+      "lot", "test a lot of simulated units and write yield.json, bins.json and units.jsonl");
+  cmd->add_option("--units,-n", o->units, "units in the lot (25 wafers at most)")
+      ->required()
+      ->check(CLI::Range(1, SimHandler::max_units()));
   cmd->add_option("--out,-o", o->out, "folder for the lot's reports")->required();
   cmd->add_option("--board,-b", o->board, board_option_help())->capture_default_str();
-  cmd->add_option("--program,-p", o->program, "test program: a name in fixtures/programs/ or a path")->capture_default_str();
+  cmd->add_option("--program,-p", o->program, "test program: a name in fixtures/programs/ or a path")
+      ->capture_default_str();
   cmd->add_option("--lot-id", o->lot_id, "lot id, 1 to 6 characters of 0-9 and A-Z")->capture_default_str();
   cmd->add_option("--station", o->station, "station name in the reports (default: this host's name)");
   cmd->add_flag("--overwrite", o->overwrite, "replace a lot already in --out");

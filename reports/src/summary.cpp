@@ -1,8 +1,8 @@
-#include <seedval/reports/summary.h>
-
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+
+#include <seedval/reports/summary.h>
 
 namespace seedval::reports {
 namespace {
@@ -18,7 +18,8 @@ double quantile(const std::vector<double>& sorted, double q) {
 BinTable empty_table(const Program& p) {
   BinTable t;
   for (const auto& h : p.hard_bins) t.hard.push_back({h.number, h.name, h.pass, h.number, 0, {}});
-  for (const auto& s : p.soft_bins) t.soft.push_back({s.number, s.name, p.hard_bin(s.hard_bin).pass, s.hard_bin, 0, {}});
+  for (const auto& s : p.soft_bins)
+    t.soft.push_back({s.number, s.name, p.hard_bin(s.hard_bin).pass, s.hard_bin, 0, {}});
   auto by_number = [](const BinCount& a, const BinCount& b) { return a.number < b.number; };
   std::sort(t.hard.begin(), t.hard.end(), by_number);
   std::sort(t.soft.begin(), t.soft.end(), by_number);
@@ -69,12 +70,16 @@ LotSummary summarize(const LotResult& lot, const Program& program) {
   std::map<std::string, std::pair<const UnitRecord*, const UnitRecord*>> units;
   std::map<std::string, int> insertions_of;
   for (const auto& u : lot.insertions) {
+    // An aborted insertion is counted, but judged nothing: it does not make a unit or decide its bin.
+    if (u.aborted) {
+      ++s.aborts;
+      continue;
+    }
     const std::string key = chip::to_string(u.die);
     auto& [first, last] = units[key];
     if (first == nullptr || u.insertion < first->insertion) first = &u;
     if (last == nullptr || u.insertion >= last->insertion) last = &u;
     ++insertions_of[key];
-    if (u.aborted) ++s.aborts;
   }
   s.units = static_cast<std::int64_t>(units.size());
   s.insertions = static_cast<std::int64_t>(lot.insertions.size());
@@ -151,9 +156,12 @@ LotSummary summarize(const LotResult& lot, const Program& program) {
         std::optional<double> ppu, ppl;
         if (t.high) ppu = (*t.high - t.values.mean) / (3 * t.values.sigma);
         if (t.low) ppl = (t.values.mean - *t.low) / (3 * t.values.sigma);
-        if (ppu && ppl) t.ppk = std::min(*ppu, *ppl);
-        else if (ppu) t.ppk = ppu;
-        else if (ppl) t.ppk = ppl;
+        if (ppu && ppl)
+          t.ppk = std::min(*ppu, *ppl);
+        else if (ppu)
+          t.ppk = ppu;
+        else if (ppl)
+          t.ppk = ppl;
       }
       s.tests.push_back(std::move(t));
     }

@@ -307,7 +307,7 @@ BOOST_AUTO_TEST_CASE(include_merges_keys_and_the_including_file_overrides) {
   BOOST_TEST(info.file == bench);
   BOOST_TEST(info.backend == "seedchip-sim");      // from the product file
   BOOST_TEST(info.description == "product file");  // inherited
-  BOOST_REQUIRE(info.files.size() == 2u);
+  BOOST_REQUIRE(info.files.size() == 3u);          // bench, product, and the population the product names
   BOOST_TEST(info.files[0] == bench);
   BOOST_TEST(fs::equivalent(info.files[1], product));
   const auto id = identify(*board);
@@ -331,7 +331,7 @@ BOOST_AUTO_TEST_CASE(later_includes_override_earlier_ones) {
   dir.write("two.json", R"({"memory_mib": 2})");
   const auto bench = dir.write("bench.json", R"({"include": ["one.json", "two.json"]})");
   auto board = open_board(bench.string());
-  BOOST_TEST(board->info().files.size() == 3u);
+  BOOST_TEST(board->info().files.size() == 4u);  // three descriptors and the population
   BOOST_TEST(identify(*board).memory_size == std::uint64_t{2} << 20);
 }
 

@@ -75,8 +75,10 @@ BOOST_AUTO_TEST_CASE(builtin_board_opens_by_name) {
   BOOST_TEST(info.transport == "inproc");
   BOOST_TEST(!info.description.empty());
   BOOST_TEST(fs::equivalent(info.file, builtin_descriptor()), info.file.string());
-  BOOST_REQUIRE(info.files.size() == 1u);
+  // The descriptor, then the population it names: every file that shapes a verdict.
+  BOOST_REQUIRE(info.files.size() == 2u);
   BOOST_TEST(fs::equivalent(info.files[0], builtin_descriptor()));
+  BOOST_TEST(info.files[1].filename() == "a0-typical.json", info.files[1].string());
   CHECK_CONTAINS(board->describe(), "seedchip-sim");
   CHECK_CONTAINS(board->describe(), info.file.string());
 }
@@ -87,7 +89,7 @@ BOOST_AUTO_TEST_CASE(builtin_board_opens_by_path) {
   BOOST_REQUIRE(board != nullptr);
   BOOST_TEST(board->info().name == "seedchip-sim");
   BOOST_TEST(board->info().file == file);
-  BOOST_REQUIRE(board->info().files.size() == 1u);
+  BOOST_REQUIRE(board->info().files.size() == 2u);
   BOOST_TEST(board->info().files[0] == file);
   auto link = board->connect();
   BOOST_REQUIRE(link != nullptr);

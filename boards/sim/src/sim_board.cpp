@@ -26,7 +26,8 @@ class OpenContactTransport final : public Transport {
   TransportCapabilities capabilities() const override { return {protocol::kMaxPayload, true, false, false}; }
   std::vector<std::uint8_t> exchange(std::span<const std::uint8_t>, Deadline, std::stop_token stop) override {
     if (stop.stop_requested()) throw CancelledError(ErrorCode::cancelled, describe() + ": cancelled");
-    throw TimeoutError(ErrorCode::timeout, "no response from the device in the socket (open contact)");
+    throw TimeoutError(ErrorCode::timeout,
+                       describe() + ": no response from the device in the socket (open contact)");
   }
 
  private:
@@ -83,6 +84,7 @@ std::unique_ptr<Board> make_sim_board(JsonObject& params, BoardInfo info) {
   if (!std::filesystem::is_regular_file(population_file, ec))
     params.fail("population", fmt::format("population file {} does not exist", population_file.string()));
   PopulationSpec population = load_population(population_file);
+  info.files.push_back(population_file);  // it decides every simulated verdict: hash it into the reports
   ChipConfig config;
   config.memory_size = static_cast<std::uint64_t>(params.integer_or("memory_mib", 16, 1, 65536)) << 20;
   chip::DieId die{"SIM0", 1, 0, 0};

@@ -77,7 +77,8 @@ std::span<const std::uint8_t> Device::send(protocol::Opcode op, protocol::Payloa
     tx_ = protocol::finish_frame(h, std::move(request));
     transport_->exchange_into(tx_, rx_, deadline, stop_);
   } catch (const Error& e) {
-    rethrow_with_context(e, fmt::format("{}: {} over {}", name_, label, transport_->describe()));
+    // Transports name their link in their own messages.
+    rethrow_with_context(e, fmt::format("{}: {}", name_, label));
   }
   protocol::FrameView frame;
   try {

@@ -1,15 +1,15 @@
-#include <seedval/core/error.h>
-#include <seedval/exec/handler.h>
-
 #include <vector>
 
 #include <fmt/core.h>
+
+#include <seedval/core/error.h>
+#include <seedval/exec/handler.h>
 
 namespace seedval {
 namespace {
 
 constexpr int kGrid = 16;
-constexpr double kRadius = 7.5;  // in die pitches, about the edge exclusion of a 300 mm wafer
+constexpr double kUsableRadius = 8.44;  // in die pitches: a 300 mm wafer less its edge exclusion
 
 const std::vector<std::pair<int, int>>& wafer_dies() {
   static const std::vector<std::pair<int, int>> dies = [] {
@@ -19,7 +19,7 @@ const std::vector<std::pair<int, int>>& wafer_dies() {
       for (int x = 0; x < kGrid; ++x) {
         // A die is whole on the wafer when its far corner is inside the usable radius.
         const double dx = std::abs(x - c) + 0.5, dy = std::abs(y - c) + 0.5;
-        if (dx * dx + dy * dy <= kRadius * kRadius + 2 * kRadius) out.emplace_back(x, y);
+        if (dx * dx + dy * dy <= kUsableRadius * kUsableRadius) out.emplace_back(x, y);
       }
     return out;
   }();
@@ -30,16 +30,20 @@ const std::vector<std::pair<int, int>>& wafer_dies() {
 
 SimHandler::SimHandler(std::string lot_id, int units) : lot_id_(std::move(lot_id)), units_(units) {
   chip::validate(chip::DieId{lot_id_, 1, 0, 0});
-  const int capacity = dies_per_wafer() * 25;
+  const int capacity = max_units();
   if (units < 0 || units > capacity)
     throw InvalidArgumentError(ErrorCode::invalid_argument,
-                               fmt::format("a lot holds 0 to {} units (25 wafers of {}), asked for {}", capacity,
-                                           dies_per_wafer(), units));
+                               fmt::format("a lot holds 0 to {} units (25 wafers of {}), asked for {}",
+                                           capacity, dies_per_wafer(), units));
 }
 
-int SimHandler::dies_per_wafer() { return static_cast<int>(wafer_dies().size()); }
+int SimHandler::dies_per_wafer() {
+  return static_cast<int>(wafer_dies().size());
+}
 
-std::string SimHandler::describe() const { return fmt::format("simulated handler, lot {}, {} units", lot_id_, units_); }
+std::string SimHandler::describe() const {
+  return fmt::format("simulated handler, lot {}, {} units", lot_id_, units_);
+}
 
 std::optional<UnitSlot> SimHandler::next() {
   if (next_unit_ < units_) {

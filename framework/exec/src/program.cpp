@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -33,7 +34,9 @@ ParamValue json_to_param(JsonObject& params, const std::string& key, const Param
   return value;
 }
 
-Step parse_step(JsonObject& o, bool needs_bin) {
+using StepCheck = std::function<void(JsonObject&, const Step&)>;
+
+Step parse_step(JsonObject& o, bool needs_bin, const StepCheck& check) {
   Step s;
   s.id = o.string("id");
   if (s.id.empty()) o.fail("id", "must not be empty");
@@ -85,16 +88,18 @@ Step parse_step(JsonObject& o, bool needs_bin) {
   else
     s.fail_bin = static_cast<int>(o.integer_or("fail_bin", 0, 0, 65534));
   s.optional = o.boolean_or("optional", false);
+  check(o, s);
   o.finish();
   return s;
 }
 
-std::vector<Step> parse_steps(JsonObject& root, std::string_view key, bool needs_bin) {
+std::vector<Step> parse_steps(JsonObject& root, std::string_view key, bool needs_bin,
+                              const StepCheck& check) {
   std::vector<Step> steps;
   const auto& arr = root.array_or_empty(key);
   for (std::size_t i = 0; i < arr.size(); ++i) {
     JsonObject o(arr[i], root.where(), root.element_path(key, i));
-    steps.push_back(parse_step(o, needs_bin));
+    steps.push_back(parse_step(o, needs_bin, check));
   }
   return steps;
 }
@@ -165,23 +170,23 @@ Program parse(const nlohmann::json& j, const std::string& where) {
     r->finish();
   }
 
-  p.setup = parse_steps(o, "setup", false);
-  p.flow = parse_steps(o, "flow", true);
-  p.teardown = parse_steps(o, "teardown", false);
-  if (p.flow.empty()) o.fail("flow", "a program needs at least one flow step");
+  // Step ids are unique across setup, flow and teardown; a flow step's fail bin must be a defined fail bin.
   std::set<std::string> ids;
-  for (const auto* list : {&p.setup, &p.flow, &p.teardown}) {
-    for (const auto& s : *list) {
-      if (!ids.insert(s.id).second) o.fail("flow", fmt::format("step id \"{}\" is used twice", s.id));
-      if (list == &p.flow) {
-        if (!soft_numbers.count(s.fail_bin))
-          o.fail("flow",
-                 fmt::format("step \"{}\": fail_bin {} is not defined in soft_bins", s.id, s.fail_bin));
-        if (p.hard_bin(p.soft_bin(s.fail_bin).hard_bin).pass)
-          o.fail("flow", fmt::format("step \"{}\": fail_bin {} maps to a pass hard bin", s.id, s.fail_bin));
-      }
-    }
-  }
+  auto check_step = [&](JsonObject& step, const Step& st, bool in_flow) {
+    if (!ids.insert(st.id).second) step.fail("id", fmt::format("step id \"{}\" is used twice", st.id));
+    if (!in_flow) return;
+    if (!soft_numbers.count(st.fail_bin))
+      step.fail("fail_bin", fmt::format("soft bin {} is not defined in soft_bins", st.fail_bin));
+    if (p.hard_bin(p.soft_bin(st.fail_bin).hard_bin).pass)
+      step.fail("fail_bin", fmt::format("soft bin {} maps to a pass hard bin", st.fail_bin));
+  };
+  p.setup =
+      parse_steps(o, "setup", false, [&](JsonObject& step, const Step& st) { check_step(step, st, false); });
+  p.flow =
+      parse_steps(o, "flow", true, [&](JsonObject& step, const Step& st) { check_step(step, st, true); });
+  p.teardown = parse_steps(o, "teardown", false,
+                           [&](JsonObject& step, const Step& st) { check_step(step, st, false); });
+  if (p.flow.empty()) o.fail("flow", "a program needs at least one flow step");
   o.finish();
   return p;
 }

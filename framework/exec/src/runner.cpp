@@ -1,11 +1,11 @@
+#include <chrono>
+
+#include <fmt/core.h>
+
 #include <seedval/core/clock.h>
 #include <seedval/core/error.h>
 #include <seedval/core/log.h>
 #include <seedval/exec/runner.h>
-
-#include <chrono>
-
-#include <fmt/core.h>
 
 namespace seedval {
 namespace {
@@ -46,6 +46,7 @@ UnitRecord run_unit(Device& device, const Program& program, const UnitContext& c
                        fmt::format("unit in the socket is {}, the handler gave {}", chip::to_string(*id.die),
                                    chip::to_string(ctx.die)));
   } catch (const Error& e) {
+    if (e.code() == ErrorCode::cancelled) u.aborted = true;
     bin_tester_error(u, program, "identify", e.what());
   }
   decided = u.tester_error;
@@ -64,11 +65,13 @@ UnitRecord run_unit(Device& device, const Program& program, const UnitContext& c
     u.steps.push_back(std::move(rec));
     if (decided) return;
     switch (outcome) {
-      case Outcome::passed: break;
+      case Outcome::passed:
+        break;
       case Outcome::skipped:
         if (!step.optional)
           bin_tester_error(u, program, step.id,
-                           fmt::format("required step {} was skipped ({}); an untested unit cannot pass", step.id, message));
+                           fmt::format("required step {} was skipped ({}); an untested unit cannot pass",
+                                       step.id, message));
         break;
       case Outcome::error:
         if (code == ErrorCode::cancelled) u.aborted = true;
@@ -80,7 +83,8 @@ UnitRecord run_unit(Device& device, const Program& program, const UnitContext& c
           u.failing_step = step.id;
           u.message = fmt::format("{}: {}", step.id, message);
         } else {
-          bin_tester_error(u, program, step.id, fmt::format("setup or teardown step {} failed: {}", step.id, message));
+          bin_tester_error(u, program, step.id,
+                           fmt::format("setup or teardown step {} failed: {}", step.id, message));
         }
         break;
     }
@@ -115,7 +119,9 @@ UnitRecord test_unit(Board& board, const Program& program, const UnitContext& ct
   } catch (const Error& e) {
     UnitRecord u = new_record(ctx);
     u.finish_time = u.start_time;
-    bin_tester_error(u, program, "connect", fmt::format("cannot reach the unit on {}: {}", board.describe(), e.what()));
+    if (e.code() == ErrorCode::cancelled) u.aborted = true;
+    bin_tester_error(u, program, "connect",
+                     fmt::format("cannot reach the unit on {}: {}", board.describe(), e.what()));
     u.hard_bin = program.soft_bin(u.soft_bin).hard_bin;
     return u;
   }

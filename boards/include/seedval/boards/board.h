@@ -13,9 +13,6 @@
 // Everything else belongs to the backend, which rejects keys it does not know.
 #pragma once
 
-#include <seedval/chip/identity.h>
-#include <seedval/transport/transport.h>
-
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -23,15 +20,18 @@
 #include <string_view>
 #include <vector>
 
+#include <seedval/chip/identity.h>
+#include <seedval/transport/transport.h>
+
 namespace seedval {
 
 struct BoardInfo {
-  std::string name;         ///< descriptor name (file stem), e.g. "seedchip-sim"
-  std::string backend;      ///< the "board" key
-  std::string transport;    ///< the "transport" key
+  std::string name;       ///< descriptor name (file stem), e.g. "seedchip-sim"
+  std::string backend;    ///< the "board" key
+  std::string transport;  ///< the "transport" key
   std::string description;
   std::filesystem::path file;                ///< the descriptor opened
-  std::vector<std::filesystem::path> files;  ///< it and every file it includes
+  std::vector<std::filesystem::path> files;  ///< it, every file it includes, and data files its backend reads
 };
 
 /// Present on boards whose socket can be loaded with a chosen die (simulated boards): the simulated

@@ -2,16 +2,16 @@
 // prober) does. The simulated handler feeds dies of a simulated lot, wafer by wafer.
 #pragma once
 
-#include <seedval/chip/identity.h>
-
 #include <deque>
 #include <optional>
 #include <string>
 
+#include <seedval/chip/identity.h>
+
 namespace seedval {
 
 struct UnitSlot {
-  int unit = 0;       ///< index in the lot, from 0
+  int unit = 0;  ///< index in the lot, from 0
   chip::DieId die;
   int insertion = 1;  ///< 2 and up for retests
 };
@@ -26,8 +26,8 @@ class Handler {
   virtual void sort(const UnitSlot& slot, int hard_bin, bool retest) = 0;
 };
 
-/// Feeds `units` dies of lot `lot_id`: wafer 1, 2, ... each a disc of whole dies on a 16 x 16 grid
-/// (177 dies a wafer), then every unit sorted for retest, once per extra insertion.
+/// Feeds `units` dies of lot `lot_id`: wafer 1, 2, ... (up to 25), each the whole dies of a disc on a
+/// 16 x 16 grid (dies_per_wafer() of them), then every unit sorted for retest, once per extra insertion.
 class SimHandler final : public Handler {
  public:
   SimHandler(std::string lot_id, int units);
@@ -35,8 +35,10 @@ class SimHandler final : public Handler {
   std::optional<UnitSlot> next() override;
   void sort(const UnitSlot& slot, int hard_bin, bool retest) override;
 
-  /// Dies of one wafer, in test order (row by row).
+  /// Whole dies on one wafer.
   static int dies_per_wafer();
+  /// The most units one lot holds: 25 wafers.
+  static int max_units() { return 25 * dies_per_wafer(); }
 
  private:
   std::string lot_id_;

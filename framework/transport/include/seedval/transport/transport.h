@@ -7,16 +7,17 @@
 // bytes over a wire.
 //
 // Implementing a transport: derive from Transport, implement describe(), capabilities() and
-// exchange(). Keep it to moving bytes; framing checks belong to the device layer.
+// exchange(). Keep it to moving bytes; framing checks belong to the device layer. Start error messages
+// with describe(): the device layer puts only its own name and the operation in front.
 #pragma once
-
-#include <seedval/core/clock.h>
 
 #include <cstdint>
 #include <span>
 #include <stop_token>
 #include <string>
 #include <vector>
+
+#include <seedval/core/clock.h>
 
 namespace seedval {
 

@@ -1,0 +1,345 @@
+// Tests for seedval/exec/handler.h and lot.h: the simulated handler's units, and run_lot's retests,
+// result sinks (every insertion, in order, never silently dropped) and cancellation.
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include <seedval/core/error.h>
+#include <seedval/exec/handler.h>
+#include <seedval/exec/lot.h>
+
+#include "exec_test_support.h"
+
+namespace seedval {
+namespace {
+
+using exec_test::contains;
+
+// identify and registers only: fast, and enough to bin (a contact failure is a tester error).
+constexpr std::string_view kFastFlow = R"([{"id": "identify", "test": "chip.identify", "fail_bin": 20},
+                                           {"id": "registers", "test": "chip.registers", "fail_bin": 30}])";
+
+class RecordingSink final : public ResultSink {
+ public:
+  void lot_started(const LotInfo& info) override {
+    ++started;
+    lot_id = info.lot_id;
+    units_when_started = static_cast<int>(units.size());
+  }
+  void unit_finished(const UnitRecord& u) override { units.push_back(u); }
+  void lot_finished(const LotResult& r) override {
+    ++finished;
+    insertions_when_finished = static_cast<int>(r.insertions.size());
+  }
+
+  int started = 0, finished = 0;
+  int units_when_started = -1, insertions_when_finished = -1;
+  std::string lot_id;
+  std::vector<UnitRecord> units;
+};
+
+// Calls `action` when the `n`th unit finishes.
+class ActionSink final : public ResultSink {
+ public:
+  ActionSink(int n, std::function<void()> action) : n_(n), action_(std::move(action)) {}
+  void unit_finished(const UnitRecord&) override {
+    if (++seen_ == n_) action_();
+  }
+
+ private:
+  int n_;
+  int seen_ = 0;
+  std::function<void()> action_;
+};
+
+std::string die_key(const UnitRecord& u) {
+  return chip::to_string(u.die);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(exec_handler)
+
+BOOST_AUTO_TEST_CASE(sim_handler_feeds_dies_wafer_by_wafer) {
+  const int per_wafer = SimHandler::dies_per_wafer();
+  // A disc centred on a 16 x 16 grid holds a multiple of 4 dies; what matters is that the handler agrees
+  // with itself (see the checks below) and with its lot capacity.
+  BOOST_TEST(per_wafer > 100);
+  BOOST_TEST(per_wafer <= 256);
+  BOOST_TEST(per_wafer % 4 == 0);
+  BOOST_TEST(SimHandler::max_units() == 25 * per_wafer);
+  const int n = 2 * per_wafer + 5;
+  SimHandler h("LOTA", n);
+  BOOST_TEST(contains(h.describe(), "LOTA"));
+  std::map<int, std::set<std::pair<int, int>>> per_wafer_dies;
+  for (int i = 0; i < n; ++i) {
+    auto slot = h.next();
+    BOOST_REQUIRE(slot.has_value());
+    BOOST_TEST(slot->unit == i);
+    BOOST_TEST(slot->insertion == 1);
+    BOOST_TEST(slot->die.lot == "LOTA");
+    BOOST_TEST(slot->die.wafer == 1 + i / per_wafer);
+    BOOST_TEST(slot->die.x >= 0);
+    BOOST_TEST(slot->die.x < 16);
+    BOOST_TEST(slot->die.y >= 0);
+    BOOST_TEST(slot->die.y < 16);
+    BOOST_TEST(per_wafer_dies[slot->die.wafer].insert({slot->die.x, slot->die.y}).second,
+               "die (" << slot->die.x << ", " << slot->die.y << ") given twice on wafer " << slot->die.wafer);
+    h.sort(*slot, 1, false);
+  }
+  BOOST_TEST(!h.next().has_value());
+  BOOST_TEST(per_wafer_dies[1].size() == static_cast<std::size_t>(per_wafer));
+  BOOST_TEST(per_wafer_dies[2].size() == static_cast<std::size_t>(per_wafer));
+  BOOST_TEST(per_wafer_dies[3].size() == 5u);
+  // Every wafer is the same disc, in the same order.
+  BOOST_TEST((per_wafer_dies[1] == per_wafer_dies[2]));
+  // The wafer is a disc: symmetric in x and y, corners off it.
+  for (const auto& [x, y] : per_wafer_dies[1]) {
+    BOOST_TEST(per_wafer_dies[1].count({15 - x, y}) == 1u);
+    BOOST_TEST(per_wafer_dies[1].count({x, 15 - y}) == 1u);
+    BOOST_TEST(per_wafer_dies[1].count({y, x}) == 1u);
+  }
+  BOOST_TEST(per_wafer_dies[1].count({0, 0}) == 0u);
+  BOOST_TEST(per_wafer_dies[1].count({15, 15}) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(sim_handler_sends_retests_back_after_the_first_pass) {
+  SimHandler h("LOTB", 3);
+  auto a = h.next();
+  auto b = h.next();
+  BOOST_REQUIRE(a.has_value());
+  BOOST_REQUIRE(b.has_value());
+  h.sort(*a, 9, true);
+  h.sort(*b, 1, false);
+  auto c = h.next();
+  BOOST_REQUIRE(c.has_value());
+  BOOST_TEST(c->unit == 2);
+  BOOST_TEST(c->insertion == 1);
+  h.sort(*c, 9, true);
+  auto again = h.next();
+  BOOST_REQUIRE(again.has_value());
+  BOOST_TEST(again->unit == 0);
+  BOOST_TEST(again->insertion == 2);
+  BOOST_TEST((again->die == a->die));
+  h.sort(*again, 9, true);
+  auto c2 = h.next();
+  BOOST_REQUIRE(c2.has_value());
+  BOOST_TEST(c2->unit == 2);
+  BOOST_TEST(c2->insertion == 2);
+  h.sort(*c2, 1, false);
+  auto a3 = h.next();  // the handler retests as told; capping insertions is run_lot's job
+  BOOST_REQUIRE(a3.has_value());
+  BOOST_TEST(a3->insertion == 3);
+  h.sort(*a3, 1, false);
+  BOOST_TEST(!h.next().has_value());
+}
+
+BOOST_AUTO_TEST_CASE(sim_handler_validates_the_lot_id) {
+  for (const char* bad : {"", "bad!", "lower", "TOOLONG"}) {
+    BOOST_TEST_CONTEXT("lot id \"" << bad << "\"") {
+      BOOST_CHECK_EXCEPTION(SimHandler(bad, 1), InvalidArgumentError,
+                            [&](const InvalidArgumentError& e) { return contains(e.message(), "lot id"); });
+    }
+  }
+  BOOST_CHECK_NO_THROW(SimHandler("A1B2C3", 1));
+}
+
+BOOST_AUTO_TEST_CASE(sim_handler_rejects_units_out_of_range) {
+  const int capacity = 25 * SimHandler::dies_per_wafer();
+  BOOST_CHECK_THROW(SimHandler("LOT", -1), InvalidArgumentError);
+  BOOST_CHECK_EXCEPTION(SimHandler("LOT", capacity + 1), InvalidArgumentError,
+                        [&](const InvalidArgumentError& e) {
+                          return contains(e.message(), std::to_string(capacity + 1)) &&
+                                 contains(e.message(), std::to_string(capacity));
+                        });
+  SimHandler empty("LOT", 0);
+  BOOST_TEST(!empty.next().has_value());
+  SimHandler full("LOT", capacity);
+  std::optional<UnitSlot> last;
+  while (auto s = full.next()) last = s;
+  BOOST_REQUIRE(last.has_value());
+  BOOST_TEST(last->unit == capacity - 1);
+  BOOST_TEST(last->die.wafer == 25);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(exec_lot)
+
+BOOST_AUTO_TEST_CASE(tester_errors_are_retested_and_every_insertion_reaches_the_sinks_in_order) {
+  exec_test::TempDir dir;
+  auto board = exec_test::sim_board(dir, "exec-flaky", R"("contact_failure_rate": 0.2)");
+  const Program program = exec_test::make_program(kFastFlow);
+  BOOST_REQUIRE(program.max_insertions == 2);
+  SimHandler handler("FLAKY", 40);
+  RecordingSink first, second;
+  LotOptions options;
+  options.lot_id = "FLAKY";
+  options.station = "bench-7";
+  const LotResult r = run_lot(*board, handler, program, options, {&first, &second});
+
+  BOOST_TEST(!r.cancelled);
+  BOOST_TEST(r.info.lot_id == "FLAKY");
+  BOOST_TEST(r.info.station == "bench-7");
+  BOOST_TEST(r.info.program.name == "exec-test");
+  BOOST_TEST(r.info.program.sha256 == program.sha256);
+  BOOST_TEST(contains(r.info.handler, "FLAKY"));
+  BOOST_TEST(!r.info.start_time.empty());
+  BOOST_TEST(!r.info.finish_time.empty());
+  // The board descriptor, the file it includes and the population are inputs, with their hashes.
+  BOOST_TEST(r.info.inputs.size() == 3u);
+  for (const auto& f : r.info.inputs) BOOST_TEST(f.sha256 == sha256_file(f.path), f.path);
+  BOOST_TEST(r.info.board.sha256 == sha256_file(r.info.board.path));
+
+  // Each sink saw every insertion, in the order tested, between lot_started and lot_finished.
+  for (const RecordingSink* s : {&first, &second}) {
+    BOOST_TEST(s->started == 1);
+    BOOST_TEST(s->finished == 1);
+    BOOST_TEST(s->units_when_started == 0);
+    BOOST_TEST(s->insertions_when_finished == static_cast<int>(r.insertions.size()));
+    BOOST_TEST(s->lot_id == "FLAKY");
+    BOOST_REQUIRE(s->units.size() == r.insertions.size());
+    for (std::size_t i = 0; i < r.insertions.size(); ++i) {
+      BOOST_TEST(s->units[i].unit == r.insertions[i].unit);
+      BOOST_TEST(s->units[i].insertion == r.insertions[i].insertion);
+      BOOST_TEST(s->units[i].soft_bin == r.insertions[i].soft_bin);
+    }
+  }
+
+  std::map<std::string, std::vector<const UnitRecord*>> by_die;
+  for (const auto& u : r.insertions) by_die[die_key(u)].push_back(&u);
+  BOOST_TEST(by_die.size() == 40u);
+  int retested = 0, recovered = 0;
+  for (const auto& [key, list] : by_die) {
+    BOOST_TEST_CONTEXT("die " << key) {
+      BOOST_TEST(list.size() <= static_cast<std::size_t>(program.max_insertions));
+      for (std::size_t i = 0; i < list.size(); ++i) BOOST_TEST(list[i]->insertion == static_cast<int>(i) + 1);
+      const UnitRecord& first_ins = *list.front();
+      // A tester error on the first insertion comes back exactly once more; anything else is final.
+      const bool retestable = !first_ins.passed && program.retestable(first_ins.hard_bin);
+      BOOST_TEST(list.size() == (retestable ? 2u : 1u));
+      if (list.size() > 1) {
+        ++retested;
+        BOOST_TEST(first_ins.tester_error);
+        if (list.back()->passed) ++recovered;
+      }
+    }
+  }
+  // One contact in five fails: the lot must have retested and recovered units.
+  BOOST_TEST(retested > 0);
+  BOOST_TEST(recovered > 0);
+  // First insertions come in handler order, retests after them.
+  for (std::size_t i = 0; i < 40; ++i) {
+    BOOST_TEST(r.insertions[i].unit == static_cast<int>(i));
+    BOOST_TEST(r.insertions[i].insertion == 1);
+  }
+  for (std::size_t i = 40; i < r.insertions.size(); ++i) BOOST_TEST(r.insertions[i].insertion == 2);
+}
+
+BOOST_AUTO_TEST_CASE(no_unit_exceeds_max_insertions) {
+  exec_test::TempDir dir;
+  // Every contact fails: each unit is retested until the program's limit, then stays a tester error.
+  auto board = exec_test::sim_board(dir, "exec-open", R"("contact_failure_rate": 1.0)");
+  const Program program = exec_test::make_program(kFastFlow, "", 3);
+  SimHandler handler("OPEN", 6);
+  RecordingSink sink;
+  const LotResult r = run_lot(*board, handler, program, {}, {&sink});
+  BOOST_TEST(r.insertions.size() == 18u);
+  std::map<int, int> insertions_of;
+  for (const auto& u : r.insertions) {
+    BOOST_TEST(u.tester_error);
+    BOOST_TEST(!u.passed);
+    BOOST_TEST(u.insertion <= 3);
+    ++insertions_of[u.unit];
+  }
+  for (const auto& [unit, n] : insertions_of) BOOST_TEST(n == 3, "unit " << unit);
+}
+
+BOOST_AUTO_TEST_CASE(failing_units_are_not_retested) {
+  exec_test::TempDir dir;
+  auto board = exec_test::sim_board(dir, "exec-good");
+  // A flow that always fails (hard bin 3, not a retest bin): one insertion per unit.
+  const Program program =
+      exec_test::make_program(R"([{"id": "f", "test": "test.always_fail", "fail_bin": 30}])", "", 3);
+  SimHandler handler("FAIL", 5);
+  const LotResult r = run_lot(*board, handler, program, {}, {});
+  BOOST_TEST(r.insertions.size() == 5u);
+  for (const auto& u : r.insertions) {
+    BOOST_TEST(u.hard_bin == 3);
+    BOOST_TEST(u.insertion == 1);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_sink_that_throws_stops_the_lot_with_its_error) {
+  exec_test::TempDir dir;
+  auto board = exec_test::sim_board(dir, "exec-sink");
+  const Program program = exec_test::make_program(kFastFlow);
+  SimHandler handler("SINK", 20);
+  RecordingSink before, after;
+  ActionSink failing(5, [] { throw IoError(ErrorCode::io, "results.db: disk full (injected)"); });
+  BOOST_CHECK_EXCEPTION(run_lot(*board, handler, program, {}, {&before, &failing, &after}), IoError,
+                        [](const IoError& e) { return contains(e.message(), "disk full (injected)"); });
+  BOOST_TEST(before.units.size() == 5u);
+  BOOST_TEST(after.units.size() == 4u);  // the unit that could not be stored went no further
+  BOOST_TEST(before.finished == 0);      // a lot whose results were lost does not finish normally
+}
+
+BOOST_AUTO_TEST_CASE(stop_requested_mid_lot_cancels_it_after_the_unit_in_flight) {
+  exec_test::TempDir dir;
+  auto board = exec_test::sim_board(dir, "exec-stop");
+  const Program program = exec_test::make_program(kFastFlow);
+  SimHandler handler("STOP", 30);
+  std::stop_source stop;
+  RecordingSink sink;
+  ActionSink stopper(10, [&] { stop.request_stop(); });
+  const LotResult r = run_lot(*board, handler, program, {}, {&sink, &stopper}, stop.get_token());
+  BOOST_TEST(r.cancelled);
+  BOOST_TEST(r.insertions.size() == 10u);
+  BOOST_TEST(sink.units.size() == 10u);
+  BOOST_TEST(sink.finished == 1);  // the sinks still learn that the lot ended
+  for (const auto& u : r.insertions) BOOST_TEST(!u.aborted);
+}
+
+BOOST_AUTO_TEST_CASE(stop_requested_before_the_lot_tests_nothing) {
+  exec_test::TempDir dir;
+  auto board = exec_test::sim_board(dir, "exec-stop0");
+  const Program program = exec_test::make_program(kFastFlow);
+  SimHandler handler("STOP", 30);
+  std::stop_source stop;
+  stop.request_stop();
+  const LotResult r = run_lot(*board, handler, program, {}, {}, stop.get_token());
+  BOOST_TEST(r.cancelled);
+  BOOST_TEST(r.insertions.empty());
+}
+
+BOOST_AUTO_TEST_CASE(stop_during_a_unit_aborts_it_and_ends_the_lot) {
+  exec_test::TempDir dir;
+  auto board = exec_test::sim_board(dir, "exec-stop-unit");
+  const Program program =
+      exec_test::make_program(R"([{"id": "wait", "test": "test.wait_stop", "fail_bin": 20}])");
+  SimHandler handler("STOP", 5);
+  std::stop_source stop;
+  std::jthread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    stop.request_stop();
+  });
+  const LotResult r = run_lot(*board, handler, program, {}, {}, stop.get_token());
+  BOOST_TEST(r.cancelled);
+  BOOST_REQUIRE(r.insertions.size() == 1u);
+  BOOST_TEST(r.insertions[0].aborted);
+  BOOST_TEST(r.insertions[0].tester_error);
+  BOOST_TEST(!r.insertions[0].passed);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace seedval
