@@ -18,9 +18,7 @@
 #include <seedval/sim/chip_model.h>
 #include <seedval/sim/population.h>
 
-#define CHECK_CONTAINS(text, needle)                   \
-  BOOST_TEST((text).find(needle) != std::string::npos, \
-             "\"" << (text) << "\" does not contain \"" << (needle) << "\"")
+#include "support/errors.h"
 
 namespace seedval::sim {
 namespace {

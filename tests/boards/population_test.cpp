@@ -3,10 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <random>
 #include <string>
-#include <typeinfo>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
@@ -17,55 +14,20 @@
 #include <seedval/core/paths.h>
 #include <seedval/sim/population.h>
 
-#define CHECK_CONTAINS(text, needle)                   \
-  BOOST_TEST((text).find(needle) != std::string::npos, \
-             "\"" << (text) << "\" does not contain \"" << (needle) << "\"")
-#define CHECK_STARTS_WITH(text, prefix) \
-  BOOST_TEST((text).rfind(prefix, 0) == 0u, "\"" << (text) << "\" does not start with \"" << (prefix) << "\"")
+#include "support/errors.h"
+#include "support/temp_dir.h"
 
 namespace seedval::sim {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() /
-            ("seedval-population-test-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  fs::path write(const std::string& name, const std::string& text) const {
-    const fs::path p = path_ / name;
-    std::ofstream(p) << text;
-    return p;
-  }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 // Loads `file`, which must fail with a ConfigError; returns the message.
 std::string load_error(const fs::path& file) {
-  try {
-    load_population(file);
-  } catch (const ConfigError& e) {
-    BOOST_TEST(std::string(to_string(e.code())) == "config");
-    return e.message();
-  } catch (const std::exception& e) {
-    BOOST_ERROR("expected a ConfigError, got " << typeid(e).name() << ": " << e.what());
-    return {};
-  }
-  BOOST_ERROR("loading " << file.string() << " succeeded");
-  return {};
+  BOOST_TEST_INFO_SCOPE("loading " << file.string());
+  return testing::expect_error<ConfigError>([&] { load_population(file); }, ErrorCode::config);
 }
 
 constexpr std::uint64_t kMemory = 16u << 20;

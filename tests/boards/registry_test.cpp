@@ -17,9 +17,7 @@
 #include <seedval/protocol/frame.h>
 #include <seedval/protocol/messages.h>
 
-#define CHECK_CONTAINS(text, needle)                   \
-  BOOST_TEST((text).find(needle) != std::string::npos, \
-             "\"" << (text) << "\" does not contain \"" << (needle) << "\"")
+#include "support/errors.h"
 
 namespace seedval {
 namespace {

@@ -1,10 +1,7 @@
 // Tests of the seedchip-sim board's socket: contact failures drawn per insertion at the configured rate.
 #include <chrono>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <memory>
-#include <random>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -17,39 +14,13 @@
 #include <seedval/protocol/frame.h>
 #include <seedval/protocol/messages.h>
 
-#define CHECK_CONTAINS(text, needle)                   \
-  BOOST_TEST((text).find(needle) != std::string::npos, \
-             "\"" << (text) << "\" does not contain \"" << (needle) << "\"")
+#include "support/errors.h"
+#include "support/temp_dir.h"
 
 namespace seedval {
 namespace {
 
-namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ =
-        fs::temp_directory_path() / ("seedval-sim-board-test-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  fs::path write(const std::string& name, const std::string& text) const {
-    const fs::path p = path_ / name;
-    std::ofstream(p) << text;
-    return p;
-  }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 // A 1 MiB simulated board whose insertions fail to make contact with probability `rate`.
 std::unique_ptr<Board> board_with_contact_failure_rate(const TempDir& dir, const std::string& rate) {

@@ -11,7 +11,7 @@
 //
 // Random bytes almost never carry a valid CRC-32C, so each input is also run a second time with its magic,
 // version, length field and CRC fixed up: that lets the fuzzer reach the flag and status checks and the
-// payload decoders even without the seed corpus in tests/fuzz/corpus/fuzz_frame/ (one valid request per
+// payload decoders even without the seed corpus in tests/fuzz/corpus/frames/ (one valid request per
 // opcode, plus an error response).
 #include <algorithm>
 #include <cstddef>
@@ -25,15 +25,15 @@
 #include <seedval/protocol/payload.h>
 #include <seedval/protocol/server.h>
 
+#include "fuzz_support.h"
+
 namespace {
 
 using namespace seedval;
 using namespace seedval::protocol;
 using Bytes = std::vector<std::uint8_t>;
 
-void check(bool ok) {
-  if (!ok) __builtin_trap();
-}
+using seedval::fuzz::check;
 
 bool same(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
@@ -178,18 +178,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // The same bytes as a frame with the right magic, version, length and CRC. The raw run above already
   // covers those checks (they come before the CRC); this one reaches everything after them.
-  if (size >= kHeaderSize + kTrailerSize && size - kHeaderSize - kTrailerSize <= kMaxPayload) {
-    Bytes sealed(input.begin(), input.end());
-    const auto put32 = [&sealed](std::size_t at, std::uint32_t v) {
-      for (int i = 0; i < 4; ++i) sealed[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
-    };
-    const std::size_t body = size - kTrailerSize;
-    sealed[0] = static_cast<std::uint8_t>(kMagic);
-    sealed[1] = static_cast<std::uint8_t>(kMagic >> 8);
-    sealed[2] = kVersion;
-    put32(12, static_cast<std::uint32_t>(body - kHeaderSize));
-    put32(body, crc32c(std::span<const std::uint8_t>(sealed).first(body)));
-    run(sealed);
-  }
+  if (const auto sealed = seedval::fuzz::sealed_frame(input)) run(*sealed);
   return 0;
 }

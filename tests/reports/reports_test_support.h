@@ -10,6 +10,9 @@
 #include <seedval/exec/program.h>
 #include <seedval/exec/record.h>
 
+#include "support/errors.h"
+#include "support/temp_dir.h"
+
 namespace seedval::reports_test {
 
 /// Bins: hard 1 pass, 3 fail-identity, 5 fail-memory, 6 fail-power, 9 tester-error; soft 1, 300, 500, 600,
@@ -26,23 +29,11 @@ Program report_program();
 /// Test times 1.0, 1.2, 1.4, 0.5, 0.8, 1.1 s (mean 1 s); two sites; fixed provenance.
 LotResult small_lot();
 
-/// A folder under the system temp folder, removed with everything in it at the end of its scope.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using testing::TempDir;
 
 /// The whole content of `file`.
 std::string read_file(const std::filesystem::path& file);
 
-/// True if `text` contains `needle`; logs both otherwise.
-bool contains(const std::string& text, std::string_view needle);
+using testing::contains;
 
 }  // namespace seedval::reports_test

@@ -1,15 +1,15 @@
-#include <seedval/core/units.h>
-
 #include <array>
 #include <cmath>
 
 #include <fmt/core.h>
 
+#include <seedval/core/units.h>
+
 namespace seedval {
 namespace {
-constexpr std::array kAll{units::none, units::count, units::ratio,  units::percent, units::volt,
-                          units::ampere, units::watt, units::hertz, units::second, units::celsius,
-                          units::byte, units::bit,   units::ohm};
+constexpr std::array kAll{units::none,   units::count, units::ratio, units::percent, units::volt,
+                          units::ampere, units::watt,  units::hertz, units::second,  units::celsius,
+                          units::byte,   units::bit,   units::ohm};
 }
 
 std::optional<Unit> unit_from_symbol(std::string_view symbol) noexcept {
@@ -19,7 +19,9 @@ std::optional<Unit> unit_from_symbol(std::string_view symbol) noexcept {
 }
 
 std::string format_quantity(double value, Unit unit) {
-  std::string_view sep = unit.symbol.empty() ? "" : " ";
+  // A count reads best as a bare number: "3", not "3 count".
+  const std::string_view symbol = unit == units::count ? std::string_view() : unit.symbol;
+  std::string_view sep = symbol.empty() ? "" : " ";
   if (unit == units::byte && std::isfinite(value) && std::fabs(value) >= 1024.0) {
     static constexpr const char* kBinary[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
     double v = value / 1024.0;
@@ -32,12 +34,12 @@ std::string format_quantity(double value, Unit unit) {
     return fmt::format("{:.4g} {}", v, kBinary[i]);
   }
   if (!unit.prefixable || value == 0.0 || !std::isfinite(value))
-    return fmt::format("{:.4g}{}{}", value, sep, unit.symbol);
+    return fmt::format("{:.4g}{}{}", value, sep, symbol);
   struct Prefix {
     double scale;
     const char* symbol;
   };
-  static constexpr Prefix kPrefixes[] = {{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}, {1.0, ""},
+  static constexpr Prefix kPrefixes[] = {{1e12, "T"}, {1e9, "G"},  {1e6, "M"},  {1e3, "k"},  {1.0, ""},
                                          {1e-3, "m"}, {1e-6, "u"}, {1e-9, "n"}, {1e-12, "p"}};
   double mag = std::fabs(value);
   for (const auto& p : kPrefixes)

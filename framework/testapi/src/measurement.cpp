@@ -1,8 +1,8 @@
-#include <seedval/testapi/measurement.h>
-
 #include <cmath>
 
 #include <fmt/core.h>
+
+#include <seedval/testapi/measurement.h>
 
 namespace seedval {
 
@@ -14,8 +14,11 @@ bool Limits::contains(double value) const {
 }
 
 std::string to_string(const Limits& l, Unit unit) {
-  const std::string u = unit.symbol.empty() ? std::string() : fmt::format(" {}", unit.symbol);
-  if (l.low && l.high) return *l.low == *l.high ? fmt::format("== {}{}", *l.low, u) : fmt::format("[{}, {}]{}", *l.low, *l.high, u);
+  const std::string u =
+      unit.symbol.empty() || unit == units::count ? std::string() : fmt::format(" {}", unit.symbol);
+  if (l.low && l.high)
+    return *l.low == *l.high ? fmt::format("== {}{}", *l.low, u)
+                             : fmt::format("[{}, {}]{}", *l.low, *l.high, u);
   if (l.low) return fmt::format(">= {}{}", *l.low, u);
   if (l.high) return fmt::format("<= {}{}", *l.high, u);
   return "any";
@@ -23,10 +26,14 @@ std::string to_string(const Limits& l, Unit unit) {
 
 std::string_view to_string(Outcome o) noexcept {
   switch (o) {
-    case Outcome::passed: return "passed";
-    case Outcome::failed: return "failed";
-    case Outcome::skipped: return "skipped";
-    case Outcome::error: return "error";
+    case Outcome::passed:
+      return "passed";
+    case Outcome::failed:
+      return "failed";
+    case Outcome::skipped:
+      return "skipped";
+    case Outcome::error:
+      return "error";
   }
   return "?";
 }

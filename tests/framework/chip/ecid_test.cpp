@@ -12,6 +12,8 @@
 #include <seedval/chip/identity.h>
 #include <seedval/core/error.h>
 
+#include "support/errors.h"
+
 namespace seedval::chip {
 
 inline std::ostream& boost_test_print_type(std::ostream& os, const DieId& d) {
@@ -37,22 +39,13 @@ int lot_code(char c) {
   return c <= '9' ? 1 + (c - '0') : 11 + (c - 'A');
 }
 
+// Predicates for BOOST_CHECK_EXCEPTION: the error's code, and a message that holds `needle`.
 auto invalid_argument(std::string needle) {
-  return [needle = std::move(needle)](const InvalidArgumentError& e) {
-    const bool ok = e.code() == ErrorCode::invalid_argument && e.message().find(needle) != std::string::npos;
-    if (!ok)
-      BOOST_TEST_MESSAGE("expected an invalid-argument error containing \"" << needle
-                                                                            << "\", got: " << e.what());
-    return ok;
-  };
+  return testing::error_with(ErrorCode::invalid_argument, std::move(needle));
 }
 
 auto device_error(std::string needle) {
-  return [needle = std::move(needle)](const DeviceError& e) {
-    const bool ok = e.code() == ErrorCode::device && e.message().find(needle) != std::string::npos;
-    if (!ok) BOOST_TEST_MESSAGE("expected a device error containing \"" << needle << "\", got: " << e.what());
-    return ok;
-  };
+  return testing::error_with(ErrorCode::device, std::move(needle));
 }
 
 }  // namespace

@@ -12,16 +12,14 @@
 #include <seedval/chip/registers.h>
 #include <seedval/core/error.h>
 
+#include "support/errors.h"
+
 namespace seedval::chip {
 namespace {
 
+// Predicate for BOOST_CHECK_EXCEPTION: a not-found error whose message holds `needle`.
 auto not_found(std::string needle) {
-  return [needle = std::move(needle)](const NotFoundError& e) {
-    const bool ok = e.code() == ErrorCode::not_found && e.message().find(needle) != std::string::npos;
-    if (!ok)
-      BOOST_TEST_MESSAGE("expected a not-found error containing \"" << needle << "\", got: " << e.what());
-    return ok;
-  };
+  return testing::error_with(ErrorCode::not_found, std::move(needle));
 }
 
 }  // namespace

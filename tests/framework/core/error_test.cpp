@@ -12,12 +12,7 @@
 
 #include <seedval/core/error.h>
 
-namespace seedval {
-// Lets BOOST_TEST print codes by name.
-inline std::ostream& boost_test_print_type(std::ostream& os, ErrorCode code) {
-  return os << to_string(code) << " (" << static_cast<int>(code) << ")";
-}
-}  // namespace seedval
+#include "support/errors.h"  // prints ErrorCode in BOOST_TEST
 
 namespace seedval {
 namespace {

@@ -13,6 +13,8 @@
 #include <seedval/core/error.h>
 #include <seedval/core/json_reader.h>
 
+#include "support/errors.h"
+
 namespace seedval {
 namespace {
 
@@ -20,11 +22,7 @@ using nlohmann::json;
 
 // Predicate for BOOST_CHECK_EXCEPTION: a ConfigError (code config) whose message holds `needle`.
 auto config_error(std::string needle) {
-  return [needle = std::move(needle)](const ConfigError& e) {
-    const bool ok = e.code() == ErrorCode::config && e.message().find(needle) != std::string::npos;
-    if (!ok) BOOST_TEST_MESSAGE("expected a config error containing \"" << needle << "\", got: " << e.what());
-    return ok;
-  };
+  return testing::error_with(ErrorCode::config, std::move(needle));
 }
 
 // A temporary file removed at the end of the test.

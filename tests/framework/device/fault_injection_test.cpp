@@ -5,7 +5,6 @@
 #include <memory>
 #include <random>
 #include <string>
-#include <typeinfo>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
@@ -16,41 +15,33 @@
 #include <seedval/device/device.h>
 #include <seedval/protocol/frame.h>
 #include <seedval/protocol/messages.h>
-#include <seedval/sim/chip_model.h>
-#include <seedval/sim/population.h>
-#include <seedval/transport/inproc.h>
 
-#define CHECK_CONTAINS(text, needle)                   \
-  BOOST_TEST((text).find(needle) != std::string::npos, \
-             "\"" << (text) << "\" does not contain \"" << (needle) << "\"")
-#define CHECK_STARTS_WITH(text, prefix) \
-  BOOST_TEST((text).rfind(prefix, 0) == 0u, "\"" << (text) << "\" does not start with \"" << (prefix) << "\"")
+#include "support/errors.h"
+#include "support/sim_bench.h"
 
 namespace seedval {
 namespace {
 
 using Frame = std::vector<std::uint8_t>;
-
-const std::string kName = "seedchip-sim";
+using testing::expect_error;
+using testing::kSimName;
 
 // Test-only decorator: passes frames to the real transport, letting a test corrupt the request on the
 // way in, the response on the way out, or fail the exchange outright. Empty hooks do nothing.
-class FaultInjectingTransport final : public Transport {
+class FaultInjectingTransport final : public testing::ForwardingTransport {
  public:
-  explicit FaultInjectingTransport(std::unique_ptr<Transport> inner) : inner_(std::move(inner)) {}
+  using ForwardingTransport::ForwardingTransport;
 
   std::function<void()> fail;                                         ///< throws instead of exchanging
   std::function<void(Frame&)> on_request;                             ///< edits the request before it is sent
   std::function<void(Frame& response, Frame& previous)> on_response;  ///< edits the response
 
-  std::string describe() const override { return inner_->describe(); }
-  TransportCapabilities capabilities() const override { return inner_->capabilities(); }
   std::vector<std::uint8_t> exchange(std::span<const std::uint8_t> request, Deadline deadline,
                                      std::stop_token stop) override {
     if (fail) fail();
     Frame req(request.begin(), request.end());
     if (on_request) on_request(req);
-    Frame resp = inner_->exchange(req, deadline, std::move(stop));
+    Frame resp = ForwardingTransport::exchange(req, deadline, std::move(stop));
     Frame unchanged = resp;
     if (on_response) on_response(resp, previous_);
     previous_ = std::move(unchanged);
@@ -64,27 +55,23 @@ class FaultInjectingTransport final : public Transport {
   }
 
  private:
-  std::unique_ptr<Transport> inner_;
   Frame previous_;
 };
 
-struct Bench {
-  std::shared_ptr<sim::ChipModel> model;
+struct Bench : testing::SimBench {
   FaultInjectingTransport* link = nullptr;  // borrowed: the device owns it
-  std::unique_ptr<Device> device;
 };
 
 Bench make_bench() {
-  const chip::DieId id{"FAULT", 3, 100, 200};
-  sim::PopulationSpec spec;
-  spec.name = "device-faults";
-  sim::ChipConfig config;
-  config.memory_size = 4u << 20;
   Bench b;
-  b.model = std::make_shared<sim::ChipModel>(config, sim::make_die(spec, id, config.memory_size));
-  auto link = std::make_unique<FaultInjectingTransport>(std::make_unique<InprocTransport>(b.model, kName));
-  b.link = link.get();
-  b.device = std::make_unique<Device>(std::move(link), kName);
+  testing::SimBench& sim = b;
+  sim = testing::make_sim_bench(
+      testing::chip_model(testing::population("device-faults"), {"FAULT", 3, 100, 200}, 4u << 20),
+      [&b](std::unique_ptr<Transport> inner) {
+        auto link = std::make_unique<FaultInjectingTransport>(std::move(inner));
+        b.link = link.get();
+        return link;
+      });
   b.device->identify();  // so later calls do not start with an identify of their own
   return b;
 }
@@ -101,26 +88,6 @@ void rewrite(Frame& f, const std::function<void(protocol::Header&, Frame&)>& edi
   Frame payload(view.payload.begin(), view.payload.end());
   edit(h, payload);
   f = protocol::encode_frame(h, payload);
-}
-
-std::string code_name(ErrorCode c) {
-  return std::string(to_string(c));
-}
-
-template <typename E, typename F>
-std::string expect_error(F&& f, ErrorCode code) {
-  try {
-    f();
-  } catch (const E& e) {
-    BOOST_TEST((typeid(e) == typeid(E)), "thrown as " << typeid(e).name() << ": " << e.what());
-    BOOST_TEST(code_name(e.code()) == code_name(code), e.what());
-    return e.message();
-  } catch (const std::exception& e) {
-    BOOST_ERROR("expected " << typeid(E).name() << ", got " << typeid(e).name() << ": " << e.what());
-    return {};
-  }
-  BOOST_ERROR("expected " << typeid(E).name() << ", but the call returned normally");
-  return {};
 }
 
 // The link works again once the fault is gone: sequence numbers and state stayed in step.
@@ -140,7 +107,7 @@ BOOST_AUTO_TEST_CASE(response_bit_flip_is_a_checksum_error) {
   b.link->on_response = [](Frame& f, Frame&) { flip_bit(f, 8 * protocol::kHeaderSize + 3); };  // in the value
   const auto msg =
       expect_error<ProtocolError>([&] { b.device->read_register(chip::reg::SCRATCH0); }, ErrorCode::checksum);
-  CHECK_STARTS_WITH(msg, kName + ": reg_read");
+  CHECK_STARTS_WITH(msg, kSimName + ": reg_read");
   CHECK_CONTAINS(msg, "CRC-32C");
   check_recovers(b);
 }
@@ -160,8 +127,8 @@ BOOST_AUTO_TEST_CASE(every_single_bit_flip_of_a_response_is_detected) {
         // Magic, version and length are checked before the CRC; every other field is covered by it.
         const std::size_t byte = bit / 8;
         const bool framing = byte <= 2 || (byte >= 12 && byte < 16);
-        if (!framing) BOOST_TEST(code_name(e.code()) == "checksum", e.what());
-        CHECK_STARTS_WITH(e.message(), kName);
+        if (!framing) BOOST_TEST(e.code() == ErrorCode::checksum, e.what());
+        CHECK_STARTS_WITH(e.message(), kSimName);
       }
     }
   }
@@ -175,7 +142,7 @@ BOOST_AUTO_TEST_CASE(bit_flip_in_a_large_memory_response_is_detected) {
   b.link->on_response = [](Frame& f, Frame&) { flip_bit(f, 8 * (protocol::kHeaderSize + 700000) + 5); };
   const auto msg =
       expect_error<ProtocolError>([&] { b.device->read_memory(0, 1u << 20); }, ErrorCode::checksum);
-  CHECK_STARTS_WITH(msg, kName + ": mem_read");
+  CHECK_STARTS_WITH(msg, kSimName + ": mem_read");
   check_recovers(b);
 }
 
@@ -186,7 +153,7 @@ BOOST_AUTO_TEST_CASE(request_bit_flip_is_rejected_by_the_device) {
   b.link->on_request = [](Frame& f) { flip_bit(f, 8 * (protocol::kHeaderSize + 4)); };
   const auto msg = expect_error<ProtocolError>(
       [&] { b.device->write_register(chip::reg::SCRATCH0, 0xCAFEF00Du); }, ErrorCode::checksum);
-  CHECK_STARTS_WITH(msg, kName + ": reg_write");
+  CHECK_STARTS_WITH(msg, kSimName + ": reg_write");
   CHECK_CONTAINS(msg, "device rejected the request");
   check_recovers(b);
   BOOST_TEST(b.device->read_register(chip::reg::SCRATCH0) == 0x0BADBEEFu, "the corrupted write was executed");
@@ -208,7 +175,7 @@ BOOST_AUTO_TEST_CASE(every_single_bit_flip_of_a_request_is_rejected) {
         if (byte >= 8 && byte < 12) {
           CHECK_CONTAINS(e.message(), "sequence");  // the device echoes the sequence it saw
         } else if (byte >= protocol::kHeaderSize) {
-          BOOST_TEST(code_name(e.code()) == "checksum", e.what());
+          BOOST_TEST(e.code() == ErrorCode::checksum, e.what());
           CHECK_CONTAINS(e.message(), "device rejected the request");
         }
       }
@@ -226,7 +193,7 @@ BOOST_AUTO_TEST_CASE(response_with_another_sequence_number_is_refused) {
   };
   const auto msg =
       expect_error<ProtocolError>([&] { b.device->read_register(chip::reg::SCRATCH0); }, ErrorCode::protocol);
-  CHECK_STARTS_WITH(msg, kName);
+  CHECK_STARTS_WITH(msg, kSimName);
   CHECK_CONTAINS(msg, "sequence");
   check_recovers(b);
 }
@@ -251,7 +218,7 @@ BOOST_AUTO_TEST_CASE(response_for_another_opcode_is_refused) {
   };
   const auto msg =
       expect_error<ProtocolError>([&] { b.device->read_register(chip::reg::SCRATCH0); }, ErrorCode::protocol);
-  CHECK_STARTS_WITH(msg, kName);
+  CHECK_STARTS_WITH(msg, kSimName);
   CHECK_CONTAINS(msg, "response is for ping");
   check_recovers(b);
 }
@@ -272,12 +239,14 @@ BOOST_AUTO_TEST_CASE(request_frame_echoed_back_is_refused) {
 BOOST_AUTO_TEST_CASE(vanished_board_is_a_transport_error_naming_the_device) {
   auto b = make_bench();
   // Transports start their messages with describe(); the device adds only its name and the operation.
-  b.link->fail = [] { throw TransportError(ErrorCode::transport, "inproc:" + kName + ": board vanished"); };
+  b.link->fail = [] {
+    throw TransportError(ErrorCode::transport, "inproc:" + kSimName + ": board vanished");
+  };
   const auto msg = expect_error<TransportError>([&] { b.device->read_register(chip::reg::SCRATCH0); },
                                                 ErrorCode::transport);
-  CHECK_STARTS_WITH(msg, kName);
+  CHECK_STARTS_WITH(msg, kSimName);
   CHECK_CONTAINS(msg, "vanished");
-  CHECK_CONTAINS(msg, "inproc:" + kName);  // which link failed
+  CHECK_CONTAINS(msg, "inproc:" + kSimName);  // which link failed
   check_recovers(b);
 }
 
@@ -286,14 +255,14 @@ BOOST_AUTO_TEST_CASE(timeout_is_also_a_transport_error) {
   b.link->fail = [] { throw TimeoutError(ErrorCode::timeout, "no response within 2000 ms"); };
   const auto msg =
       expect_error<TimeoutError>([&] { b.device->read_register(chip::reg::SCRATCH0); }, ErrorCode::timeout);
-  CHECK_STARTS_WITH(msg, kName);
+  CHECK_STARTS_WITH(msg, kSimName);
   CHECK_CONTAINS(msg, "no response");
   bool caught_as_transport_error = false;
   try {
     b.device->ping(std::vector<std::uint8_t>{1});
   } catch (const TransportError& e) {
     caught_as_transport_error = true;
-    BOOST_TEST(code_name(e.code()) == "timeout");
+    BOOST_TEST(e.code() == ErrorCode::timeout);
   }
   BOOST_TEST(caught_as_transport_error);
   check_recovers(b);
@@ -304,7 +273,7 @@ BOOST_AUTO_TEST_CASE(truncated_response_is_refused) {
   b.link->on_response = [](Frame& f, Frame&) { f.pop_back(); };
   auto msg =
       expect_error<ProtocolError>([&] { b.device->read_register(chip::reg::SCRATCH0); }, ErrorCode::protocol);
-  CHECK_STARTS_WITH(msg, kName);
+  CHECK_STARTS_WITH(msg, kSimName);
   CHECK_CONTAINS(msg, "truncated");
   b.link->on_response = [](Frame& f, Frame&) { f.clear(); };  // nothing at all
   msg =
@@ -332,7 +301,7 @@ BOOST_AUTO_TEST_CASE(short_memory_response_with_a_valid_crc_is_refused) {
   };
   const auto msg =
       expect_error<ProtocolError>([&] { b.device->read_memory(0x100, 4096); }, ErrorCode::protocol);
-  CHECK_STARTS_WITH(msg, kName + ": mem_read");
+  CHECK_STARTS_WITH(msg, kSimName + ": mem_read");
   CHECK_CONTAINS(msg, "4095");
   check_recovers(b);
 }
@@ -367,12 +336,12 @@ BOOST_AUTO_TEST_CASE(malformed_response_payload_error_starts_with_the_device_nam
   };
   auto msg =
       expect_error<ProtocolError>([&] { b.device->read_register(chip::reg::SCRATCH0); }, ErrorCode::protocol);
-  CHECK_STARTS_WITH(msg, kName);
+  CHECK_STARTS_WITH(msg, kSimName);
   b.link->on_response = [](Frame& f, Frame&) {
     rewrite(f, [](protocol::Header&, Frame& p) { p.resize(10); });
   };
   msg = expect_error<ProtocolError>([&] { b.device->identify(true); }, ErrorCode::protocol);
-  CHECK_STARTS_WITH(msg, kName);
+  CHECK_STARTS_WITH(msg, kSimName);
 }
 
 BOOST_AUTO_TEST_CASE(random_corruption_never_yields_wrong_data) {

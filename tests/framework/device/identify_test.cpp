@@ -2,9 +2,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -18,31 +16,31 @@
 #include <seedval/device/device.h>
 #include <seedval/sim/chip_model.h>
 #include <seedval/sim/population.h>
-#include <seedval/transport/inproc.h>
+
+#include "support/sim_bench.h"
+#include "support/temp_dir.h"
 
 namespace seedval {
 namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kName = "seedchip-sim";
+using testing::kSimName;
+using testing::TempDir;
 
 // A fault-free population: identify must not depend on what faults a die carries.
 sim::PopulationSpec clean_spec() {
-  sim::PopulationSpec spec;
-  spec.name = "device-identify";
+  sim::PopulationSpec spec = testing::population("device-identify");
   spec.seed = 77;
   return spec;
 }
 
 std::shared_ptr<sim::ChipModel> make_model(const chip::DieId& id, std::uint64_t memory_size) {
-  sim::ChipConfig config;
-  config.memory_size = memory_size;
-  return std::make_shared<sim::ChipModel>(config, sim::make_die(clean_spec(), id, memory_size));
+  return testing::chip_model(clean_spec(), id, memory_size);
 }
 
 Device make_device(std::shared_ptr<sim::ChipModel> model) {
-  return Device(std::make_unique<InprocTransport>(std::move(model), kName), kName);
+  return Device(testing::inproc_link(std::move(model)), kSimName);
 }
 
 std::uint64_t read64(Device& dev, std::uint32_t lo, std::uint32_t hi) {
@@ -50,46 +48,18 @@ std::uint64_t read64(Device& dev, std::uint32_t lo, std::uint32_t hi) {
 }
 
 // Passes every exchange through and counts them.
-class CountingTransport final : public Transport {
+class CountingTransport final : public testing::ForwardingTransport {
  public:
-  CountingTransport(std::unique_ptr<Transport> inner, int& count) : inner_(std::move(inner)), count_(count) {}
-  std::string describe() const override { return inner_->describe(); }
-  TransportCapabilities capabilities() const override { return inner_->capabilities(); }
+  CountingTransport(std::unique_ptr<Transport> inner, int& count)
+      : ForwardingTransport(std::move(inner)), count_(count) {}
   std::vector<std::uint8_t> exchange(std::span<const std::uint8_t> request, Deadline deadline,
                                      std::stop_token stop) override {
     ++count_;
-    return inner_->exchange(request, deadline, std::move(stop));
+    return ForwardingTransport::exchange(request, deadline, std::move(stop));
   }
 
  private:
-  std::unique_ptr<Transport> inner_;
   int& count_;
-};
-
-// A folder under the system temp dir, removed with everything in it when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ =
-        fs::temp_directory_path() / ("seedval-device-test-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  fs::path write(const std::string& name, const std::string& text) const {
-    const fs::path p = path_ / name;
-    std::ofstream(p) << text;
-    return p;
-  }
-
- private:
-  fs::path path_;
 };
 
 }  // namespace
@@ -125,12 +95,9 @@ BOOST_AUTO_TEST_CASE(ecid_decodes_to_the_die_in_the_model) {
 
 BOOST_AUTO_TEST_CASE(undecodable_ecid_is_reported_in_the_identity_not_thrown) {
   const chip::DieId die{"LOTA1", 7, 120, 33};
-  sim::DieInstance instance;
-  instance.id = die;
-  instance.ecid = chip::encode_ecid(die) ^ 1u;  // one misread fuse: the check bits no longer match
-  sim::ChipConfig config;
-  config.memory_size = 1u << 20;
-  Device dev = make_device(std::make_shared<sim::ChipModel>(config, instance));
+  sim::DieInstance instance = testing::clean_die(die);
+  instance.ecid ^= 1u;  // one misread fuse: the check bits no longer match
+  Device dev = make_device(testing::chip_model(instance, 1u << 20));
   const Identity& id = dev.identify();
   BOOST_TEST(id.ecid == instance.ecid);
   BOOST_TEST(!id.die.has_value());
@@ -191,8 +158,7 @@ BOOST_AUTO_TEST_CASE(builtin_board_identifies_its_default_die) {
 BOOST_AUTO_TEST_CASE(identify_is_cached_until_refresh_or_reset) {
   int exchanges = 0;
   auto model = make_model({"CACHE", 4, 5, 6}, 1u << 20);
-  Device dev(std::make_unique<CountingTransport>(std::make_unique<InprocTransport>(model, kName), exchanges),
-             kName);
+  Device dev(std::make_unique<CountingTransport>(testing::inproc_link(model), exchanges), kSimName);
   const auto ecid = dev.identify().ecid;
   BOOST_TEST(exchanges == 1);
   BOOST_TEST(dev.identify().ecid == ecid);

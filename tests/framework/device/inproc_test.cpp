@@ -8,7 +8,6 @@
 #include <stop_token>
 #include <string>
 #include <thread>
-#include <typeinfo>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
@@ -18,18 +17,16 @@
 #include <seedval/protocol/frame.h>
 #include <seedval/protocol/messages.h>
 #include <seedval/protocol/server.h>
-#include <seedval/sim/chip_model.h>
-#include <seedval/sim/population.h>
 #include <seedval/transport/inproc.h>
 
-#define CHECK_CONTAINS(text, needle)                   \
-  BOOST_TEST((text).find(needle) != std::string::npos, \
-             "\"" << (text) << "\" does not contain \"" << (needle) << "\"")
+#include "support/errors.h"
+#include "support/sim_bench.h"
 
 namespace seedval {
 namespace {
 
 using protocol::Opcode;
+using testing::expect_error;
 
 // Echoes ping payloads, counts the requests it saw and notices if two ever overlap.
 class CountingHandler final : public protocol::RequestHandler {
@@ -61,26 +58,6 @@ class CountingHandler final : public protocol::RequestHandler {
   std::atomic<bool> overlapped_{false};
   std::atomic<int> calls_{0};
 };
-
-std::string code_name(ErrorCode c) {
-  return std::string(to_string(c));
-}
-
-template <typename E, typename F>
-std::string expect_error(F&& f, ErrorCode code) {
-  try {
-    f();
-  } catch (const E& e) {
-    BOOST_TEST((typeid(e) == typeid(E)), "thrown as " << typeid(e).name() << ": " << e.what());
-    BOOST_TEST(code_name(e.code()) == code_name(code), e.what());
-    return e.message();
-  } catch (const std::exception& e) {
-    BOOST_ERROR("expected " << typeid(E).name() << ", got " << typeid(e).name() << ": " << e.what());
-    return {};
-  }
-  BOOST_ERROR("expected " << typeid(E).name() << ", but the call returned normally");
-  return {};
-}
 
 Deadline soon() {
   return Deadline::after(std::chrono::seconds(10));
@@ -116,7 +93,7 @@ BOOST_AUTO_TEST_CASE(exchange_returns_the_handlers_response_frame) {
   const auto frame = protocol::decode_frame(response);
   BOOST_TEST(frame.header.is_response());
   BOOST_TEST(frame.header.sequence == 77u);
-  BOOST_TEST(code_name(frame.header.status) == "ok");
+  BOOST_TEST(frame.header.status == ErrorCode::ok);
   BOOST_TEST((std::vector<std::uint8_t>(frame.payload.begin(), frame.payload.end()) == payload));
   BOOST_TEST(handler->calls() == 1);
   // A deadline that never passes is fine too.
@@ -130,13 +107,13 @@ BOOST_AUTO_TEST_CASE(handler_errors_come_back_as_error_frames) {
   auto frame_bytes = t.exchange(
       protocol::encode_request(Opcode::reg_write, 5, protocol::encode_reg_write(0, 1)), soon(), {});
   auto frame = protocol::decode_frame(frame_bytes);
-  BOOST_TEST(code_name(frame.header.status) == "read only");
+  BOOST_TEST(frame.header.status == ErrorCode::read_only);
   BOOST_TEST(std::string(frame.payload.begin(), frame.payload.end()) ==
              "register 0x0000 CHIP_ID is read-only");
 
   frame_bytes = t.exchange(protocol::encode_request(Opcode::identify, 6, {}), soon(), {});
   frame = protocol::decode_frame(frame_bytes);
-  BOOST_TEST(code_name(frame.header.status) == "internal");
+  BOOST_TEST(frame.header.status == ErrorCode::internal);
   const std::string text(frame.payload.begin(), frame.payload.end());
   CHECK_CONTAINS(text, "firmware assertion");
 }
@@ -148,7 +125,7 @@ BOOST_AUTO_TEST_CASE(malformed_request_gets_an_error_frame_not_an_exception) {
   request.back() ^= 0x80;  // CRC
   const auto bytes = t.exchange(request, soon(), {});
   const auto frame = protocol::decode_frame(bytes);
-  BOOST_TEST(code_name(frame.header.status) == "checksum");
+  BOOST_TEST(frame.header.status == ErrorCode::checksum);
   BOOST_TEST(frame.header.sequence == 9u);
   BOOST_TEST(handler->calls() == 0, "the handler saw a corrupted request");
 }
@@ -166,12 +143,7 @@ BOOST_AUTO_TEST_CASE(requested_stop_is_cancelled_error_and_nothing_is_sent) {
 }
 
 BOOST_AUTO_TEST_CASE(requested_stop_keeps_a_write_from_the_chip_model) {
-  sim::PopulationSpec spec;
-  spec.name = "inproc";
-  sim::ChipConfig config;
-  config.memory_size = 1u << 20;
-  auto model =
-      std::make_shared<sim::ChipModel>(config, sim::make_die(spec, {"INPR", 1, 2, 3}, config.memory_size));
+  auto model = testing::chip_model(testing::population("inproc"), {"INPR", 1, 2, 3}, 1u << 20);
   InprocTransport t(model, "seedchip-sim");
   std::stop_source source;
   source.request_stop();

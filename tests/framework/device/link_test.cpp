@@ -1,10 +1,8 @@
 // Tests of the Device link-level calls against the SeedChip model: ping, raw call, reset, cancellation.
 #include <cstdint>
-#include <memory>
 #include <random>
 #include <stop_token>
 #include <string>
-#include <typeinfo>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
@@ -14,36 +12,19 @@
 #include <seedval/core/error.h>
 #include <seedval/device/device.h>
 #include <seedval/protocol/frame.h>
-#include <seedval/sim/chip_model.h>
-#include <seedval/sim/population.h>
-#include <seedval/transport/inproc.h>
 
-#define CHECK_CONTAINS(text, needle)                   \
-  BOOST_TEST((text).find(needle) != std::string::npos, \
-             "\"" << (text) << "\" does not contain \"" << (needle) << "\"")
-#define CHECK_STARTS_WITH(text, prefix) \
-  BOOST_TEST((text).rfind(prefix, 0) == 0u, "\"" << (text) << "\" does not start with \"" << (prefix) << "\"")
+#include "support/errors.h"
+#include "support/sim_bench.h"
 
 namespace seedval {
 namespace {
 
-const std::string kName = "seedchip-sim";
+using testing::expect_error;
+using testing::kSimName;
 
-struct Bench {
-  std::shared_ptr<sim::ChipModel> model;
-  std::unique_ptr<Device> device;
-};
-
-Bench make_bench() {
-  const chip::DieId id{"LINK", 11, 12, 13};
-  sim::PopulationSpec spec;
-  spec.name = "device-link";
-  sim::ChipConfig config;
-  config.memory_size = 1u << 20;
-  Bench b;
-  b.model = std::make_shared<sim::ChipModel>(config, sim::make_die(spec, id, config.memory_size));
-  b.device = std::make_unique<Device>(std::make_unique<InprocTransport>(b.model, kName), kName);
-  return b;
+testing::SimBench make_bench() {
+  return testing::make_sim_bench(
+      testing::chip_model(testing::population("device-link"), {"LINK", 11, 12, 13}, 1u << 20));
 }
 
 std::vector<std::uint8_t> random_bytes(std::size_t n, std::uint64_t seed) {
@@ -51,26 +32,6 @@ std::vector<std::uint8_t> random_bytes(std::size_t n, std::uint64_t seed) {
   std::vector<std::uint8_t> out(n);
   for (auto& b : out) b = static_cast<std::uint8_t>(rng());
   return out;
-}
-
-std::string code_name(ErrorCode c) {
-  return std::string(to_string(c));
-}
-
-template <typename E, typename F>
-std::string expect_error(F&& f, ErrorCode code) {
-  try {
-    f();
-  } catch (const E& e) {
-    BOOST_TEST((typeid(e) == typeid(E)), "thrown as " << typeid(e).name() << ": " << e.what());
-    BOOST_TEST(code_name(e.code()) == code_name(code), e.what());
-    return e.message();
-  } catch (const std::exception& e) {
-    BOOST_ERROR("expected " << typeid(E).name() << ", got " << typeid(e).name() << ": " << e.what());
-    return {};
-  }
-  BOOST_ERROR("expected " << typeid(E).name() << ", but the call returned normally");
-  return {};
 }
 
 }  // namespace
@@ -98,7 +59,7 @@ BOOST_AUTO_TEST_CASE(ping_of_the_largest_frame_payload_echoes_and_one_more_byte_
   const auto too_big = std::vector<std::uint8_t>(protocol::kMaxPayload + 1, 0x5A);
   const auto msg =
       expect_error<InvalidArgumentError>([&] { dev.ping(too_big); }, ErrorCode::invalid_argument);
-  CHECK_STARTS_WITH(msg, kName + ": ping");
+  CHECK_STARTS_WITH(msg, kSimName + ": ping");
   CHECK_CONTAINS(msg, "exceeds");
   // The refusal did not desynchronise the link.
   BOOST_TEST((dev.ping(std::vector<std::uint8_t>{1, 2, 3}) == std::vector<std::uint8_t>{1, 2, 3}));
@@ -121,7 +82,7 @@ BOOST_AUTO_TEST_CASE(malformed_raw_request_is_a_protocol_error_from_the_device) 
   const std::vector<std::uint8_t> short_payload{0, 0};  // a reg_read address needs four bytes
   const auto msg = expect_error<ProtocolError>([&] { dev.call(protocol::Opcode::reg_read, short_payload); },
                                                ErrorCode::protocol);
-  CHECK_STARTS_WITH(msg, kName + ": reg_read");
+  CHECK_STARTS_WITH(msg, kSimName + ": reg_read");
   CHECK_CONTAINS(msg, "truncated");
 }
 
@@ -131,7 +92,7 @@ BOOST_AUTO_TEST_CASE(unknown_opcode_is_unsupported) {
   const auto msg = expect_error<UnsupportedError>(
       [&] { dev.call(static_cast<protocol::Opcode>(0x42), std::vector<std::uint8_t>{}); },
       ErrorCode::unsupported);
-  CHECK_STARTS_WITH(msg, kName);
+  CHECK_STARTS_WITH(msg, kSimName);
   CHECK_CONTAINS(msg, "not supported");
 }
 
@@ -156,14 +117,14 @@ BOOST_AUTO_TEST_CASE(requested_stop_cancels_calls_before_they_reach_the_device) 
   source.request_stop();
   const auto msg = expect_error<CancelledError>([&] { dev.write_register(chip::reg::SCRATCH0, 2u); },
                                                 ErrorCode::cancelled);
-  CHECK_STARTS_WITH(msg, kName);
+  CHECK_STARTS_WITH(msg, kSimName);
   CHECK_CONTAINS(msg, "cancelled");
   dev.set_stop_token({});
   BOOST_TEST(dev.read_register(chip::reg::SCRATCH0) == 1u, "a cancelled write reached the device");
 }
 
 BOOST_AUTO_TEST_CASE(a_device_needs_a_transport) {
-  expect_error<InvalidArgumentError>([] { Device dev(nullptr, kName); }, ErrorCode::invalid_argument);
+  expect_error<InvalidArgumentError>([] { Device dev(nullptr, kSimName); }, ErrorCode::invalid_argument);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

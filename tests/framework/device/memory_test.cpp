@@ -7,7 +7,6 @@
 #include <optional>
 #include <random>
 #include <string>
-#include <typeinfo>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
@@ -18,27 +17,24 @@
 #include <seedval/device/device.h>
 #include <seedval/protocol/frame.h>
 #include <seedval/protocol/messages.h>
-#include <seedval/sim/chip_model.h>
 #include <seedval/sim/population.h>
-#include <seedval/transport/inproc.h>
 
-#define CHECK_CONTAINS(text, needle)                   \
-  BOOST_TEST((text).find(needle) != std::string::npos, \
-             "\"" << (text) << "\" does not contain \"" << (needle) << "\"")
-#define CHECK_STARTS_WITH(text, prefix) \
-  BOOST_TEST((text).rfind(prefix, 0) == 0u, "\"" << (text) << "\" does not start with \"" << (prefix) << "\"")
+#include "support/errors.h"
+#include "support/sim_bench.h"
 
 namespace seedval {
 namespace {
 
-const std::string kName = "seedchip-sim";
+using testing::expect_error;
+using testing::kSimName;
+
 constexpr std::uint64_t kMemory = 8u << 20;
 constexpr std::size_t kMiB = 1u << 20;
 constexpr std::uint64_t kPattern = 0x8877665544332211ull;
 
 // Records the opcode and payload size of every request, then passes it on. With `strip_fill` it also
 // hides the memory.fill capability, so the host's fill fallback runs.
-class RecordingTransport final : public Transport {
+class RecordingTransport final : public testing::ForwardingTransport {
  public:
   struct Sent {
     protocol::Opcode op;
@@ -46,10 +42,12 @@ class RecordingTransport final : public Transport {
   };
   RecordingTransport(std::unique_ptr<Transport> inner, std::vector<Sent>& log, bool strip_fill,
                      std::size_t max_frame_payload)
-      : inner_(std::move(inner)), log_(log), strip_fill_(strip_fill), max_frame_payload_(max_frame_payload) {}
-  std::string describe() const override { return inner_->describe(); }
+      : ForwardingTransport(std::move(inner)),
+        log_(log),
+        strip_fill_(strip_fill),
+        max_frame_payload_(max_frame_payload) {}
   TransportCapabilities capabilities() const override {
-    auto caps = inner_->capabilities();
+    auto caps = ForwardingTransport::capabilities();
     if (max_frame_payload_ != 0) caps.max_frame_payload = max_frame_payload_;
     return caps;
   }
@@ -57,7 +55,7 @@ class RecordingTransport final : public Transport {
                                      std::stop_token stop) override {
     const auto req = protocol::decode_frame(request);
     log_.push_back({req.header.opcode, req.payload.size()});
-    auto response = inner_->exchange(request, deadline, std::move(stop));
+    auto response = ForwardingTransport::exchange(request, deadline, std::move(stop));
     if (!strip_fill_ || req.header.opcode != protocol::Opcode::identify) return response;
     auto id = protocol::decode_identify_response(protocol::decode_frame(response).payload);
     id.capabilities &= ~chip::bit(chip::Capability::memory_fill);
@@ -65,23 +63,16 @@ class RecordingTransport final : public Transport {
   }
 
  private:
-  std::unique_ptr<Transport> inner_;
   std::vector<Sent>& log_;
   bool strip_fill_;
   std::size_t max_frame_payload_;
 };
 
 sim::DieInstance clean_die() {
-  const chip::DieId id{"MEM1", 9, 40, 41};
-  sim::DieInstance d;
-  d.id = id;
-  d.ecid = chip::encode_ecid(id);
-  return d;
+  return testing::clean_die({"MEM1", 9, 40, 41});
 }
 
-struct Bench {
-  std::shared_ptr<sim::ChipModel> model;
-  std::unique_ptr<Device> device;
+struct Bench : testing::SimBench {
   std::vector<RecordingTransport::Sent> log;
 };
 
@@ -89,13 +80,11 @@ struct Bench {
 std::unique_ptr<Bench> make_bench(sim::DieInstance die = clean_die(), bool strip_fill = false,
                                   std::size_t max_frame_payload = 0) {
   auto b = std::make_unique<Bench>();
-  sim::ChipConfig config;
-  config.memory_size = kMemory;
-  b->model = std::make_shared<sim::ChipModel>(config, std::move(die));
-  b->device = std::make_unique<Device>(
-      std::make_unique<RecordingTransport>(std::make_unique<InprocTransport>(b->model, kName), b->log,
-                                           strip_fill, max_frame_payload),
-      kName);
+  testing::SimBench& sim = *b;
+  sim = testing::make_sim_bench(
+      testing::chip_model(std::move(die), kMemory), [&](std::unique_ptr<Transport> link) {
+        return std::make_unique<RecordingTransport>(std::move(link), b->log, strip_fill, max_frame_payload);
+      });
   return b;
 }
 
@@ -125,26 +114,6 @@ std::optional<std::size_t> first_difference(const std::vector<std::uint8_t>& a,
   auto m = std::mismatch(a.begin(), a.end(), b.begin());
   if (m.first == a.end()) return std::nullopt;
   return static_cast<std::size_t>(m.first - a.begin());
-}
-
-std::string code_name(ErrorCode c) {
-  return std::string(to_string(c));
-}
-
-template <typename E, typename F>
-std::string expect_error(F&& f, ErrorCode code) {
-  try {
-    f();
-  } catch (const E& e) {
-    BOOST_TEST((typeid(e) == typeid(E)), "thrown as " << typeid(e).name() << ": " << e.what());
-    BOOST_TEST(code_name(e.code()) == code_name(code), e.what());
-    return e.message();
-  } catch (const std::exception& e) {
-    BOOST_ERROR("expected " << typeid(E).name() << ", got " << typeid(e).name() << ": " << e.what());
-    return {};
-  }
-  BOOST_ERROR("expected " << typeid(E).name() << ", but the call returned normally");
-  return {};
 }
 
 std::size_t count(const std::vector<RecordingTransport::Sent>& log, protocol::Opcode op) {
@@ -267,16 +236,16 @@ BOOST_AUTO_TEST_CASE(out_of_range_access_is_an_address_error_naming_the_range) {
   auto msg = expect_error<AddressError>([&] { dev.read_memory(kMemory - 4, 8); }, ErrorCode::address);
   CHECK_CONTAINS(msg, "0x7ffffc+8");
   CHECK_CONTAINS(msg, "outside device memory 0x0..0x7fffff");
-  CHECK_STARTS_WITH(msg, kName + ": mem_read");
+  CHECK_STARTS_WITH(msg, kSimName + ": mem_read");
 
   msg = expect_error<AddressError>([&] { dev.write_memory(kMemory, std::vector<std::uint8_t>(1, 0xAB)); },
                                    ErrorCode::address);
   CHECK_CONTAINS(msg, "outside device memory");
-  CHECK_STARTS_WITH(msg, kName + ": mem_write");
+  CHECK_STARTS_WITH(msg, kSimName + ": mem_write");
 
   msg = expect_error<AddressError>([&] { dev.fill_memory(kMemory - 8, 16, kPattern); }, ErrorCode::address);
   CHECK_CONTAINS(msg, "outside device memory");
-  CHECK_STARTS_WITH(msg, kName + ": mem_fill");
+  CHECK_STARTS_WITH(msg, kSimName + ": mem_fill");
   // A refused fill writes nothing, not even the part that was in range.
   BOOST_TEST((dev.read_memory(kMemory - 8, 8) == std::vector<std::uint8_t>(8, 0)));
 }

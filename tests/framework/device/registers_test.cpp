@@ -3,7 +3,6 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <typeinfo>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
@@ -14,73 +13,31 @@
 #include <seedval/device/device.h>
 #include <seedval/protocol/frame.h>
 #include <seedval/protocol/messages.h>
-#include <seedval/sim/chip_model.h>
 #include <seedval/sim/population.h>
-#include <seedval/transport/inproc.h>
 
-#define CHECK_CONTAINS(text, needle)                   \
-  BOOST_TEST((text).find(needle) != std::string::npos, \
-             "\"" << (text) << "\" does not contain \"" << (needle) << "\"")
-#define CHECK_STARTS_WITH(text, prefix) \
-  BOOST_TEST((text).rfind(prefix, 0) == 0u, "\"" << (text) << "\" does not start with \"" << (prefix) << "\"")
+#include "support/errors.h"
+#include "support/sim_bench.h"
 
 namespace seedval {
 namespace {
 
 using protocol::RegisterOp;
+using testing::expect_error;
+using testing::kSimName;
 
-const std::string kName = "seedchip-sim";
-
-struct Bench {
-  std::shared_ptr<sim::ChipModel> model;
-  std::unique_ptr<Device> device;
-};
-
-Bench make_bench(std::unique_ptr<Transport> (*wrap)(std::unique_ptr<Transport>) = nullptr) {
-  const chip::DieId id{"REG1", 2, 10, 20};
-  sim::PopulationSpec spec;
-  spec.name = "device-registers";
-  sim::ChipConfig config;
-  config.memory_size = 1u << 20;
-  Bench b;
-  b.model = std::make_shared<sim::ChipModel>(config, sim::make_die(spec, id, config.memory_size));
-  std::unique_ptr<Transport> t = std::make_unique<InprocTransport>(b.model, kName);
-  if (wrap != nullptr) t = wrap(std::move(t));
-  b.device = std::make_unique<Device>(std::move(t), kName);
-  return b;
-}
-
-std::string code_name(ErrorCode c) {
-  return std::string(to_string(c));
-}
-
-// Runs `f`, which must throw exactly E with `code`; returns the message (empty if it did not).
-template <typename E, typename F>
-std::string expect_error(F&& f, ErrorCode code) {
-  try {
-    f();
-  } catch (const E& e) {
-    BOOST_TEST((typeid(e) == typeid(E)), "thrown as " << typeid(e).name() << ": " << e.what());
-    BOOST_TEST(code_name(e.code()) == code_name(code), e.what());
-    return e.message();
-  } catch (const std::exception& e) {
-    BOOST_ERROR("expected " << typeid(E).name() << ", got " << typeid(e).name() << ": " << e.what());
-    return {};
-  }
-  BOOST_ERROR("expected " << typeid(E).name() << ", but the call returned normally");
-  return {};
+testing::SimBench make_bench(const testing::LinkWrapper& wrap = {}) {
+  return testing::make_sim_bench(
+      testing::chip_model(testing::population("device-registers"), {"REG1", 2, 10, 20}, 1u << 20), wrap);
 }
 
 // Rewrites identify responses so the chip appears to lack `registers.batch`: exercises the host's
 // one-by-one fallback of execute().
-class NoBatchTransport final : public Transport {
+class NoBatchTransport final : public testing::ForwardingTransport {
  public:
-  explicit NoBatchTransport(std::unique_ptr<Transport> inner) : inner_(std::move(inner)) {}
-  std::string describe() const override { return inner_->describe(); }
-  TransportCapabilities capabilities() const override { return inner_->capabilities(); }
+  using ForwardingTransport::ForwardingTransport;
   std::vector<std::uint8_t> exchange(std::span<const std::uint8_t> request, Deadline deadline,
                                      std::stop_token stop) override {
-    auto response = inner_->exchange(request, deadline, std::move(stop));
+    auto response = ForwardingTransport::exchange(request, deadline, std::move(stop));
     const auto frame = protocol::decode_frame(response);
     if (frame.header.opcode != protocol::Opcode::identify || frame.header.status != ErrorCode::ok)
       return response;
@@ -88,9 +45,6 @@ class NoBatchTransport final : public Transport {
     id.capabilities &= ~chip::bit(chip::Capability::register_batch);
     return protocol::encode_response(protocol::Opcode::identify, frame.header.sequence, protocol::encode(id));
   }
-
- private:
-  std::unique_ptr<Transport> inner_;
 };
 
 std::unique_ptr<Transport> without_batch(std::unique_ptr<Transport> t) {
@@ -180,11 +134,11 @@ BOOST_AUTO_TEST_CASE(writing_chip_id_is_a_read_only_address_error) {
       expect_error<AddressError>([&] { dev.write_register(chip::reg::CHIP_ID, 0); }, ErrorCode::read_only);
   CHECK_CONTAINS(msg, "CHIP_ID");
   CHECK_CONTAINS(msg, "read-only");
-  CHECK_STARTS_WITH(msg, kName + ": reg_write");
+  CHECK_STARTS_WITH(msg, kSimName + ": reg_write");
   msg = expect_error<AddressError>([&] { dev.write_register("chip_id", 0x12345678u); }, ErrorCode::read_only);
   CHECK_CONTAINS(msg, "CHIP_ID");
   CHECK_CONTAINS(msg, "read-only");
-  CHECK_STARTS_WITH(msg, kName);
+  CHECK_STARTS_WITH(msg, kSimName);
   BOOST_TEST(dev.read_register(chip::reg::CHIP_ID) == chip::kChipId, "a refused write changed CHIP_ID");
   // Every read-only register refuses, not only CHIP_ID.
   for (const auto& r : chip::register_map()) {
@@ -203,10 +157,10 @@ BOOST_AUTO_TEST_CASE(reserved_address_is_an_address_error) {
   auto msg = expect_error<AddressError>([&] { dev.read_register(0x0FF0u); }, ErrorCode::address);
   CHECK_CONTAINS(msg, "reserved");
   CHECK_CONTAINS(msg, "0x0ff0");
-  CHECK_STARTS_WITH(msg, kName + ": reg_read");
+  CHECK_STARTS_WITH(msg, kSimName + ": reg_read");
   msg = expect_error<AddressError>([&] { dev.write_register(0x0FF0u, 1); }, ErrorCode::address);
   CHECK_CONTAINS(msg, "reserved");
-  CHECK_STARTS_WITH(msg, kName + ": reg_write");
+  CHECK_STARTS_WITH(msg, kSimName + ": reg_write");
 }
 
 BOOST_AUTO_TEST_CASE(unaligned_address_is_an_address_error) {
@@ -215,7 +169,7 @@ BOOST_AUTO_TEST_CASE(unaligned_address_is_an_address_error) {
   auto msg =
       expect_error<AddressError>([&] { dev.read_register(chip::reg::SCRATCH0 + 2); }, ErrorCode::address);
   CHECK_CONTAINS(msg, "aligned");
-  CHECK_STARTS_WITH(msg, kName);
+  CHECK_STARTS_WITH(msg, kSimName);
   msg =
       expect_error<AddressError>([&] { dev.write_register(chip::reg::SCRATCH0 + 1, 5); }, ErrorCode::address);
   CHECK_CONTAINS(msg, "aligned");
@@ -238,7 +192,7 @@ BOOST_AUTO_TEST_CASE(unknown_register_name_error_starts_with_the_device_name) {
   auto b = make_bench();
   Device& dev = *b.device;
   auto msg = expect_error<NotFoundError>([&] { dev.read_register("NO_SUCH_REG"); }, ErrorCode::not_found);
-  CHECK_STARTS_WITH(msg, kName);
+  CHECK_STARTS_WITH(msg, kSimName);
 }
 
 BOOST_AUTO_TEST_CASE(batch_returns_values_in_order) {
@@ -286,7 +240,7 @@ BOOST_AUTO_TEST_CASE(batch_failure_names_the_operation_and_keeps_earlier_effects
   CHECK_CONTAINS(msg, "operation 3");
   CHECK_CONTAINS(msg, "CHIP_ID");
   CHECK_CONTAINS(msg, "read-only");
-  CHECK_STARTS_WITH(msg, kName);
+  CHECK_STARTS_WITH(msg, kSimName);
   BOOST_TEST(dev.read_register(chip::reg::SCRATCH0) == 0xA1u, "operation 4 ran after the failure");
   BOOST_TEST(dev.read_register(chip::reg::SCRATCH1) == 0xB2u);
   BOOST_TEST(dev.read_register(chip::reg::INT_ENABLE) == 0xC3u);
@@ -345,7 +299,7 @@ BOOST_AUTO_TEST_CASE(batch_fallback_error_starts_with_the_device_name) {
   Device& dev = *b.device;
   const std::vector<RegisterOp> failing{wr(chip::reg::SCRATCH0, 1u), wr(chip::reg::CHIP_ID, 0u)};
   const auto msg = expect_error<AddressError>([&] { dev.execute(failing); }, ErrorCode::read_only);
-  CHECK_STARTS_WITH(msg, kName);
+  CHECK_STARTS_WITH(msg, kSimName);
 }
 
 BOOST_AUTO_TEST_CASE(soft_reset_via_control_bit_restores_reset_values) {
@@ -361,14 +315,10 @@ BOOST_AUTO_TEST_CASE(soft_reset_via_control_bit_restores_reset_values) {
 }
 
 BOOST_AUTO_TEST_CASE(register_stuck_bits_show_in_readback) {
-  const chip::DieId id{"STUCK", 5, 6, 7};
-  sim::DieInstance die;
-  die.id = id;
-  die.ecid = chip::encode_ecid(id);
+  auto die = testing::clean_die({"STUCK", 5, 6, 7});
   die.register_stuck = {{chip::reg::SCRATCH0, 5, true}, {chip::reg::SCRATCH1, 30, false}};
-  sim::ChipConfig config;
-  config.memory_size = 1u << 20;
-  Device dev(std::make_unique<InprocTransport>(std::make_shared<sim::ChipModel>(config, die), kName), kName);
+  auto b = testing::make_sim_bench(testing::chip_model(die, 1u << 20));
+  Device& dev = *b.device;
   dev.write_register(chip::reg::SCRATCH0, 0u);
   BOOST_TEST(dev.read_register(chip::reg::SCRATCH0) == 0x00000020u);
   dev.write_register(chip::reg::SCRATCH0, 0xFFFFFFFFu);

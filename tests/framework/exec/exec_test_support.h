@@ -16,14 +16,14 @@
 #include <seedval/exec/program.h>
 #include <seedval/exec/record.h>
 
+#include "support/errors.h"
+#include "support/temp_dir.h"
+
 namespace seedval {
 
 // How Boost.Test prints the enums it compares (found by argument-dependent lookup).
 inline std::ostream& boost_test_print_type(std::ostream& os, Outcome o) {
   return os << to_string(o);
-}
-inline std::ostream& boost_test_print_type(std::ostream& os, ErrorCode c) {
-  return os << to_string(c);
 }
 
 }  // namespace seedval
@@ -41,20 +41,7 @@ namespace seedval::exec_test {
 int runs(std::string_view test_name);
 void reset_runs();
 
-/// A folder under the system temp folder, removed with everything in it at the end of its scope.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  /// Writes `text` to `name` in the folder and returns its path.
-  std::filesystem::path write(const std::string& name, std::string_view text) const;
-
- private:
-  std::filesystem::path path_;
-};
+using testing::TempDir;
 
 /// Opens a board described by `name`.json in `dir`: the built-in seedchip-sim descriptor included, with
 /// `overrides` (JSON members without braces, e.g. "\"contact_failure_rate\": 0.2") on top. The default
@@ -71,7 +58,6 @@ Program make_program(std::string_view flow, std::string_view extra = "", int max
 
 /// The ids of the steps a unit ran, in order.
 std::vector<std::string> step_ids(const UnitRecord& u);
-/// True if `text` contains `needle`; logs both otherwise.
-bool contains(const std::string& text, std::string_view needle);
+using testing::contains;
 
 }  // namespace seedval::exec_test

@@ -1,14 +1,11 @@
 // Test-only tests and helpers for the exec tests (see exec_test_support.h).
 #include <chrono>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
 
-#include <boost/test/unit_test.hpp>
 #include <fmt/core.h>
-#include <unistd.h>
 
 #include <seedval/core/paths.h>
 #include <seedval/testapi/test.h>
@@ -135,25 +132,6 @@ void reset_runs() {
   g_runs.clear();
 }
 
-TempDir::TempDir() {
-  static int counter = 0;
-  path_ = std::filesystem::temp_directory_path() /
-          fmt::format("seedval-exec-test-{}-{}", static_cast<long>(::getpid()), counter++);
-  std::filesystem::remove_all(path_);
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
-std::filesystem::path TempDir::write(const std::string& name, std::string_view text) const {
-  const auto file = path_ / name;
-  std::ofstream(file, std::ios::binary) << text;
-  return file;
-}
-
 std::unique_ptr<Board> sim_board(const TempDir& dir, const std::string& name, const std::string& overrides) {
   const auto builtin = data_root() / "boards" / "seedchip-sim.json";
   const auto file =
@@ -184,12 +162,6 @@ std::vector<std::string> step_ids(const UnitRecord& u) {
   std::vector<std::string> ids;
   for (const auto& s : u.steps) ids.push_back(s.id);
   return ids;
-}
-
-bool contains(const std::string& text, std::string_view needle) {
-  if (text.find(needle) != std::string::npos) return true;
-  BOOST_TEST_MESSAGE("expected \"" << needle << "\" in: " << text);
-  return false;
 }
 
 }  // namespace seedval::exec_test

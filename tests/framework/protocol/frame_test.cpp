@@ -15,11 +15,7 @@
 #include <seedval/protocol/frame.h>
 #include <seedval/protocol/payload.h>
 
-namespace seedval {
-inline std::ostream& boost_test_print_type(std::ostream& os, ErrorCode code) {
-  return os << to_string(code) << " (" << static_cast<int>(code) << ")";
-}
-}  // namespace seedval
+#include "support/errors.h"
 
 namespace seedval::protocol {
 
@@ -60,13 +56,7 @@ void reseal(Bytes& frame) {
 
 // Predicate for BOOST_CHECK_EXCEPTION: a ProtocolError with `code` whose message holds `needle`.
 auto protocol_error(std::string needle, ErrorCode code = ErrorCode::protocol) {
-  return [needle = std::move(needle), code](const ProtocolError& e) {
-    const bool ok = e.code() == code && e.message().find(needle) != std::string::npos;
-    if (!ok)
-      BOOST_TEST_MESSAGE("expected " << to_string(code) << " error containing \"" << needle << "\", got "
-                                     << to_string(e.code()) << ": " << e.what());
-    return ok;
-  };
+  return testing::error_with(code, std::move(needle));
 }
 
 Bytes sample_request(std::size_t payload_size = 10) {

@@ -8,18 +8,16 @@
 #include <seedval/core/error.h>
 #include <seedval/protocol/payload.h>
 
+#include "support/errors.h"
+
 namespace seedval::protocol {
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
+// Predicate for BOOST_CHECK_EXCEPTION: a ProtocolError (code protocol) whose message holds `needle`.
 auto protocol_error(std::string needle) {
-  return [needle = std::move(needle)](const ProtocolError& e) {
-    const bool ok = e.code() == ErrorCode::protocol && e.message().find(needle) != std::string::npos;
-    if (!ok)
-      BOOST_TEST_MESSAGE("expected a protocol error containing \"" << needle << "\", got: " << e.what());
-    return ok;
-  };
+  return testing::error_with(ErrorCode::protocol, std::move(needle));
 }
 
 Bytes written(const PayloadWriter& w) {

@@ -15,11 +15,7 @@
 #include <seedval/protocol/messages.h>
 #include <seedval/protocol/server.h>
 
-namespace seedval {
-inline std::ostream& boost_test_print_type(std::ostream& os, ErrorCode code) {
-  return os << to_string(code) << " (" << static_cast<int>(code) << ")";
-}
-}  // namespace seedval
+#include "support/errors.h"
 
 namespace seedval::protocol {
 

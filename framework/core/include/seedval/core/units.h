@@ -6,6 +6,7 @@
 //   format_quantity(1.35e9, units::hertz)  -> "1.35 GHz"
 //   format_quantity(0.000012, units::ampere) -> "12 uA"
 //   format_quantity(16777216, units::byte) -> "16 MiB"  (bytes take binary prefixes)
+//   format_quantity(3, units::count) -> "3"
 //
 // Symbols are ASCII ("degC", "uA") so they can be written into STDF and any terminal.
 #pragma once
