@@ -5,17 +5,16 @@
 // Baseline in the same run: the bare cost of moving the memory test's bytes (fill + read back of the
 // device memory once per pattern as plain memset/memcmp), so the figure says how much the protocol,
 // the model and the bookkeeping add on top of the work itself.
-#include <seedval/exec/handler.h>
-#include <seedval/exec/lot.h>
-
-#include <sys/resource.h>
-
 #include <chrono>
 #include <cstring>
 #include <map>
 #include <vector>
 
 #include <fmt/core.h>
+#include <sys/resource.h>
+
+#include <seedval/exec/handler.h>
+#include <seedval/exec/lot.h>
 
 using namespace seedval;
 
@@ -70,9 +69,11 @@ int main(int argc, char** argv) {
     }
   const double baseline = (cpu_seconds() - base0) / 10;
 
-  fmt::print("program {} {}, {} units, {} insertions\n", program.name, program.revision, units, lot.insertions.size());
+  fmt::print("program {} {}, {} units, {} insertions\n", program.name, program.revision, units,
+             lot.insertions.size());
   fmt::print("  CPU per insertion      {:8.2f} ms\n", 1e3 * cpu / n);
-  fmt::print("  wall per insertion     {:8.2f} ms   ({:.0f} units/hour on one site)\n", 1e3 * wall / n, 3600 * n / wall);
+  fmt::print("  wall per insertion     {:8.2f} ms   ({:.0f} units/hour on one site)\n", 1e3 * wall / n,
+             3600 * n / wall);
   fmt::print("  baseline (bare bytes)  {:8.2f} ms   {:.1f}x\n", 1e3 * baseline, cpu / n / baseline);
   fmt::print("  per step (wall, mean):\n");
   for (const auto& id : steps.order) fmt::print("    {:<14} {:8.3f} ms\n", id, 1e3 * steps.total[id] / n);

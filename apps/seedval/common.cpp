@@ -1,8 +1,8 @@
 #include "common.h"
 
-#include <seedval/core/error.h>
-
 #include <cstdio>
+
+#include <seedval/core/error.h>
 
 namespace seedval::cli {
 
@@ -15,8 +15,10 @@ int guarded(const std::string& command, const std::function<int()>& body) {
       case ErrorCode::config:
       case ErrorCode::invalid_argument:
       case ErrorCode::not_found:
-      case ErrorCode::unsupported: return kBadInput;
-      default: return kTesterError;
+      case ErrorCode::unsupported:
+        return kBadInput;
+      default:
+        return kTesterError;
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "seedval %s: internal error: %s\n", command.c_str(), e.what());

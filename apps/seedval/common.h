@@ -1,19 +1,19 @@
 // Shared pieces of the seedval subcommands.
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <functional>
 #include <string>
+
+#include <CLI/CLI.hpp>
 
 namespace seedval::cli {
 
 /// Exit codes every subcommand keeps to (scripts rely on them).
 enum Exit : int {
-  kOk = 0,            ///< done; for `run`, the unit passed
-  kUnitFailed = 1,    ///< `run`: the unit failed a test
-  kBadInput = 2,      ///< bad option, board, program or parameter
-  kTesterError = 3,   ///< the tester could not do its job (link, I/O, device unreachable)
+  kOk = 0,           ///< done; for `run`, the unit passed
+  kUnitFailed = 1,   ///< `run`: the unit failed a test
+  kBadInput = 2,     ///< bad option, board, program or parameter
+  kTesterError = 3,  ///< the tester could not do its job (link, I/O, device unreachable)
 };
 
 /// Thrown from a subcommand's callback to leave main() with `code`.

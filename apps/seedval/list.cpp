@@ -1,12 +1,12 @@
 // seedval list: what this build knows: registered tests, board backends, descriptors and programs.
-#include <seedval/boards/board.h>
-#include <seedval/core/paths.h>
-#include <seedval/testapi/test.h>
-
 #include <algorithm>
 #include <filesystem>
 
 #include <fmt/core.h>
+
+#include <seedval/boards/board.h>
+#include <seedval/core/paths.h>
+#include <seedval/testapi/test.h>
 
 #include "common.h"
 
@@ -19,10 +19,11 @@ int list(const std::string& what) {
       const auto& t = TestRegistry::instance().get(name);
       fmt::print("{:<18} {}\n", name, t.description);
       for (const auto& p : t.params)
-        fmt::print("    --param {}=<{}> (default {}) {}\n", p.name, to_string(p.type), to_string(p.default_value),
-                   p.description);
+        fmt::print("    --param {}=<{}> (default {}) {}\n", p.name, to_string(p.type),
+                   to_string(p.default_value), p.description);
       for (const auto& m : t.measurements)
-        fmt::print("    measures {} [{}] {}\n", m.name, m.unit.symbol.empty() ? "-" : m.unit.symbol, m.description);
+        fmt::print("    measures {} [{}] {}\n", m.name, m.unit.symbol.empty() ? "-" : m.unit.symbol,
+                   m.description);
     }
   } else if (what == "backends") {
     for (const auto& b : board_backends()) fmt::print("{}\n", b);
@@ -41,7 +42,8 @@ int list(const std::string& what) {
 
 void add_list(CLI::App& app) {
   auto what = std::make_shared<std::string>();
-  auto* cmd = app.add_subcommand("list", "list registered tests, board backends, board descriptors or programs");
+  auto* cmd =
+      app.add_subcommand("list", "list registered tests, board backends, board descriptors or programs");
   cmd->add_option("what", *what, "tests, backends, boards or programs")
       ->required()
       ->check(CLI::IsMember({"tests", "backends", "boards", "programs"}));

@@ -1,8 +1,8 @@
 // seedval: validation, bring-up and production test for SeedChip.
-#include <seedval/core/log.h>
-
 #include <cstdio>
 #include <stdexcept>
+
+#include <seedval/core/log.h>
 
 #include "common.h"
 

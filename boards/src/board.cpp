@@ -1,8 +1,7 @@
-#include <seedval/boards/board.h>
-
-#include <seedval/core/error.h>
-
 #include <fmt/core.h>
+
+#include <seedval/boards/board.h>
+#include <seedval/core/error.h>
 
 #include "registry.h"
 

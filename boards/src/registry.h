@@ -1,10 +1,10 @@
 // Internal: the backend registry shared by board.cpp and descriptor.cpp.
 #pragma once
 
-#include <seedval/boards/backend.h>
-
 #include <map>
 #include <mutex>
+
+#include <seedval/boards/backend.h>
 
 namespace seedval::detail {
 

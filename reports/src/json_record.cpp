@@ -1,27 +1,38 @@
+#include "json_record.h"
+
 #include <cmath>
 
 #include <fmt/core.h>
-
-#include "json_record.h"
 
 namespace seedval::reports::detail {
 
 using nlohmann::json;
 
-json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+json number(double v) {
+  return std::isfinite(v) ? json(v) : json(nullptr);
+}
 
 json to_json(const Ratio& r) {
   auto v = r.value();
-  return {{"numerator", r.numerator}, {"denominator", r.denominator}, {"value", v ? number(*v) : json(nullptr)}};
+  return {
+      {"numerator", r.numerator}, {"denominator", r.denominator}, {"value", v ? number(*v) : json(nullptr)}};
 }
 
 json to_json(const Distribution& d) {
-  return {{"n", d.n},           {"mean", number(d.mean)},     {"sigma", number(d.sigma)},
-          {"min", number(d.min)}, {"p25", number(d.p25)},       {"median", number(d.median)},
-          {"p75", number(d.p75)}, {"p90", number(d.p90)},       {"max", number(d.max)}};
+  return {{"n", d.n},
+          {"mean", number(d.mean)},
+          {"sigma", number(d.sigma)},
+          {"min", number(d.min)},
+          {"p25", number(d.p25)},
+          {"median", number(d.median)},
+          {"p75", number(d.p75)},
+          {"p90", number(d.p90)},
+          {"max", number(d.max)}};
 }
 
-json to_json(const chip::DieId& d) { return {{"lot", d.lot}, {"wafer", d.wafer}, {"x", d.x}, {"y", d.y}}; }
+json to_json(const chip::DieId& d) {
+  return {{"lot", d.lot}, {"wafer", d.wafer}, {"x", d.x}, {"y", d.y}};
+}
 
 json to_json(const StepRecord& s) {
   json ms = json::array();
@@ -77,7 +88,8 @@ json provenance(const LotResult& lot, const Program& p) {
           {"product", i.product},
           {"step", i.step},
           {"temperature_c", number(i.temperature_c)},
-          {"program", {{"name", p.name}, {"revision", p.revision}, {"file", p.file.string()}, {"sha256", p.sha256}}},
+          {"program",
+           {{"name", p.name}, {"revision", p.revision}, {"file", p.file.string()}, {"sha256", p.sha256}}},
           {"board", {{"name", i.board.name}, {"file", i.board.path}, {"sha256", i.board.sha256}}},
           {"station", i.station},
           {"handler", i.handler},

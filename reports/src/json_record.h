@@ -1,11 +1,11 @@
 // Internal: JSON forms shared by the report writers.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <seedval/exec/program.h>
 #include <seedval/exec/record.h>
 #include <seedval/reports/summary.h>
-
-#include <nlohmann/json.hpp>
 
 namespace seedval::reports::detail {
 

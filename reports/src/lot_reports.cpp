@@ -1,13 +1,12 @@
-#include <seedval/core/error.h>
-#include <seedval/reports/lot_reports.h>
-
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 
+#include <fcntl.h>
 #include <fmt/core.h>
+#include <unistd.h>
+
+#include <seedval/core/error.h>
+#include <seedval/reports/lot_reports.h>
 
 #include "json_record.h"
 
@@ -43,7 +42,8 @@ json pareto(const std::vector<BinCount>& soft, std::int64_t units) {
   std::vector<const BinCount*> fails;
   for (const auto& b : soft)
     if (!b.pass && b.count > 0) fails.push_back(&b);
-  std::stable_sort(fails.begin(), fails.end(), [](const auto* a, const auto* b) { return a->count > b->count; });
+  std::stable_sort(fails.begin(), fails.end(),
+                   [](const auto* a, const auto* b) { return a->count > b->count; });
   json arr = json::array();
   std::int64_t cumulative = 0;
   for (const auto* b : fails) {
@@ -146,14 +146,17 @@ void write_file_atomic(const std::filesystem::path& file, std::string_view text)
   }
   std::error_code ec;
   std::filesystem::rename(tmp, file, ec);
-  if (ec) throw IoError(ErrorCode::io, fmt::format("{}: cannot be replaced: {}", file.string(), ec.message()));
+  if (ec)
+    throw IoError(ErrorCode::io, fmt::format("{}: cannot be replaced: {}", file.string(), ec.message()));
 }
 
 std::vector<std::filesystem::path> write_lot_reports(const LotResult& lot, const Program& program,
                                                      const std::filesystem::path& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) throw IoError(ErrorCode::io, fmt::format("{}: cannot create the report folder: {}", dir.string(), ec.message()));
+  if (ec)
+    throw IoError(ErrorCode::io,
+                  fmt::format("{}: cannot create the report folder: {}", dir.string(), ec.message()));
   const auto yield = dir / "yield.json";
   const auto bins = dir / "bins.json";
   write_file_atomic(yield, yield_report(lot, program));

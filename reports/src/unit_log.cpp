@@ -1,9 +1,8 @@
-#include <seedval/core/error.h>
-#include <seedval/reports/unit_log.h>
-
+#include <fmt/core.h>
 #include <unistd.h>
 
-#include <fmt/core.h>
+#include <seedval/core/error.h>
+#include <seedval/reports/unit_log.h>
 
 #include "json_record.h"
 
@@ -15,7 +14,8 @@ std::string unit_record_json(const UnitRecord& unit, const Program& program) {
 
 UnitLog::UnitLog(const std::filesystem::path& file, const Program& program) : file_(file), program_(program) {
   out_ = std::fopen(file.c_str(), "ab");
-  if (out_ == nullptr) throw IoError(ErrorCode::io, fmt::format("{}: cannot be opened for appending", file.string()));
+  if (out_ == nullptr)
+    throw IoError(ErrorCode::io, fmt::format("{}: cannot be opened for appending", file.string()));
 }
 
 UnitLog::~UnitLog() {
@@ -26,7 +26,8 @@ void UnitLog::unit_finished(const UnitRecord& unit) {
   const std::string line = unit_record_json(unit, program_) + "\n";
   if (std::fwrite(line.data(), 1, line.size(), out_) != line.size() || std::fflush(out_) != 0 ||
       ::fdatasync(fileno(out_)) != 0)
-    throw IoError(ErrorCode::io, fmt::format("{}: cannot record unit {} (disk full?)", file_.string(), unit.part_id));
+    throw IoError(ErrorCode::io,
+                  fmt::format("{}: cannot record unit {} (disk full?)", file_.string(), unit.part_id));
 }
 
 }  // namespace seedval::reports

@@ -1,11 +1,10 @@
-#include <seedval/sim/population.h>
+#include <algorithm>
+#include <cmath>
 
 #include <seedval/chip/registers.h>
 #include <seedval/core/error.h>
 #include <seedval/core/json_reader.h>
-
-#include <algorithm>
-#include <cmath>
+#include <seedval/sim/population.h>
 
 namespace seedval::sim {
 namespace {
@@ -50,7 +49,8 @@ PopulationSpec load_population(const std::filesystem::path& file) {
     s.leakage_sigma = p->number_or("leakage_sigma", s.leakage_sigma);
     if (s.leakage_sigma < 0 || s.leakage_sigma > 2) p->fail("leakage_sigma", "expected a number from 0 to 2");
     s.ambient_c = p->number_or("ambient_c", s.ambient_c);
-    if (s.ambient_c < -55 || s.ambient_c > 150) p->fail("ambient_c", "expected a temperature from -55 to 150");
+    if (s.ambient_c < -55 || s.ambient_c > 150)
+      p->fail("ambient_c", "expected a temperature from -55 to 150");
     p->finish();
   }
   auto fraction = [](JsonObject& obj, std::string_view key) {
@@ -87,9 +87,11 @@ DieInstance make_die(const PopulationSpec& spec, const chip::DieId& id, std::uin
     const auto span = static_cast<std::uint64_t>(spec.memory_stuck_max - spec.memory_stuck_min + 1);
     const int n = spec.memory_stuck_min + static_cast<int>(rng.below(span));
     for (int i = 0; i < n; ++i)
-      d.memory_stuck.push_back({rng.below(memory_size), static_cast<int>(rng.below(8)), (rng.next() & 1) != 0});
-    std::sort(d.memory_stuck.begin(), d.memory_stuck.end(),
-              [](const auto& a, const auto& b) { return a.address != b.address ? a.address < b.address : a.bit < b.bit; });
+      d.memory_stuck.push_back(
+          {rng.below(memory_size), static_cast<int>(rng.below(8)), (rng.next() & 1) != 0});
+    std::sort(d.memory_stuck.begin(), d.memory_stuck.end(), [](const auto& a, const auto& b) {
+      return a.address != b.address ? a.address < b.address : a.bit < b.bit;
+    });
   }
   if (rng.uniform() < spec.register_stuck_die_fraction) {
     // The scratch registers stand in for the register file: a broken flop there shows on a bus check.

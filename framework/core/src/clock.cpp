@@ -1,8 +1,8 @@
-#include <seedval/core/clock.h>
-
 #include <ctime>
 
 #include <fmt/core.h>
+
+#include <seedval/core/clock.h>
 
 namespace seedval {
 
@@ -21,10 +21,13 @@ std::string iso8601(std::chrono::system_clock::time_point t) {
   long off = tm.tm_gmtoff;
   char sign = off < 0 ? '-' : '+';
   if (off < 0) off = -off;
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}{}{:02}:{:02}", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms, sign, off / 3600, (off % 3600) / 60);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}{}{:02}:{:02}", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms, sign, off / 3600,
+                     (off % 3600) / 60);
 }
 
-std::string iso8601_now() { return iso8601(std::chrono::system_clock::now()); }
+std::string iso8601_now() {
+  return iso8601(std::chrono::system_clock::now());
+}
 
 }  // namespace seedval

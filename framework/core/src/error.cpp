@@ -1,7 +1,7 @@
-#include <seedval/core/error.h>
-
 #include <array>
 #include <utility>
+
+#include <seedval/core/error.h>
 
 namespace seedval {
 namespace {
@@ -48,23 +48,35 @@ Error::Error(ErrorCode code, const std::string& message)
 
 void throw_error(ErrorCode code, const std::string& message) {
   switch (code) {
-    case ErrorCode::invalid_argument: throw InvalidArgumentError(code, message);
-    case ErrorCode::config: throw ConfigError(code, message);
+    case ErrorCode::invalid_argument:
+      throw InvalidArgumentError(code, message);
+    case ErrorCode::config:
+      throw ConfigError(code, message);
     case ErrorCode::protocol:
-    case ErrorCode::checksum: throw ProtocolError(code, message);
-    case ErrorCode::unsupported: throw UnsupportedError(code, message);
+    case ErrorCode::checksum:
+      throw ProtocolError(code, message);
+    case ErrorCode::unsupported:
+      throw UnsupportedError(code, message);
     case ErrorCode::address:
-    case ErrorCode::read_only: throw AddressError(code, message);
-    case ErrorCode::timeout: throw TimeoutError(code, message);
+    case ErrorCode::read_only:
+      throw AddressError(code, message);
+    case ErrorCode::timeout:
+      throw TimeoutError(code, message);
     case ErrorCode::transport:
-    case ErrorCode::busy: throw TransportError(code, message);
-    case ErrorCode::device: throw DeviceError(code, message);
-    case ErrorCode::cancelled: throw CancelledError(code, message);
-    case ErrorCode::not_found: throw NotFoundError(code, message);
-    case ErrorCode::io: throw IoError(code, message);
+    case ErrorCode::busy:
+      throw TransportError(code, message);
+    case ErrorCode::device:
+      throw DeviceError(code, message);
+    case ErrorCode::cancelled:
+      throw CancelledError(code, message);
+    case ErrorCode::not_found:
+      throw NotFoundError(code, message);
+    case ErrorCode::io:
+      throw IoError(code, message);
     case ErrorCode::ok:
       throw InternalError(ErrorCode::internal, "error raised with code ok: " + message);
-    case ErrorCode::internal: break;
+    case ErrorCode::internal:
+      break;
   }
   throw InternalError(ErrorCode::internal, message);
 }

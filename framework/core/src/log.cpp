@@ -1,10 +1,9 @@
-#include <seedval/core/log.h>
-
-#include <seedval/core/clock.h>
-
 #include <atomic>
 #include <cstdio>
 #include <mutex>
+
+#include <seedval/core/clock.h>
+#include <seedval/core/log.h>
 
 namespace seedval::log {
 namespace {
@@ -25,12 +24,18 @@ SinkHolder& holder() {
 
 std::string_view to_string(Level level) noexcept {
   switch (level) {
-    case Level::trace: return "trace";
-    case Level::debug: return "debug";
-    case Level::info: return "info";
-    case Level::warn: return "warn";
-    case Level::error: return "error";
-    case Level::off: return "off";
+    case Level::trace:
+      return "trace";
+    case Level::debug:
+      return "debug";
+    case Level::info:
+      return "info";
+    case Level::warn:
+      return "warn";
+    case Level::error:
+      return "error";
+    case Level::off:
+      return "off";
   }
   return "?";
 }
@@ -41,8 +46,12 @@ std::optional<Level> level_from_string(std::string_view name) noexcept {
   return std::nullopt;
 }
 
-void set_level(Level level) noexcept { g_level.store(level, std::memory_order_relaxed); }
-Level level() noexcept { return g_level.load(std::memory_order_relaxed); }
+void set_level(Level level) noexcept {
+  g_level.store(level, std::memory_order_relaxed);
+}
+Level level() noexcept {
+  return g_level.load(std::memory_order_relaxed);
+}
 
 void set_sink(Sink sink) {
   auto& h = holder();

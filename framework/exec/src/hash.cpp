@@ -1,13 +1,12 @@
-#include <seedval/core/error.h>
-#include <seedval/exec/lot.h>
-
-#include <openssl/evp.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <memory>
 
 #include <fmt/core.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <seedval/core/error.h>
+#include <seedval/exec/lot.h>
 
 namespace seedval {
 namespace {
@@ -52,6 +51,8 @@ std::string host_name() {
   return buf;
 }
 
-std::string_view seedval_version() { return SEEDVAL_VERSION; }
+std::string_view seedval_version() {
+  return SEEDVAL_VERSION;
+}
 
 }  // namespace seedval

@@ -1,10 +1,10 @@
+#include <fmt/core.h>
+
 #include <seedval/core/clock.h>
 #include <seedval/core/error.h>
 #include <seedval/core/log.h>
 #include <seedval/exec/lot.h>
 #include <seedval/exec/runner.h>
-
-#include <fmt/core.h>
 
 namespace seedval {
 
@@ -43,8 +43,9 @@ LotResult run_lot(Board& board, Handler& handler, const Program& program, const 
     UnitRecord unit = test_unit(board, program, ctx, stop);
     const bool retest = !unit.passed && !unit.aborted && program.retestable(unit.hard_bin) &&
                         slot->insertion < program.max_insertions;
-    log::debug("unit {} ({}) insertion {}: soft bin {} hard bin {}{}", unit.part_id, chip::to_string(unit.die),
-               unit.insertion, unit.soft_bin, unit.hard_bin, retest ? ", to retest" : "");
+    log::debug("unit {} ({}) insertion {}: soft bin {} hard bin {}{}", unit.part_id,
+               chip::to_string(unit.die), unit.insertion, unit.soft_bin, unit.hard_bin,
+               retest ? ", to retest" : "");
     for (auto* s : sinks) s->unit_finished(unit);
     result.insertions.push_back(std::move(unit));
     if (result.insertions.back().aborted) {

@@ -1,7 +1,7 @@
-#include <seedval/protocol/crc32c.h>
-
 #include <array>
 #include <cstring>
+
+#include <seedval/protocol/crc32c.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>

@@ -1,11 +1,10 @@
-#include <seedval/protocol/frame.h>
-
-#include <seedval/protocol/crc32c.h>
-#include <seedval/protocol/payload.h>
-
 #include <cstring>
 
 #include <fmt/core.h>
+
+#include <seedval/protocol/crc32c.h>
+#include <seedval/protocol/frame.h>
+#include <seedval/protocol/payload.h>
 
 namespace seedval::protocol {
 namespace {
@@ -17,9 +16,12 @@ void put16(std::uint8_t* p, std::uint16_t v) {
 void put32(std::uint8_t* p, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
 }
-std::uint16_t get16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] | (p[1] << 8)); }
+std::uint16_t get16(const std::uint8_t* p) {
+  return static_cast<std::uint16_t>(p[0] | (p[1] << 8));
+}
 std::uint32_t get32(const std::uint8_t* p) {
-  return std::uint32_t{p[0]} | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16) | (std::uint32_t{p[3]} << 24);
+  return std::uint32_t{p[0]} | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16) |
+         (std::uint32_t{p[3]} << 24);
 }
 
 [[noreturn]] void reject(std::string_view what) {
@@ -30,7 +32,8 @@ std::uint32_t get32(const std::uint8_t* p) {
 void check_prefix(std::span<const std::uint8_t> b) {
   if (std::uint16_t magic = get16(b.data()); magic != kMagic)
     reject(fmt::format("bad magic 0x{:04x} (expected 0x{:04x})", magic, kMagic));
-  if (b[2] != kVersion) reject(fmt::format("unsupported version {} (this host speaks version {})", b[2], kVersion));
+  if (b[2] != kVersion)
+    reject(fmt::format("unsupported version {} (this host speaks version {})", b[2], kVersion));
   if (std::uint32_t len = get32(b.data() + 12); len > kMaxPayload)
     reject(fmt::format("payload length {} exceeds the maximum {}", len, kMaxPayload));
 }
@@ -39,20 +42,31 @@ void check_prefix(std::span<const std::uint8_t> b) {
 
 std::string opcode_name(std::uint8_t opcode) {
   switch (static_cast<Opcode>(opcode)) {
-    case Opcode::ping: return "ping";
-    case Opcode::identify: return "identify";
-    case Opcode::reg_read: return "reg_read";
-    case Opcode::reg_write: return "reg_write";
-    case Opcode::reg_batch: return "reg_batch";
-    case Opcode::mem_read: return "mem_read";
-    case Opcode::mem_write: return "mem_write";
-    case Opcode::mem_fill: return "mem_fill";
-    case Opcode::reset: return "reset";
+    case Opcode::ping:
+      return "ping";
+    case Opcode::identify:
+      return "identify";
+    case Opcode::reg_read:
+      return "reg_read";
+    case Opcode::reg_write:
+      return "reg_write";
+    case Opcode::reg_batch:
+      return "reg_batch";
+    case Opcode::mem_read:
+      return "mem_read";
+    case Opcode::mem_write:
+      return "mem_write";
+    case Opcode::mem_fill:
+      return "mem_fill";
+    case Opcode::reset:
+      return "reset";
   }
   return fmt::format("opcode 0x{:02x}", opcode);
 }
 
-bool is_known_opcode(std::uint8_t opcode) noexcept { return opcode <= static_cast<std::uint8_t>(Opcode::reset); }
+bool is_known_opcode(std::uint8_t opcode) noexcept {
+  return opcode <= static_cast<std::uint8_t>(Opcode::reset);
+}
 
 namespace {
 
@@ -77,7 +91,8 @@ void seal(const Header& h, std::uint8_t* p, std::size_t n) {
 
 }  // namespace
 
-void encode_frame_into(const Header& h, std::span<const std::uint8_t> payload, std::vector<std::uint8_t>& out) {
+void encode_frame_into(const Header& h, std::span<const std::uint8_t> payload,
+                       std::vector<std::uint8_t>& out) {
   check_payload_size(h, payload.size());
   out.resize(kHeaderSize + payload.size() + kTrailerSize);
   if (!payload.empty()) std::memcpy(out.data() + kHeaderSize, payload.data(), payload.size());
@@ -101,14 +116,16 @@ std::vector<std::uint8_t> finish_frame(const Header& h, PayloadWriter&& w) {
   return std::move(buf);
 }
 
-std::vector<std::uint8_t> encode_request(Opcode op, std::uint32_t sequence, std::span<const std::uint8_t> payload) {
+std::vector<std::uint8_t> encode_request(Opcode op, std::uint32_t sequence,
+                                         std::span<const std::uint8_t> payload) {
   Header h;
   h.opcode = op;
   h.sequence = sequence;
   return encode_frame(h, payload);
 }
 
-std::vector<std::uint8_t> encode_response(Opcode op, std::uint32_t sequence, std::span<const std::uint8_t> payload) {
+std::vector<std::uint8_t> encode_response(Opcode op, std::uint32_t sequence,
+                                          std::span<const std::uint8_t> payload) {
   Header h;
   h.opcode = op;
   h.flags = kFlagResponse;
@@ -116,12 +133,15 @@ std::vector<std::uint8_t> encode_response(Opcode op, std::uint32_t sequence, std
   return encode_frame(h, payload);
 }
 
-std::vector<std::uint8_t> encode_error(Opcode op, std::uint32_t sequence, ErrorCode status, std::string_view message) {
+std::vector<std::uint8_t> encode_error(Opcode op, std::uint32_t sequence, ErrorCode status,
+                                       std::string_view message) {
   Header h;
   h.opcode = op;
   h.flags = kFlagResponse;
   // A code the wire does not know (or ok) would make the frame undecodable: send it as internal.
-  h.status = status == ErrorCode::ok || !is_known_error_code(static_cast<std::uint16_t>(status)) ? ErrorCode::internal : status;
+  h.status = status == ErrorCode::ok || !is_known_error_code(static_cast<std::uint16_t>(status))
+                 ? ErrorCode::internal
+                 : status;
   h.sequence = sequence;
   message = message.substr(0, 4096);
   return encode_frame(h, {reinterpret_cast<const std::uint8_t*>(message.data()), message.size()});
@@ -133,13 +153,17 @@ FrameView decode_frame(std::span<const std::uint8_t> b) {
   check_prefix(b);
   const std::uint32_t len = get32(b.data() + 12);
   const std::size_t total = kHeaderSize + std::size_t{len} + kTrailerSize;
-  if (b.size() < total) reject(fmt::format("truncated: header announces {} bytes, {} received", total, b.size()));
-  if (b.size() > total) reject(fmt::format("{} trailing bytes after a {}-byte frame", b.size() - total, total));
+  if (b.size() < total)
+    reject(fmt::format("truncated: header announces {} bytes, {} received", total, b.size()));
+  if (b.size() > total)
+    reject(fmt::format("{} trailing bytes after a {}-byte frame", b.size() - total, total));
   const std::uint32_t want = get32(b.data() + kHeaderSize + len);
   const std::uint32_t got = crc32c(b.first(kHeaderSize + len));
   if (want != got)
-    throw ProtocolError(ErrorCode::checksum,
-                        fmt::format("malformed frame: CRC-32C mismatch (frame says 0x{:08x}, data gives 0x{:08x})", want, got));
+    throw ProtocolError(
+        ErrorCode::checksum,
+        fmt::format("malformed frame: CRC-32C mismatch (frame says 0x{:08x}, data gives 0x{:08x})", want,
+                    got));
   FrameView f;
   const std::uint16_t flags = get16(b.data() + 4);
   if ((flags & ~kKnownFlags) != 0) reject(fmt::format("unknown flags 0x{:04x}", flags));

@@ -1,8 +1,7 @@
-#include <seedval/protocol/payload.h>
+#include <fmt/core.h>
 
 #include <seedval/core/error.h>
-
-#include <fmt/core.h>
+#include <seedval/protocol/payload.h>
 
 namespace seedval::protocol {
 
@@ -28,7 +27,8 @@ void PayloadReader::fail(std::string_view message) const {
 }
 
 std::uint64_t PayloadReader::get(std::size_t n, std::string_view type) {
-  if (remaining() < n) fail(fmt::format("truncated at offset {}: a {} needs {} bytes, {} left", pos_, type, n, remaining()));
+  if (remaining() < n)
+    fail(fmt::format("truncated at offset {}: a {} needs {} bytes, {} left", pos_, type, n, remaining()));
   std::uint64_t v = 0;
   for (std::size_t i = 0; i < n; ++i) v |= std::uint64_t{data_[pos_ + i]} << (8 * i);
   pos_ += n;
@@ -36,7 +36,8 @@ std::uint64_t PayloadReader::get(std::size_t n, std::string_view type) {
 }
 
 std::span<const std::uint8_t> PayloadReader::bytes(std::size_t n) {
-  if (remaining() < n) fail(fmt::format("truncated at offset {}: {} bytes expected, {} left", pos_, n, remaining()));
+  if (remaining() < n)
+    fail(fmt::format("truncated at offset {}: {} bytes expected, {} left", pos_, n, remaining()));
   auto s = data_.subspan(pos_, n);
   pos_ += n;
   return s;

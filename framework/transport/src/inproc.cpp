@@ -1,8 +1,7 @@
-#include <seedval/transport/inproc.h>
+#include <fmt/core.h>
 
 #include <seedval/core/error.h>
-
-#include <fmt/core.h>
+#include <seedval/transport/inproc.h>
 
 namespace seedval {
 
@@ -11,7 +10,9 @@ InprocTransport::InprocTransport(std::shared_ptr<protocol::RequestHandler> handl
   if (!handler_) throw InvalidArgumentError(ErrorCode::invalid_argument, "inproc transport needs a handler");
 }
 
-std::string InprocTransport::describe() const { return "inproc:" + name_; }
+std::string InprocTransport::describe() const {
+  return "inproc:" + name_;
+}
 
 TransportCapabilities InprocTransport::capabilities() const {
   TransportCapabilities c;
@@ -19,10 +20,13 @@ TransportCapabilities InprocTransport::capabilities() const {
   return c;
 }
 
-void InprocTransport::exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response,
-                                    Deadline deadline, std::stop_token stop) {
-  if (stop.stop_requested()) throw CancelledError(ErrorCode::cancelled, fmt::format("{}: cancelled", describe()));
-  if (deadline.expired()) throw TimeoutError(ErrorCode::timeout, fmt::format("{}: deadline passed before sending", describe()));
+void InprocTransport::exchange_into(std::span<const std::uint8_t> request,
+                                    std::vector<std::uint8_t>& response, Deadline deadline,
+                                    std::stop_token stop) {
+  if (stop.stop_requested())
+    throw CancelledError(ErrorCode::cancelled, fmt::format("{}: cancelled", describe()));
+  if (deadline.expired())
+    throw TimeoutError(ErrorCode::timeout, fmt::format("{}: deadline passed before sending", describe()));
   std::lock_guard lock(mutex_);
   protocol::serve(*handler_, request, response);
 }

@@ -12,10 +12,10 @@
 // file and key named. Relative paths in a descriptor are resolved with resolve_path().
 #pragma once
 
+#include <functional>
+
 #include <seedval/boards/board.h>
 #include <seedval/core/json_reader.h>
-
-#include <functional>
 
 namespace seedval {
 
@@ -32,6 +32,6 @@ std::filesystem::path resolve_path(JsonObject& params, std::string_view key);
 #define SEEDVAL_BOARD_CONCAT2(a, b) a##b
 #define SEEDVAL_BOARD_CONCAT(a, b) SEEDVAL_BOARD_CONCAT2(a, b)
 /// Registers a board backend at static-initialisation time (one line per backend).
-#define SEEDVAL_REGISTER_BOARD(name, description, factory)                                  \
+#define SEEDVAL_REGISTER_BOARD(name, description, factory)                                \
   [[maybe_unused]] const bool SEEDVAL_BOARD_CONCAT(seedval_board_registered_, __LINE__) = \
       ::seedval::register_board_backend(name, description, factory)

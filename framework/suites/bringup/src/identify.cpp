@@ -1,10 +1,10 @@
 // chip.identify: is this a SeedChip of the expected revision, with readable fuses and the expected memory?
 // chip.reset: does a soft reset bring the chip back ready?
+#include <fmt/core.h>
+
 #include <seedval/chip/registers.h>
 #include <seedval/core/error.h>
 #include <seedval/testapi/test.h>
-
-#include <fmt/core.h>
 
 namespace seedval {
 namespace {
@@ -14,7 +14,13 @@ TestDefinition identify_test() {
   t.name = "chip.identify";
   t.description = "reads chip id, revision, ECID fuses and memory size; checks them against expectations";
   t.params = {
-      {"revision", ParamType::string, std::string(), "expected revision, e.g. \"A0\"; empty accepts any", {}, {}, {}},
+      {"revision",
+       ParamType::string,
+       std::string(),
+       "expected revision, e.g. \"A0\"; empty accepts any",
+       {},
+       {},
+       {}},
   };
   t.measurements = {
       {"chip_id_match", units::none, "1 if CHIP_ID reads 0x5EEDC41B", {1.0, 1.0}},
@@ -27,7 +33,8 @@ TestDefinition identify_test() {
     // Read CHIP_ID through the register path as well: identify and the register file must agree.
     const std::uint32_t reg_id = ctx.device().read_register(chip::reg::CHIP_ID);
     ctx.measure("chip_id_match", id.chip_id == chip::kChipId && reg_id == chip::kChipId ? 1 : 0);
-    if (id.chip_id != chip::kChipId) ctx.note(fmt::format("chip id 0x{:08x}, expected 0x{:08x}", id.chip_id, chip::kChipId));
+    if (id.chip_id != chip::kChipId)
+      ctx.note(fmt::format("chip id 0x{:08x}, expected 0x{:08x}", id.chip_id, chip::kChipId));
     const std::string& want = ctx.params().string("revision");
     const bool rev_ok = want.empty() || want == id.revision_name();
     ctx.measure("revision_match", rev_ok ? 1 : 0);

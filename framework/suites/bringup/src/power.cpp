@@ -1,9 +1,9 @@
 // power.idle: at the nominal operating point with no load, the die's power, temperature and supply.
 // Idle power is dominated by leakage, so this is where a leaky die (a fast-corner outlier) shows.
+#include <fmt/core.h>
+
 #include <seedval/chip/registers.h>
 #include <seedval/testapi/test.h>
-
-#include <fmt/core.h>
 
 namespace seedval {
 namespace {

@@ -1,13 +1,13 @@
 // chip.registers: the register bus and file. Walking ones and zeros through the scratch registers find
 // stuck and bridged bits; the access rules (read-only, reserved addresses) must answer with errors, as
 // silicon does, never with a silent success.
-#include <seedval/chip/registers.h>
-#include <seedval/core/error.h>
-#include <seedval/testapi/test.h>
-
 #include <bit>
 
 #include <fmt/core.h>
+
+#include <seedval/chip/registers.h>
+#include <seedval/core/error.h>
+#include <seedval/testapi/test.h>
 
 namespace seedval {
 namespace {
@@ -17,11 +17,14 @@ constexpr std::uint32_t kReservedProbe = 0x0FF0;  // no register lives here
 TestDefinition registers_test() {
   TestDefinition t;
   t.name = "chip.registers";
-  t.description = "walking ones and zeros through the scratch registers; read-only and reserved addresses reject access";
+  t.description =
+      "walking ones and zeros through the scratch registers; read-only and reserved addresses reject access";
   t.params = {{"passes", ParamType::integer, std::int64_t{1}, "times to repeat the walk", 1.0, 1000.0, {}}};
   t.measurements = {
       {"mismatching_bits", units::count, "scratch bits read back wrong over all walks", {{}, 0.0}},
-      {"access_rule_violations", units::count, "writes to read-only or accesses to reserved registers that succeeded",
+      {"access_rule_violations",
+       units::count,
+       "writes to read-only or accesses to reserved registers that succeeded",
        {{}, 0.0}},
   };
   t.run = [](TestContext& ctx) {
@@ -47,8 +50,8 @@ TestDefinition registers_test() {
         if (diff == 0) continue;
         bad_bits += std::popcount(diff);
         if (noted++ < 8)
-          ctx.note(fmt::format("register 0x{:04x}: wrote 0x{:08x}, read 0x{:08x}", ops[2 * i].address, expected[i],
-                               values[2 * i + 1]));
+          ctx.note(fmt::format("register 0x{:04x}: wrote 0x{:08x}, read 0x{:08x}", ops[2 * i].address,
+                               expected[i], values[2 * i + 1]));
       }
     }
     ctx.measure("mismatching_bits", static_cast<double>(bad_bits));

@@ -1,9 +1,6 @@
 // memory.pattern: solid and checkerboard backgrounds written by the device's fill engine and read back
 // over the bulk path. Each bit is written both 0 and 1 and read back, so every stuck-at cell in the
 // range is found; the failing cells (union over patterns) are the measurement.
-#include <seedval/core/error.h>
-#include <seedval/testapi/test.h>
-
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -11,6 +8,9 @@
 #include <unordered_map>
 
 #include <fmt/core.h>
+
+#include <seedval/core/error.h>
+#include <seedval/testapi/test.h>
 
 namespace seedval {
 namespace {
@@ -31,18 +31,40 @@ constexpr std::size_t kMaxTrackedWords = 1u << 20;
 TestDefinition pattern_test() {
   TestDefinition t;
   t.name = "memory.pattern";
-  t.description = "fills memory with solid and checkerboard backgrounds on the device, reads back and counts failing cells";
+  t.description =
+      "fills memory with solid and checkerboard backgrounds on the device, reads back and counts failing "
+      "cells";
   std::vector<std::string> names;
   for (const auto& p : kPatterns) names.emplace_back(p.name);
   t.params = {
-      {"patterns", ParamType::string, std::string("zeros,ones,checkerboard,inverse-checkerboard"),
-       "comma-separated backgrounds to run", {}, {}, names},
+      {"patterns",
+       ParamType::string,
+       std::string("zeros,ones,checkerboard,inverse-checkerboard"),
+       "comma-separated backgrounds to run",
+       {},
+       {},
+       names},
       {"offset", ParamType::integer, std::int64_t{0}, "first byte tested (multiple of 8)", 0.0, {}, {}},
-      {"length", ParamType::integer, std::int64_t{0}, "bytes tested (multiple of 8); 0 tests to the end", 0.0, {}, {}},
-      {"max_notes", ParamType::integer, std::int64_t{16}, "failing cells listed in the record", 0.0, 10000.0, {}},
+      {"length",
+       ParamType::integer,
+       std::int64_t{0},
+       "bytes tested (multiple of 8); 0 tests to the end",
+       0.0,
+       {},
+       {}},
+      {"max_notes",
+       ParamType::integer,
+       std::int64_t{16},
+       "failing cells listed in the record",
+       0.0,
+       10000.0,
+       {}},
   };
   t.measurements = {
-      {"failing_bits", units::count, "distinct memory cells that read back wrong under any pattern", {{}, 0.0}},
+      {"failing_bits",
+       units::count,
+       "distinct memory cells that read back wrong under any pattern",
+       {{}, 0.0}},
       {"failing_words", units::count, "distinct 64-bit words holding a failing cell", {}},
       {"bytes_tested", units::byte, "size of the range tested", {}},
   };
@@ -54,9 +76,11 @@ TestDefinition pattern_test() {
     std::uint64_t length = static_cast<std::uint64_t>(ctx.params().integer("length"));
     if (length == 0 && offset < size) length = size - offset;
     if (offset % 8 != 0 || length % 8 != 0 || offset > size || length > size - offset)
-      throw InvalidArgumentError(ErrorCode::invalid_argument,
-                                 fmt::format("memory.pattern range 0x{:x}+{} must be 8-byte aligned inside the {} bytes "
-                                             "of device memory", offset, length, size));
+      throw InvalidArgumentError(
+          ErrorCode::invalid_argument,
+          fmt::format("memory.pattern range 0x{:x}+{} must be 8-byte aligned inside the {} bytes "
+                      "of device memory",
+                      offset, length, size));
     const auto max_notes = ctx.params().integer("max_notes");
 
     std::unordered_map<std::uint64_t, std::uint64_t> bad;  // word address -> union of failing bit masks
@@ -65,7 +89,8 @@ TestDefinition pattern_test() {
     std::vector<std::uint8_t> buffer(static_cast<std::size_t>(std::min<std::uint64_t>(kReadChunk, length)));
     std::int64_t notes = 0;
     for (const auto& name : ctx.params().list("patterns")) {
-      const auto& pattern = *std::find_if(std::begin(kPatterns), std::end(kPatterns), [&](const Pattern& p) { return p.name == name; });
+      const auto& pattern = *std::find_if(std::begin(kPatterns), std::end(kPatterns),
+                                          [&](const Pattern& p) { return p.name == name; });
       dev.fill_memory(offset, length, pattern.word);
       for (std::uint64_t done = 0; done < length; done += buffer.size()) {
         ctx.check_stop();
@@ -79,8 +104,8 @@ TestDefinition pattern_test() {
           const std::uint64_t addr = offset + done + i;
           if (notes < max_notes) {
             ++notes;
-            ctx.note(fmt::format("{}: word 0x{:x} read 0x{:016x}, expected 0x{:016x} (bits {:016x})", name, addr, word,
-                                 pattern.word, diff));
+            ctx.note(fmt::format("{}: word 0x{:x} read 0x{:016x}, expected 0x{:016x} (bits {:016x})", name,
+                                 addr, word, pattern.word, diff));
           }
           auto it = bad.find(addr);
           if (it != bad.end()) {
@@ -96,7 +121,8 @@ TestDefinition pattern_test() {
     }
     std::uint64_t bits = overflow_bits;
     for (const auto& [addr, mask] : bad) bits += static_cast<std::uint64_t>(std::popcount(mask));
-    if (overflow) ctx.note(fmt::format("more than {} failing words: counts past that are per pattern", kMaxTrackedWords));
+    if (overflow)
+      ctx.note(fmt::format("more than {} failing words: counts past that are per pattern", kMaxTrackedWords));
     ctx.measure("failing_bits", static_cast<double>(bits));
     ctx.measure("failing_words", static_cast<double>(bad.size()));
     ctx.measure("bytes_tested", static_cast<double>(length));

@@ -5,12 +5,12 @@
 //   // out/LOT001/yield.json, out/LOT001/bins.json
 #pragma once
 
-#include <seedval/exec/program.h>
-#include <seedval/exec/record.h>
-
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include <seedval/exec/program.h>
+#include <seedval/exec/record.h>
 
 namespace seedval::reports {
 

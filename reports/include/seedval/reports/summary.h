@@ -3,13 +3,13 @@
 // numerator and denominator.
 #pragma once
 
-#include <seedval/exec/program.h>
-#include <seedval/exec/record.h>
-
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <seedval/exec/program.h>
+#include <seedval/exec/record.h>
 
 namespace seedval::reports {
 

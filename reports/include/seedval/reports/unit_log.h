@@ -2,11 +2,11 @@
 // crash loses at most the unit in flight. The same record is what `seedval run --json` prints.
 #pragma once
 
-#include <seedval/exec/lot.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <string>
+
+#include <seedval/exec/lot.h>
 
 namespace seedval::reports {
 

@@ -6,13 +6,13 @@
 // fault-free memory runs at memcpy speed.
 #pragma once
 
-#include <seedval/protocol/server.h>
-#include <seedval/sim/population.h>
-
 #include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include <seedval/protocol/server.h>
+#include <seedval/sim/population.h>
 
 namespace seedval::sim {
 
@@ -30,7 +30,8 @@ class ChipModel final : public protocol::RequestHandler {
   /// Hands the device memory buffer over for the next die; the model is unusable afterwards.
   std::vector<std::uint8_t> release_memory() { return std::move(memory_); }
 
-  void handle(protocol::Opcode op, protocol::PayloadReader& request, protocol::PayloadWriter& response) override;
+  void handle(protocol::Opcode op, protocol::PayloadReader& request,
+              protocol::PayloadWriter& response) override;
 
   /// Back door for the model's own tests and the ground-truth audit only.
   const DieInstance& die() const { return die_; }

@@ -10,12 +10,12 @@
 //                "register_stuck_bits": {"die_fraction": p}}
 #pragma once
 
-#include <seedval/chip/identity.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include <seedval/chip/identity.h>
 
 namespace seedval::sim {
 

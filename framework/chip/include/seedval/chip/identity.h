@@ -1,11 +1,9 @@
 // SeedChip identity: the ECID fuse layout and the capability bits a chip declares.
 //
 // ECID (64 bits, fused at wafer sort):
-//   bits 0..35  lot id, 6 characters of [0-9A-Z], 6 bits each (0 = unused, '0'..'9' = 1..10, 'A'..'Z' = 11..36)
-//   bits 36..40 wafer number, 1..25
-//   bits 41..48 die x on the wafer, 0..255
-//   bits 49..56 die y on the wafer, 0..255
-//   bits 57..63 check bits: XOR-fold of bits 0..56 into 7 bits (a misread fuse is detected)
+//   bits 0..35  lot id, 6 characters of [0-9A-Z], 6 bits each (0 = unused, '0'..'9' = 1..10, 'A'..'Z'
+//   = 11..36) bits 36..40 wafer number, 1..25 bits 41..48 die x on the wafer, 0..255 bits 49..56 die y on the
+//   wafer, 0..255 bits 57..63 check bits: XOR-fold of bits 0..56 into 7 bits (a misread fuse is detected)
 #pragma once
 
 #include <cstdint>
@@ -52,7 +50,9 @@ inline constexpr int kCapabilityCount = 9;
 std::string_view to_string(Capability c) noexcept;
 /// Parses "memory.fill" etc.; throws NotFoundError listing the known names.
 Capability capability_from_string(std::string_view name);
-constexpr std::uint64_t bit(Capability c) noexcept { return std::uint64_t{1} << static_cast<int>(c); }
+constexpr std::uint64_t bit(Capability c) noexcept {
+  return std::uint64_t{1} << static_cast<int>(c);
+}
 /// The names of the set bits, in bit order; unknown bits as "bit N".
 std::vector<std::string> capability_names(std::uint64_t mask);
 

@@ -60,18 +60,54 @@ class Error : public std::runtime_error {
 };
 
 // One subclass per family of codes, so callers catch what they can handle.
-class InternalError : public Error { public: using Error::Error; };
-class InvalidArgumentError : public Error { public: using Error::Error; };
-class ConfigError : public Error { public: using Error::Error; };
-class ProtocolError : public Error { public: using Error::Error; };  ///< protocol and checksum
-class UnsupportedError : public Error { public: using Error::Error; };
-class AddressError : public Error { public: using Error::Error; };    ///< address and read_only
-class TransportError : public Error { public: using Error::Error; };  ///< transport and busy
-class TimeoutError : public TransportError { public: using TransportError::TransportError; };
-class DeviceError : public Error { public: using Error::Error; };
-class CancelledError : public Error { public: using Error::Error; };
-class NotFoundError : public Error { public: using Error::Error; };
-class IoError : public Error { public: using Error::Error; };
+class InternalError : public Error {
+ public:
+  using Error::Error;
+};
+class InvalidArgumentError : public Error {
+ public:
+  using Error::Error;
+};
+class ConfigError : public Error {
+ public:
+  using Error::Error;
+};
+class ProtocolError : public Error {
+ public:
+  using Error::Error;
+};  ///< protocol and checksum
+class UnsupportedError : public Error {
+ public:
+  using Error::Error;
+};
+class AddressError : public Error {
+ public:
+  using Error::Error;
+};  ///< address and read_only
+class TransportError : public Error {
+ public:
+  using Error::Error;
+};  ///< transport and busy
+class TimeoutError : public TransportError {
+ public:
+  using TransportError::TransportError;
+};
+class DeviceError : public Error {
+ public:
+  using Error::Error;
+};
+class CancelledError : public Error {
+ public:
+  using Error::Error;
+};
+class NotFoundError : public Error {
+ public:
+  using Error::Error;
+};
+class IoError : public Error {
+ public:
+  using Error::Error;
+};
 
 /// Throws the subclass of Error that `code` belongs to. `code` must not be ErrorCode::ok.
 [[noreturn]] void throw_error(ErrorCode code, const std::string& message);

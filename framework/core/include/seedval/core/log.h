@@ -8,12 +8,12 @@
 // skipped entirely when the level is disabled.
 #pragma once
 
-#include <fmt/core.h>
-
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <fmt/core.h>
 
 namespace seedval::log {
 
@@ -28,7 +28,9 @@ using Sink = std::function<void(Level, std::string_view message)>;
 
 void set_level(Level level) noexcept;
 Level level() noexcept;
-inline bool enabled(Level l) noexcept { return l >= level() && l != Level::off; }
+inline bool enabled(Level l) noexcept {
+  return l >= level() && l != Level::off;
+}
 /// Replaces the sink; an empty function restores the default stderr sink.
 void set_sink(Sink sink);
 void write(Level level, std::string_view message);
@@ -38,14 +40,24 @@ void emit(Level l, fmt::format_string<Args...> f, Args&&... args) {
   if (enabled(l)) write(l, fmt::format(f, std::forward<Args>(args)...));
 }
 template <typename... Args>
-void trace(fmt::format_string<Args...> f, Args&&... a) { emit(Level::trace, f, std::forward<Args>(a)...); }
+void trace(fmt::format_string<Args...> f, Args&&... a) {
+  emit(Level::trace, f, std::forward<Args>(a)...);
+}
 template <typename... Args>
-void debug(fmt::format_string<Args...> f, Args&&... a) { emit(Level::debug, f, std::forward<Args>(a)...); }
+void debug(fmt::format_string<Args...> f, Args&&... a) {
+  emit(Level::debug, f, std::forward<Args>(a)...);
+}
 template <typename... Args>
-void info(fmt::format_string<Args...> f, Args&&... a) { emit(Level::info, f, std::forward<Args>(a)...); }
+void info(fmt::format_string<Args...> f, Args&&... a) {
+  emit(Level::info, f, std::forward<Args>(a)...);
+}
 template <typename... Args>
-void warn(fmt::format_string<Args...> f, Args&&... a) { emit(Level::warn, f, std::forward<Args>(a)...); }
+void warn(fmt::format_string<Args...> f, Args&&... a) {
+  emit(Level::warn, f, std::forward<Args>(a)...);
+}
 template <typename... Args>
-void error(fmt::format_string<Args...> f, Args&&... a) { emit(Level::error, f, std::forward<Args>(a)...); }
+void error(fmt::format_string<Args...> f, Args&&... a) {
+  emit(Level::error, f, std::forward<Args>(a)...);
+}
 
 }  // namespace seedval::log

@@ -3,14 +3,14 @@
 // units come back for another insertion.
 #pragma once
 
+#include <functional>
+#include <stop_token>
+#include <vector>
+
 #include <seedval/boards/board.h>
 #include <seedval/exec/handler.h>
 #include <seedval/exec/program.h>
 #include <seedval/exec/record.h>
-
-#include <functional>
-#include <stop_token>
-#include <vector>
 
 namespace seedval {
 

@@ -5,24 +5,25 @@
 //   "program": "seedchip-production", "revision": "0.1", "product": "SeedChip A0",
 //   "description": "...",
 //   "stop_on_fail": true,
-//   "hard_bins": [{"number": 1, "name": "pass", "pass": true}, {"number": 9, "name": "tester-error", "pass": false}, ...],
-//   "soft_bins": [{"number": 1, "name": "pass", "hard_bin": 1}, {"number": 900, "name": "tester-error", "hard_bin": 9}, ...],
-//   "pass_bin": 1,             // the soft bin of a unit that passes every step
-//   "tester_error_bin": 900,   // the soft bin of a unit the tester could not judge; never a pass, always retested
-//   "retest": {"hard_bins": [9], "max_insertions": 2},
-//   "setup": [steps...], "flow": [steps...], "teardown": [steps...]
+//   "hard_bins": [{"number": 1, "name": "pass", "pass": true}, {"number": 9, "name": "tester-error", "pass":
+//   false}, ...], "soft_bins": [{"number": 1, "name": "pass", "hard_bin": 1}, {"number": 900, "name":
+//   "tester-error", "hard_bin": 9}, ...], "pass_bin": 1,             // the soft bin of a unit that passes
+//   every step "tester_error_bin": 900,   // the soft bin of a unit the tester could not judge; never a pass,
+//   always retested "retest": {"hard_bins": [9], "max_insertions": 2}, "setup": [steps...], "flow":
+//   [steps...], "teardown": [steps...]
 // }
-// A step: {"id": "memory", "test": "memory.pattern", "params": {...}, "limits": {"failing_bits": {"high": 0}},
+// A step: {"id": "memory", "test": "memory.pattern", "params": {...}, "limits": {"failing_bits": {"high":
+// 0}},
 //          "fail_bin": 500, "optional": false, "description": "..."}
 // Setup and teardown steps always run; flow steps stop at the first failure when stop_on_fail is set.
 #pragma once
-
-#include <seedval/testapi/test.h>
 
 #include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
+
+#include <seedval/testapi/test.h>
 
 namespace seedval {
 
@@ -81,6 +82,7 @@ inline constexpr std::string_view kDefaultProgram = "seedchip-production";
 
 /// A one-step program running `test` with `params`, binning a failure to soft bin 2 (for `seedval run
 /// --test`). Throws NotFoundError / InvalidArgumentError for an unknown test or parameter.
-Program single_test_program(std::string_view test, const std::map<std::string, ParamValue, std::less<>>& params);
+Program single_test_program(std::string_view test,
+                            const std::map<std::string, ParamValue, std::less<>>& params);
 
 }  // namespace seedval

@@ -2,23 +2,23 @@
 // results store read these; nothing in them points back into the running system.
 #pragma once
 
-#include <seedval/chip/identity.h>
-#include <seedval/testapi/test.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <seedval/chip/identity.h>
+#include <seedval/testapi/test.h>
+
 namespace seedval {
 
 struct UnitRecord {
-  int unit = 0;             ///< the handler's index of the unit in the lot, from 0
-  std::string part_id;      ///< unique within the lot, e.g. "17"
-  chip::DieId die;          ///< where the handler says the unit came from
+  int unit = 0;                       ///< the handler's index of the unit in the lot, from 0
+  std::string part_id;                ///< unique within the lot, e.g. "17"
+  chip::DieId die;                    ///< where the handler says the unit came from
   std::optional<std::uint64_t> ecid;  ///< as read from the device, when it answered
   int site = 0;
-  int insertion = 1;        ///< 1 for the first test of this unit, 2 for its first retest, ...
+  int insertion = 1;  ///< 1 for the first test of this unit, 2 for its first retest, ...
   std::vector<StepRecord> steps;
   int soft_bin = 0;
   int hard_bin = 0;

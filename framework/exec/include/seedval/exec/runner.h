@@ -1,11 +1,11 @@
 // Running one unit: the program's steps on one device, then the bin.
 #pragma once
 
+#include <stop_token>
+
 #include <seedval/boards/board.h>
 #include <seedval/exec/program.h>
 #include <seedval/exec/record.h>
-
-#include <stop_token>
 
 namespace seedval {
 
@@ -24,7 +24,8 @@ struct UnitContext {
 ///    not match the handler's die: tester_error_bin — never a pass.
 /// Setup and teardown steps always run; with stop_on_fail the flow stops at the first failure.
 /// Never throws for anything the device does.
-UnitRecord run_unit(Device& device, const Program& program, const UnitContext& ctx, std::stop_token stop = {});
+UnitRecord run_unit(Device& device, const Program& program, const UnitContext& ctx,
+                    std::stop_token stop = {});
 
 /// Connects to the unit in `board`'s socket and runs it; a unit that cannot be reached bins as a
 /// tester error with the reason.

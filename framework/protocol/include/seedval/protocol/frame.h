@@ -15,13 +15,13 @@
 // outside the buffer it is given; a malformed frame is a ProtocolError that says which check failed.
 #pragma once
 
-#include <seedval/core/error.h>
-
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
+
+#include <seedval/core/error.h>
 
 namespace seedval::protocol {
 
@@ -35,15 +35,15 @@ inline constexpr std::uint16_t kKnownFlags = kFlagResponse;
 
 /// Operations. Values are part of the wire protocol: never renumber, only append.
 enum class Opcode : std::uint8_t {
-  ping = 0x00,            ///< echo the payload (link check, transport conformance)
-  identify = 0x01,        ///< chip id, revision, ECID, capabilities, memory size
-  reg_read = 0x02,        ///< one 32-bit register
-  reg_write = 0x03,       ///< one 32-bit register
-  reg_batch = 0x04,       ///< a list of register reads and writes, executed in order
-  mem_read = 0x05,        ///< bulk read of device memory
-  mem_write = 0x06,       ///< bulk write of device memory
-  mem_fill = 0x07,        ///< fill a memory range with a repeating 64-bit pattern
-  reset = 0x08,           ///< reset the device
+  ping = 0x00,       ///< echo the payload (link check, transport conformance)
+  identify = 0x01,   ///< chip id, revision, ECID, capabilities, memory size
+  reg_read = 0x02,   ///< one 32-bit register
+  reg_write = 0x03,  ///< one 32-bit register
+  reg_batch = 0x04,  ///< a list of register reads and writes, executed in order
+  mem_read = 0x05,   ///< bulk read of device memory
+  mem_write = 0x06,  ///< bulk write of device memory
+  mem_fill = 0x07,   ///< fill a memory range with a repeating 64-bit pattern
+  reset = 0x08,      ///< reset the device
 };
 
 /// "mem_read" etc.; "opcode 0x42" for values outside the enum.
@@ -69,17 +69,21 @@ struct FrameView {
 
 /// Builds a complete frame (header, payload, CRC). Throws InvalidArgumentError if the payload is too big.
 std::vector<std::uint8_t> encode_frame(const Header& header, std::span<const std::uint8_t> payload);
-std::vector<std::uint8_t> encode_request(Opcode op, std::uint32_t sequence, std::span<const std::uint8_t> payload);
-std::vector<std::uint8_t> encode_response(Opcode op, std::uint32_t sequence, std::span<const std::uint8_t> payload);
+std::vector<std::uint8_t> encode_request(Opcode op, std::uint32_t sequence,
+                                         std::span<const std::uint8_t> payload);
+std::vector<std::uint8_t> encode_response(Opcode op, std::uint32_t sequence,
+                                          std::span<const std::uint8_t> payload);
 /// An error response: `status` in the header, the message as payload (truncated to 4 KiB).
-std::vector<std::uint8_t> encode_error(Opcode op, std::uint32_t sequence, ErrorCode status, std::string_view message);
+std::vector<std::uint8_t> encode_error(Opcode op, std::uint32_t sequence, ErrorCode status,
+                                       std::string_view message);
 
 class PayloadWriter;
 /// Turns a PayloadWriter created with kHeaderSize headroom into a complete frame in place (header
 /// written into the headroom, CRC appended) and returns its buffer. Avoids copying large payloads.
 std::vector<std::uint8_t> finish_frame(const Header& header, PayloadWriter&& writer);
 /// encode_frame into `out`, reusing its capacity.
-void encode_frame_into(const Header& header, std::span<const std::uint8_t> payload, std::vector<std::uint8_t>& out);
+void encode_frame_into(const Header& header, std::span<const std::uint8_t> payload,
+                       std::vector<std::uint8_t>& out);
 
 /// Validates and decodes exactly one frame occupying all of `bytes`. Throws ProtocolError (code
 /// `checksum` for a CRC mismatch, `protocol` otherwise) naming the check that failed.

@@ -6,12 +6,12 @@
 // seedval::Error the handler throws crosses back to the host with its code and message intact.
 #pragma once
 
-#include <seedval/protocol/frame.h>
-#include <seedval/protocol/payload.h>
-
 #include <cstdint>
 #include <span>
 #include <vector>
+
+#include <seedval/protocol/frame.h>
+#include <seedval/protocol/payload.h>
 
 namespace seedval::protocol {
 
@@ -28,6 +28,7 @@ std::vector<std::uint8_t> serve(RequestHandler& handler, std::span<const std::ui
 /// The same, writing the response frame into `response` and reusing its capacity (no allocation per
 /// frame once it has grown: bulk transfers stay at memory speed). `request_frame` must not point into
 /// `response`.
-void serve(RequestHandler& handler, std::span<const std::uint8_t> request_frame, std::vector<std::uint8_t>& response);
+void serve(RequestHandler& handler, std::span<const std::uint8_t> request_frame,
+           std::vector<std::uint8_t>& response);
 
 }  // namespace seedval::protocol

@@ -2,11 +2,11 @@
 // unit, default limits); programs may override the limits; the runner judges each value.
 #pragma once
 
-#include <seedval/core/units.h>
-
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <seedval/core/units.h>
 
 namespace seedval {
 

@@ -5,11 +5,11 @@
 // at a time, as a device on a link does.
 #pragma once
 
-#include <seedval/protocol/server.h>
-#include <seedval/transport/transport.h>
-
 #include <memory>
 #include <mutex>
+
+#include <seedval/protocol/server.h>
+#include <seedval/transport/transport.h>
 
 namespace seedval {
 
@@ -23,8 +23,8 @@ class InprocTransport final : public Transport {
   TransportCapabilities capabilities() const override;
   std::vector<std::uint8_t> exchange(std::span<const std::uint8_t> request, Deadline deadline,
                                      std::stop_token stop) override;
-  void exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response, Deadline deadline,
-                     std::stop_token stop) override;
+  void exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response,
+                     Deadline deadline, std::stop_token stop) override;
 
  private:
   std::shared_ptr<protocol::RequestHandler> handler_;
