@@ -57,16 +57,15 @@ struct SimBench {
 SimBench make_sim_bench(std::shared_ptr<sim::ChipModel> model, const LinkWrapper& wrap = {});
 
 /// A test transport that passes everything to the one it wraps; subclasses override what they change.
-/// exchange_into() is deliberately not forwarded, so the device's calls reach an overridden exchange().
 class ForwardingTransport : public Transport {
  public:
   explicit ForwardingTransport(std::unique_ptr<Transport> inner) : inner_(std::move(inner)) {}
 
   std::string describe() const override { return inner_->describe(); }
   TransportCapabilities capabilities() const override { return inner_->capabilities(); }
-  std::vector<std::uint8_t> exchange(std::span<const std::uint8_t> request, Deadline deadline,
-                                     std::stop_token stop) override {
-    return inner_->exchange(request, deadline, std::move(stop));
+  void exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response,
+                     Deadline deadline, std::stop_token stop) override {
+    inner_->exchange_into(request, response, deadline, std::move(stop));
   }
 
  private:

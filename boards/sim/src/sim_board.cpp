@@ -24,7 +24,8 @@ class OpenContactTransport final : public Transport {
   explicit OpenContactTransport(std::string name) : name_(std::move(name)) {}
   std::string describe() const override { return "inproc:" + name_; }
   TransportCapabilities capabilities() const override { return {protocol::kMaxPayload, true, false, false}; }
-  std::vector<std::uint8_t> exchange(std::span<const std::uint8_t>, Deadline, std::stop_token stop) override {
+  void exchange_into(std::span<const std::uint8_t>, std::vector<std::uint8_t>&, Deadline,
+                     std::stop_token stop) override {
     if (stop.stop_requested()) throw CancelledError(ErrorCode::cancelled, describe() + ": cancelled");
     throw TimeoutError(ErrorCode::timeout,
                        describe() + ": no response from the device in the socket (open contact)");

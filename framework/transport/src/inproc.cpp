@@ -31,11 +31,4 @@ void InprocTransport::exchange_into(std::span<const std::uint8_t> request,
   protocol::serve(*handler_, request, response);
 }
 
-std::vector<std::uint8_t> InprocTransport::exchange(std::span<const std::uint8_t> request, Deadline deadline,
-                                                    std::stop_token stop) {
-  std::vector<std::uint8_t> response;
-  exchange_into(request, response, deadline, std::move(stop));
-  return response;
-}
-
 }  // namespace seedval

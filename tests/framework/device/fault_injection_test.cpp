@@ -36,16 +36,17 @@ class FaultInjectingTransport final : public testing::ForwardingTransport {
   std::function<void(Frame&)> on_request;                             ///< edits the request before it is sent
   std::function<void(Frame& response, Frame& previous)> on_response;  ///< edits the response
 
-  std::vector<std::uint8_t> exchange(std::span<const std::uint8_t> request, Deadline deadline,
-                                     std::stop_token stop) override {
+  void exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response,
+                     Deadline deadline, std::stop_token stop) override {
     if (fail) fail();
     Frame req(request.begin(), request.end());
     if (on_request) on_request(req);
-    Frame resp = ForwardingTransport::exchange(req, deadline, std::move(stop));
+    Frame resp;
+    ForwardingTransport::exchange_into(req, resp, deadline, std::move(stop));
     Frame unchanged = resp;
     if (on_response) on_response(resp, previous_);
     previous_ = std::move(unchanged);
-    return resp;
+    response = std::move(resp);
   }
 
   void clear() {

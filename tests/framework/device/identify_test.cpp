@@ -52,10 +52,10 @@ class CountingTransport final : public testing::ForwardingTransport {
  public:
   CountingTransport(std::unique_ptr<Transport> inner, int& count)
       : ForwardingTransport(std::move(inner)), count_(count) {}
-  std::vector<std::uint8_t> exchange(std::span<const std::uint8_t> request, Deadline deadline,
-                                     std::stop_token stop) override {
+  void exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response,
+                     Deadline deadline, std::stop_token stop) override {
     ++count_;
-    return ForwardingTransport::exchange(request, deadline, std::move(stop));
+    ForwardingTransport::exchange_into(request, response, deadline, std::move(stop));
   }
 
  private:

@@ -51,15 +51,16 @@ class RecordingTransport final : public testing::ForwardingTransport {
     if (max_frame_payload_ != 0) caps.max_frame_payload = max_frame_payload_;
     return caps;
   }
-  std::vector<std::uint8_t> exchange(std::span<const std::uint8_t> request, Deadline deadline,
-                                     std::stop_token stop) override {
+  void exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response,
+                     Deadline deadline, std::stop_token stop) override {
     const auto req = protocol::decode_frame(request);
     log_.push_back({req.header.opcode, req.payload.size()});
-    auto response = ForwardingTransport::exchange(request, deadline, std::move(stop));
-    if (!strip_fill_ || req.header.opcode != protocol::Opcode::identify) return response;
+    ForwardingTransport::exchange_into(request, response, deadline, std::move(stop));
+    if (!strip_fill_ || req.header.opcode != protocol::Opcode::identify) return;
     auto id = protocol::decode_identify_response(protocol::decode_frame(response).payload);
     id.capabilities &= ~chip::bit(chip::Capability::memory_fill);
-    return protocol::encode_response(protocol::Opcode::identify, req.header.sequence, protocol::encode(id));
+    response =
+        protocol::encode_response(protocol::Opcode::identify, req.header.sequence, protocol::encode(id));
   }
 
  private:

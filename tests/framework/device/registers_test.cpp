@@ -35,15 +35,15 @@ testing::SimBench make_bench(const testing::LinkWrapper& wrap = {}) {
 class NoBatchTransport final : public testing::ForwardingTransport {
  public:
   using ForwardingTransport::ForwardingTransport;
-  std::vector<std::uint8_t> exchange(std::span<const std::uint8_t> request, Deadline deadline,
-                                     std::stop_token stop) override {
-    auto response = ForwardingTransport::exchange(request, deadline, std::move(stop));
+  void exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response,
+                     Deadline deadline, std::stop_token stop) override {
+    ForwardingTransport::exchange_into(request, response, deadline, std::move(stop));
     const auto frame = protocol::decode_frame(response);
-    if (frame.header.opcode != protocol::Opcode::identify || frame.header.status != ErrorCode::ok)
-      return response;
+    if (frame.header.opcode != protocol::Opcode::identify || frame.header.status != ErrorCode::ok) return;
     auto id = protocol::decode_identify_response(frame.payload);
     id.capabilities &= ~chip::bit(chip::Capability::register_batch);
-    return protocol::encode_response(protocol::Opcode::identify, frame.header.sequence, protocol::encode(id));
+    response =
+        protocol::encode_response(protocol::Opcode::identify, frame.header.sequence, protocol::encode(id));
   }
 };
 

@@ -21,8 +21,6 @@ class InprocTransport final : public Transport {
 
   std::string describe() const override;
   TransportCapabilities capabilities() const override;
-  std::vector<std::uint8_t> exchange(std::span<const std::uint8_t> request, Deadline deadline,
-                                     std::stop_token stop) override;
   void exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response,
                      Deadline deadline, std::stop_token stop) override;
 

@@ -7,7 +7,7 @@
 // bytes over a wire.
 //
 // Implementing a transport: derive from Transport, implement describe(), capabilities() and
-// exchange(). Keep it to moving bytes; framing checks belong to the device layer. Start error messages
+// exchange_into(). Keep it to moving bytes; framing checks belong to the device layer. Start error messages
 // with describe(): the device layer puts only its own name and the operation in front.
 #pragma once
 
@@ -40,16 +40,19 @@ class Transport {
   virtual std::string describe() const = 0;
   virtual TransportCapabilities capabilities() const = 0;
 
-  /// Sends `request` (one complete frame) and returns the response frame. Blocks until the response
-  /// arrives, `deadline` passes (TimeoutError) or `stop` is requested (CancelledError).
-  virtual std::vector<std::uint8_t> exchange(std::span<const std::uint8_t> request, Deadline deadline,
-                                             std::stop_token stop) = 0;
-
-  /// The same exchange, writing the response into `response` and reusing its capacity. The device
-  /// layer calls this one; a transport that can avoid a fresh buffer per frame overrides it.
+  /// Sends `request` (one complete frame) and writes the response frame into `response`, reusing its
+  /// capacity (bulk transfers then allocate nothing per frame). Blocks until the response arrives,
+  /// `deadline` passes (TimeoutError) or `stop` is requested (CancelledError). `request` must not point
+  /// into `response`.
   virtual void exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response,
-                             Deadline deadline, std::stop_token stop) {
-    response = exchange(request, deadline, std::move(stop));
+                             Deadline deadline, std::stop_token stop) = 0;
+
+  /// Convenience: the same exchange, the response in a new vector.
+  std::vector<std::uint8_t> exchange(std::span<const std::uint8_t> request, Deadline deadline,
+                                     std::stop_token stop) {
+    std::vector<std::uint8_t> response;
+    exchange_into(request, response, deadline, std::move(stop));
+    return response;
   }
 };
 
