@@ -41,7 +41,6 @@ class Progress final : public ResultSink {
  public:
   Progress(int units, bool quiet) : units_(units), quiet_(quiet), start_(std::chrono::steady_clock::now()) {}
   void unit_finished(const UnitRecord& u) override {
-    ++insertions_;
     if (u.insertion == 1) {
       ++first_;
       if (u.passed) ++first_pass_;
@@ -56,7 +55,7 @@ class Progress final : public ResultSink {
  private:
   int units_;
   bool quiet_;
-  int insertions_ = 0, first_ = 0, first_pass_ = 0;
+  int first_ = 0, first_pass_ = 0;
   std::chrono::steady_clock::time_point start_;
 };
 

@@ -49,7 +49,9 @@ struct TestStats {
   std::int64_t executions = 0;
   std::int64_t fails = 0;
   Distribution values;
-  std::optional<double> ppk;  ///< with overall sigma; only with both limits... or one limit (Ppu/Ppl)
+  /// Ppk from the overall sigma: min(Ppu, Ppl) with both limits, the one-sided index with one; empty
+  /// without limits or with no spread.
+  std::optional<double> ppk;
 };
 
 struct SiteSummary {

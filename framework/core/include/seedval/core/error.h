@@ -41,7 +41,7 @@ enum class ErrorCode : std::uint16_t {
 
 /// Lower-case name of a code, e.g. "timeout".
 std::string_view to_string(ErrorCode code) noexcept;
-/// Inverse of to_string; nullopt-like: returns ErrorCode::internal for an unknown name.
+/// Inverse of to_string; an unknown name gives ErrorCode::internal.
 ErrorCode error_code_from_string(std::string_view name) noexcept;
 /// True for codes that a known wire peer may send; anything else decodes as ErrorCode::internal.
 bool is_known_error_code(std::uint16_t value) noexcept;
