@@ -55,10 +55,10 @@ BOOST_AUTO_TEST_CASE(find_register_finds_every_entry) {
 }
 
 BOOST_AUTO_TEST_CASE(reserved_addresses_are_not_found) {
-  BOOST_TEST(find_register(0x0028) == nullptr);      // gap after SCRATCH1
+  BOOST_TEST(find_register(0x0038) == nullptr);      // gap after STATUS
   BOOST_TEST(find_register(0x0022) == nullptr);      // unaligned
   BOOST_TEST(find_register(0x0001) == nullptr);      // unaligned, inside CHIP_ID
-  BOOST_TEST(find_register(0x0508) == nullptr);      // after the last register
+  BOOST_TEST(find_register(0x0514) == nullptr);      // after the last register
   BOOST_TEST(find_register(0xFFFFFFFC) == nullptr);  // far beyond
   // Every address between two registers is reserved.
   const auto map = register_map();
@@ -79,6 +79,8 @@ BOOST_AUTO_TEST_CASE(named_constants_match_the_table) {
       {reg::MEM_SIZE_HI, "MEM_SIZE_HI"},
       {reg::SCRATCH0, "SCRATCH0"},
       {reg::SCRATCH1, "SCRATCH1"},
+      {reg::HBM_GEOMETRY, "HBM_GEOMETRY"},
+      {reg::SRAM_SIZE_KIB, "SRAM_SIZE_KIB"},
       {reg::CONTROL, "CONTROL"},
       {reg::STATUS, "STATUS"},
       {reg::INT_STATUS, "INT_STATUS"},
@@ -91,18 +93,37 @@ BOOST_AUTO_TEST_CASE(named_constants_match_the_table) {
       {reg::PLL_STATUS, "PLL_STATUS"},
       {reg::VDD_CORE_MV, "VDD_CORE_MV"},
       {reg::VDD_HBM_MV, "VDD_HBM_MV"},
+      {reg::THERMAL_LIMIT_C, "THERMAL_LIMIT_C"},
       {reg::TEMP_DIE_MC, "TEMP_DIE_MC"},
       {reg::POWER_MW, "POWER_MW"},
       {reg::VDD_SENSE_MV, "VDD_SENSE_MV"},
+      {reg::TEMP_HBM_MC, "TEMP_HBM_MC"},
+      {reg::CURRENT_MA, "CURRENT_MA"},
+      {reg::TIMER_US_LO, "TIMER_US_LO"},
+      {reg::TIMER_US_HI, "TIMER_US_HI"},
       {reg::ECC_CTRL, "ECC_CTRL"},
       {reg::ECC_CE_COUNT, "ECC_CE_COUNT"},
       {reg::ECC_UE_COUNT, "ECC_UE_COUNT"},
       {reg::ECC_ERR_ADDR_LO, "ECC_ERR_ADDR_LO"},
       {reg::ECC_ERR_ADDR_HI, "ECC_ERR_ADDR_HI"},
+      {reg::ECC_ERR_INFO, "ECC_ERR_INFO"},
+      {reg::ECC_INJECT_ADDR_LO, "ECC_INJECT_ADDR_LO"},
+      {reg::ECC_INJECT_ADDR_HI, "ECC_INJECT_ADDR_HI"},
+      {reg::ECC_INJECT_MASK_LO, "ECC_INJECT_MASK_LO"},
+      {reg::ECC_INJECT_MASK_HI, "ECC_INJECT_MASK_HI"},
+      {reg::ECC_INJECT_CTRL, "ECC_INJECT_CTRL"},
+      {reg::HBM_REFRESH_CTRL, "HBM_REFRESH_CTRL"},
+      {reg::HBM_REFRESH_US, "HBM_REFRESH_US"},
       {reg::MBIST_CTRL, "MBIST_CTRL"},
       {reg::MBIST_STATUS, "MBIST_STATUS"},
+      {reg::MBIST_FAIL_COUNT, "MBIST_FAIL_COUNT"},
+      {reg::MBIST_FAIL_ADDR_LO, "MBIST_FAIL_ADDR_LO"},
+      {reg::MBIST_FAIL_ADDR_HI, "MBIST_FAIL_ADDR_HI"},
       {reg::HARVEST_MASK, "HARVEST_MASK"},
       {reg::CORE_COUNT, "CORE_COUNT"},
+      {reg::CORE_ENABLE, "CORE_ENABLE"},
+      {reg::CORE_ERROR, "CORE_ERROR"},
+      {reg::TENSOR_OPS, "TENSOR_OPS"},
   };
   BOOST_TEST(constants.size() == register_map().size(), "a register has no reg:: constant, or the reverse");
   for (const auto& [address, name] : constants) {
@@ -142,6 +163,44 @@ BOOST_AUTO_TEST_CASE(unknown_name_is_not_found_with_suggestions) {
   BOOST_CHECK_EXCEPTION(register_by_name("QQQQ"), NotFoundError, [](const NotFoundError& e) {
     return e.message() == "no register named \"QQQQ\"";  // nothing close: no suggestion list
   });
+}
+
+BOOST_AUTO_TEST_CASE(fields_lie_inside_their_registers_without_overlap) {
+  std::size_t total = 0;
+  for (const RegisterInfo& r : register_map()) {
+    std::uint32_t used = 0;
+    std::set<std::string_view> names;
+    for (const FieldInfo& f : fields_of(r.address)) {
+      ++total;
+      BOOST_TEST_CONTEXT(r.name << "." << f.name) {
+        BOOST_TEST(f.address == r.address);
+        BOOST_TEST(f.width >= 1);
+        BOOST_TEST(f.lsb + f.width <= 32);
+        const std::uint32_t mask = (f.width >= 32 ? 0xFFFFFFFFu : (1u << f.width) - 1) << f.lsb;
+        BOOST_TEST((used & mask) == 0u, "overlapping fields");
+        used |= mask;
+        BOOST_TEST(names.insert(f.name).second, "duplicate field name");
+        BOOST_TEST(!f.description.empty());
+      }
+    }
+  }
+  BOOST_TEST(total > 20u);
+  BOOST_TEST(fields_of(reg::SCRATCH0).empty());
+  BOOST_TEST(fields_of(0x0038).empty());  // reserved
+}
+
+BOOST_AUTO_TEST_CASE(fields_decode_values) {
+  const auto status = fields_of(reg::STATUS);
+  BOOST_REQUIRE(status.size() >= 5u);
+  const std::uint32_t v = bits::STATUS_READY | bits::STATUS_THERMAL_TRIP;
+  for (const FieldInfo& f : status) {
+    const bool set = f.name == "READY" || f.name == "THERMAL_TRIP";
+    BOOST_TEST(f.extract(v) == (set ? 1u : 0u), f.name);
+  }
+  const auto geometry = fields_of(reg::HBM_GEOMETRY);
+  BOOST_REQUIRE(geometry.size() == 5u);
+  BOOST_TEST(geometry[3].name == "ROWS_LOG2");
+  BOOST_TEST(geometry[3].extract(8u << 15 | 31u) == 8u);
 }
 
 BOOST_AUTO_TEST_CASE(access_names) {
