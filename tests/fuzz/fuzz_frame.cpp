@@ -107,6 +107,42 @@ class DecodingHandler : public RequestHandler {
           throw InvalidArgumentError(ErrorCode::invalid_argument, "unknown reset kind");
         return;
       }
+      case Opcode::mbist: {
+        const auto payload = request.rest();
+        const MbistRequest m = decode_mbist_request(payload);
+        check(same(encode(m), payload));
+        MbistResponse answer;
+        answer.fail_count = m.max_fails;
+        answer.fails.resize(m.max_fails < 4 ? m.max_fails : 4,
+                            MbistFailRecord{m.address, m.pattern, ~m.pattern, 1, 2});
+        const Bytes out = encode(answer);
+        const MbistResponse back = decode_mbist_response(out);
+        check(back.fails.size() == answer.fails.size() && back.fail_count == answer.fail_count);
+        response.bytes(out);
+        return;
+      }
+      case Opcode::tensor:
+        request.u32();
+        response.bytes(encode(TensorResponse{request.remaining(), 0, 0}));
+        return;
+      case Opcode::sensors:
+        request.expect_end();
+        response.bytes(encode(SensorsResponse{}));
+        return;
+      case Opcode::hold: {
+        const auto payload = request.rest();
+        const HoldRequest m = decode_hold_request(payload);
+        check(same(encode(m), payload));
+        response.bytes(encode(SensorsResponse{}));
+        return;
+      }
+      case Opcode::operating_point: {
+        const auto payload = request.rest();
+        const OperatingPointRequest m = decode_operating_point_request(payload);
+        check(same(encode(m), payload));
+        response.bytes(encode(SensorsResponse{}));
+        return;
+      }
     }
     throw UnsupportedError(ErrorCode::unsupported,
                            opcode_name(static_cast<std::uint8_t>(op)) + " is not supported");

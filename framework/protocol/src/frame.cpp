@@ -60,12 +60,22 @@ std::string opcode_name(std::uint8_t opcode) {
       return "mem_fill";
     case Opcode::reset:
       return "reset";
+    case Opcode::mbist:
+      return "mbist";
+    case Opcode::tensor:
+      return "tensor";
+    case Opcode::sensors:
+      return "sensors";
+    case Opcode::hold:
+      return "hold";
+    case Opcode::operating_point:
+      return "operating_point";
   }
   return fmt::format("opcode 0x{:02x}", opcode);
 }
 
 bool is_known_opcode(std::uint8_t opcode) noexcept {
-  return opcode <= static_cast<std::uint8_t>(Opcode::reset);
+  return opcode <= kLastOpcode;
 }
 
 namespace {
@@ -77,8 +87,7 @@ void check_payload_size(const Header& h, std::size_t n) {
                                            opcode_name(static_cast<std::uint8_t>(h.opcode)), n, kMaxPayload));
 }
 
-// Writes the header for a payload of `n` bytes at p[0..16) and the CRC after the payload.
-void seal(const Header& h, std::uint8_t* p, std::size_t n) {
+void write_header(const Header& h, std::uint8_t* p, std::size_t n) {
   put16(p, kMagic);
   p[2] = h.version;
   p[3] = static_cast<std::uint8_t>(h.opcode);
@@ -86,6 +95,11 @@ void seal(const Header& h, std::uint8_t* p, std::size_t n) {
   put16(p + 6, static_cast<std::uint16_t>(h.status));
   put32(p + 8, h.sequence);
   put32(p + 12, static_cast<std::uint32_t>(n));
+}
+
+// Writes the header for a payload of `n` bytes at p[0..16) and the CRC after the payload.
+void seal(const Header& h, std::uint8_t* p, std::size_t n) {
+  write_header(h, p, n);
   put32(p + kHeaderSize + n, crc32c({p, kHeaderSize + n}));
 }
 
@@ -110,9 +124,17 @@ std::vector<std::uint8_t> finish_frame(const Header& h, PayloadWriter&& w) {
     throw InternalError(ErrorCode::internal, "finish_frame needs a writer with kHeaderSize headroom");
   const std::size_t n = w.size();
   check_payload_size(h, n);
+  // Read before buffer(), which forgets them.
+  const std::size_t known = w.checksummed_size();
+  const std::uint32_t known_crc = w.checksummed_crc();
   std::vector<std::uint8_t>& buf = w.buffer();
   buf.resize(kHeaderSize + n + kTrailerSize);
-  seal(h, buf.data(), n);
+  std::uint8_t* p = buf.data();
+  write_header(h, p, n);
+  std::uint32_t crc = crc32c({p, kHeaderSize});
+  crc = crc32c_combine(crc, known_crc, known);
+  crc = crc32c({p + kHeaderSize + known, n - known}, crc);
+  put32(p + kHeaderSize + n, crc);
   return std::move(buf);
 }
 
@@ -147,7 +169,10 @@ std::vector<std::uint8_t> encode_error(Opcode op, std::uint32_t sequence, ErrorC
   return encode_frame(h, {reinterpret_cast<const std::uint8_t*>(message.data()), message.size()});
 }
 
-FrameView decode_frame(std::span<const std::uint8_t> b) {
+namespace {
+
+// decode_frame() and decode_frame_into(): `out` is copied to when it has the payload's size.
+FrameView decode(std::span<const std::uint8_t> b, std::span<std::uint8_t> out, bool copy) {
   if (b.size() < kHeaderSize + kTrailerSize)
     reject(fmt::format("truncated: {} bytes, a frame has at least {}", b.size(), kHeaderSize + kTrailerSize));
   check_prefix(b);
@@ -158,7 +183,9 @@ FrameView decode_frame(std::span<const std::uint8_t> b) {
   if (b.size() > total)
     reject(fmt::format("{} trailing bytes after a {}-byte frame", b.size() - total, total));
   const std::uint32_t want = get32(b.data() + kHeaderSize + len);
-  const std::uint32_t got = crc32c(b.first(kHeaderSize + len));
+  const auto payload = b.subspan(kHeaderSize, len);
+  std::uint32_t got = crc32c(b.first(kHeaderSize));
+  got = copy && out.size() == len ? crc32c_copy(out.data(), payload, got) : crc32c(payload, got);
   if (want != got)
     throw ProtocolError(
         ErrorCode::checksum,
@@ -176,8 +203,18 @@ FrameView decode_frame(std::span<const std::uint8_t> b) {
   f.header.status = static_cast<ErrorCode>(status);
   f.header.sequence = get32(b.data() + 8);
   f.header.length = len;
-  f.payload = b.subspan(kHeaderSize, len);
+  f.payload = payload;
   return f;
+}
+
+}  // namespace
+
+FrameView decode_frame(std::span<const std::uint8_t> b) {
+  return decode(b, {}, false);
+}
+
+FrameView decode_frame_into(std::span<const std::uint8_t> b, std::span<std::uint8_t> out) {
+  return decode(b, out, true);
 }
 
 std::optional<std::size_t> frame_size(std::span<const std::uint8_t> prefix) {

@@ -140,4 +140,169 @@ MemFillRequest decode_mem_fill(std::span<const std::uint8_t> payload) {
   return m;
 }
 
+std::vector<std::uint8_t> encode(const MbistRequest& m) {
+  PayloadWriter w;
+  w.reserve(53 + m.program.size());
+  w.u64(m.address);
+  w.u64(m.length);
+  w.u64(m.pattern);
+  w.u64(m.invert_mask);
+  w.u8(m.any_order);
+  w.u64(m.retention_delay_us);
+  w.u32(m.max_fails);
+  w.u32(static_cast<std::uint32_t>(m.program.size()));
+  w.bytes(m.program);
+  return std::move(w).take();
+}
+
+MbistRequest decode_mbist_request(std::span<const std::uint8_t> payload) {
+  PayloadReader r(payload, "mbist request");
+  MbistRequest m;
+  m.address = r.u64();
+  m.length = r.u64();
+  m.pattern = r.u64();
+  m.invert_mask = r.u64();
+  m.any_order = r.u8();
+  if (m.any_order > 1) r.fail(fmt::format("any_order {} is neither 0 (up) nor 1 (down)", m.any_order));
+  m.retention_delay_us = r.u64();
+  m.max_fails = r.u32();
+  if (m.max_fails > kMaxMbistFails)
+    r.fail(fmt::format("max_fails {} exceeds the fail memory of {}", m.max_fails, kMaxMbistFails));
+  const std::uint32_t n = r.u32();
+  if (n != r.remaining()) r.fail(fmt::format("program of {} bytes, {} present", n, r.remaining()));
+  const auto program = r.bytes(n);
+  m.program.assign(program.begin(), program.end());
+  return m;
+}
+
+namespace {
+constexpr std::size_t kFailRecordSize = 28;
+}
+
+std::vector<std::uint8_t> encode(const MbistResponse& m) {
+  PayloadWriter w;
+  w.reserve(28 + m.fails.size() * kFailRecordSize);
+  w.u64(m.fail_count);
+  w.u64(m.operations);
+  w.u64(m.device_ns);
+  w.u32(static_cast<std::uint32_t>(m.fails.size()));
+  for (const auto& f : m.fails) {
+    w.u64(f.word);
+    w.u64(f.expected);
+    w.u64(f.actual);
+    w.u16(f.element);
+    w.u16(f.op);
+  }
+  return std::move(w).take();
+}
+
+MbistResponse decode_mbist_response(std::span<const std::uint8_t> payload) {
+  PayloadReader r(payload, "mbist response");
+  MbistResponse m;
+  m.fail_count = r.u64();
+  m.operations = r.u64();
+  m.device_ns = r.u64();
+  const std::uint32_t n = r.u32();
+  if (n > kMaxMbistFails) r.fail(fmt::format("{} fail records exceed the maximum of {}", n, kMaxMbistFails));
+  if (n > m.fail_count) r.fail(fmt::format("{} fail records for a fail count of {}", n, m.fail_count));
+  if (r.remaining() != std::size_t{n} * kFailRecordSize)
+    r.fail(fmt::format("{} fail records need {} bytes, {} present", n, std::size_t{n} * kFailRecordSize,
+                       r.remaining()));
+  m.fails.resize(n);
+  for (auto& f : m.fails) {
+    f.word = r.u64();
+    f.expected = r.u64();
+    f.actual = r.u64();
+    f.element = r.u16();
+    f.op = r.u16();
+  }
+  return m;
+}
+
+std::vector<std::uint8_t> encode(const TensorResponse& m) {
+  PayloadWriter w;
+  w.u64(m.macs);
+  w.u64(m.elements);
+  w.u64(m.device_ns);
+  return std::move(w).take();
+}
+
+TensorResponse decode_tensor_response(std::span<const std::uint8_t> payload) {
+  PayloadReader r(payload, "tensor response");
+  TensorResponse m;
+  m.macs = r.u64();
+  m.elements = r.u64();
+  m.device_ns = r.u64();
+  r.expect_end();
+  return m;
+}
+
+std::vector<std::uint8_t> encode(const SensorsResponse& m) {
+  PayloadWriter w;
+  w.u32(static_cast<std::uint32_t>(m.temperature_mc));
+  w.u32(static_cast<std::uint32_t>(m.hbm_temperature_mc));
+  w.u32(m.power_mw);
+  w.u32(m.current_ma);
+  w.u32(m.vdd_core_mv);
+  w.u32(m.vdd_hbm_mv);
+  w.u32(m.frequency_mhz);
+  w.u32(m.status);
+  w.u64(m.time_us);
+  return std::move(w).take();
+}
+
+SensorsResponse decode_sensors_response(std::span<const std::uint8_t> payload) {
+  PayloadReader r(payload, "sensors response");
+  SensorsResponse m;
+  m.temperature_mc = static_cast<std::int32_t>(r.u32());
+  m.hbm_temperature_mc = static_cast<std::int32_t>(r.u32());
+  m.power_mw = r.u32();
+  m.current_ma = r.u32();
+  m.vdd_core_mv = r.u32();
+  m.vdd_hbm_mv = r.u32();
+  m.frequency_mhz = r.u32();
+  m.status = r.u32();
+  m.time_us = r.u64();
+  r.expect_end();
+  return m;
+}
+
+std::vector<std::uint8_t> encode(const HoldRequest& m) {
+  PayloadWriter w;
+  w.u64(m.duration_us);
+  w.u32(m.core_mask);
+  w.u16(m.utilisation_permille);
+  return std::move(w).take();
+}
+
+HoldRequest decode_hold_request(std::span<const std::uint8_t> payload) {
+  PayloadReader r(payload, "hold request");
+  HoldRequest m;
+  m.duration_us = r.u64();
+  m.core_mask = r.u32();
+  m.utilisation_permille = r.u16();
+  r.expect_end();
+  if (m.utilisation_permille > 1000)
+    r.fail(fmt::format("utilisation of {} per mille exceeds 1000", m.utilisation_permille));
+  return m;
+}
+
+std::vector<std::uint8_t> encode(const OperatingPointRequest& m) {
+  PayloadWriter w;
+  w.u32(m.vdd_core_mv);
+  w.u32(m.frequency_mhz);
+  w.u32(m.vdd_hbm_mv);
+  return std::move(w).take();
+}
+
+OperatingPointRequest decode_operating_point_request(std::span<const std::uint8_t> payload) {
+  PayloadReader r(payload, "operating_point request");
+  OperatingPointRequest m;
+  m.vdd_core_mv = r.u32();
+  m.frequency_mhz = r.u32();
+  m.vdd_hbm_mv = r.u32();
+  r.expect_end();
+  return m;
+}
+
 }  // namespace seedval::protocol

@@ -1,25 +1,49 @@
+#include <algorithm>
+#include <cstring>
+
 #include <fmt/core.h>
 
 #include <seedval/core/error.h>
+#include <seedval/protocol/crc32c.h>
 #include <seedval/protocol/payload.h>
 
 namespace seedval::protocol {
 
 PayloadWriter::PayloadWriter(std::vector<std::uint8_t>&& storage, std::size_t headroom)
-    : bytes_(std::move(storage)), headroom_(headroom) {
-  bytes_.resize(headroom);
+    : bytes_(std::move(storage)), headroom_(headroom), size_(headroom), crc_end_(headroom) {
+  if (bytes_.size() < headroom) bytes_.resize(headroom);
+}
+
+void PayloadWriter::bytes(std::span<const std::uint8_t> data) {
+  if (!data.empty()) std::memcpy(grow(data.size()), data.data(), data.size());
+}
+
+void PayloadWriter::bulk(std::span<const std::uint8_t> data) {
+  crc_ = crc32c({bytes_.data() + crc_end_, size_ - crc_end_}, crc_);
+  std::uint8_t* p = grow(data.size());
+  crc_ = crc32c_copy(p, data, crc_);
+  crc_end_ = size_;
 }
 
 void PayloadWriter::string(std::string_view s) {
   s = s.substr(0, 0xFFFF);
   u16(static_cast<std::uint16_t>(s.size()));
-  bytes_.insert(bytes_.end(), s.begin(), s.end());
+  if (!s.empty()) std::memcpy(grow(s.size()), s.data(), s.size());
 }
 
 std::uint8_t* PayloadWriter::extend(std::size_t n) {
-  std::size_t at = bytes_.size();
-  bytes_.resize(at + n);
-  return bytes_.data() + at;
+  // Only reused bytes need zeroing; vector growth zeroes the rest.
+  const std::size_t reused = std::min(n, bytes_.size() - size_);
+  std::uint8_t* p = grow(n);
+  if (reused > 0) std::memset(p, 0, reused);
+  return p;
+}
+
+std::vector<std::uint8_t>& PayloadWriter::buffer() {
+  bytes_.resize(size_);
+  crc_end_ = headroom_;
+  crc_ = 0;
+  return bytes_;
 }
 
 void PayloadReader::fail(std::string_view message) const {

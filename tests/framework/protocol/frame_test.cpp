@@ -1,5 +1,6 @@
 // Tests for seedval/protocol/frame.h: the frame layout, round trips, and every check decode_frame() and
 // frame_size() make on malformed input.
+#include <algorithm>
 #include <cstdint>
 #include <ostream>
 #include <random>
@@ -27,7 +28,7 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-constexpr std::uint8_t kLastOpcode = static_cast<std::uint8_t>(Opcode::reset);
+using protocol::kLastOpcode;
 
 Bytes random_bytes(std::size_t n, std::uint32_t seed) {
   std::mt19937 rng(seed);
@@ -440,6 +441,260 @@ BOOST_AUTO_TEST_CASE(finish_frame_rejects_an_oversized_payload) {
                         });
 }
 
+// --- bulk payloads: checksummed as they are copied in ------------------------------------------------
+
+namespace {
+
+// One way of writing a payload; `pieces` gives the bulk pieces in order.
+enum class Layout {
+  bulk_only,
+  field_then_bulk,
+  bulk_then_field,
+  bulk_field_bulk,
+  bytes_extend_bulk,
+  bulk_bulk
+};
+
+// Writes `pieces` into `w` in `layout` and returns the payload that encode_frame() would be given.
+Bytes write_payload(PayloadWriter& w, Layout layout, const Bytes& a, const Bytes& b) {
+  Bytes expected;
+  const auto add = [&](const Bytes& x) { expected.insert(expected.end(), x.begin(), x.end()); };
+  const Bytes field{0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88};
+  switch (layout) {
+    case Layout::bulk_only:
+      w.bulk(a);
+      add(a);
+      break;
+    case Layout::field_then_bulk:
+      w.u64(0x8877665544332211ull);
+      w.bulk(a);
+      add(field);
+      add(a);
+      break;
+    case Layout::bulk_then_field:
+      w.bulk(a);
+      w.u64(0x8877665544332211ull);
+      add(a);
+      add(field);
+      break;
+    case Layout::bulk_field_bulk:
+      w.bulk(a);
+      w.u64(0x8877665544332211ull);
+      w.bulk(b);
+      add(a);
+      add(field);
+      add(b);
+      break;
+    case Layout::bytes_extend_bulk: {
+      w.bytes(b);
+      std::uint8_t* p = w.extend(3);
+      p[0] = 1;
+      p[2] = 3;
+      w.bulk(a);
+      add(b);
+      add(Bytes{1, 0, 3});
+      add(a);
+      break;
+    }
+    case Layout::bulk_bulk:
+      w.bulk(a);
+      w.bulk(b);
+      add(a);
+      add(b);
+      break;
+  }
+  return expected;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(finish_frame_after_bulk_equals_encode_frame) {
+  Header h;
+  h.opcode = Opcode::mem_write;
+  h.sequence = 0x0BADF00D;
+  const std::vector<std::size_t> sizes{0, 1, 7, 8, 300, 5000, 100003, (1u << 20) + 5};
+  for (int layout = 0; layout <= static_cast<int>(Layout::bulk_bulk); ++layout) {
+    for (std::size_t n : sizes) {
+      // A fresh buffer, one that held a larger frame (stale bytes beyond what is written) and a smaller.
+      for (std::size_t stale : {std::size_t{0}, n + 4096, n / 2}) {
+        BOOST_TEST_CONTEXT("layout " << layout << " size " << n << " stale storage " << stale) {
+          const Bytes a = random_bytes(n, static_cast<std::uint32_t>(n + 1));
+          const Bytes b = random_bytes(n / 3 + 1, static_cast<std::uint32_t>(n + 2));
+          PayloadWriter w(Bytes(stale, 0xEE), kHeaderSize);
+          const Bytes payload = write_payload(w, static_cast<Layout>(layout), a, b);
+          BOOST_TEST(w.size() == payload.size());
+          const Bytes f = finish_frame(h, std::move(w));
+          BOOST_TEST((f == encode_frame(h, payload)), "frame differs from encode_frame's");
+          BOOST_CHECK_NO_THROW(decode_frame(f));
+        }
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bulk_records_the_crc_of_what_it_wrote) {
+  const Bytes a = random_bytes(10000, 3);
+  PayloadWriter w(Bytes{}, kHeaderSize);
+  w.u32(0xCAFEF00D);
+  w.bulk(a);
+  BOOST_TEST(w.checksummed_size() == 4u + a.size());
+  BOOST_TEST(w.checksummed_crc() == crc32c(w.data()));
+  w.u8(9);  // written after the bulk piece: not checksummed yet
+  BOOST_TEST(w.checksummed_size() == 4u + a.size());
+}
+
+BOOST_AUTO_TEST_CASE(changing_bytes_through_buffer_forgets_the_recorded_crc) {
+  Header h;
+  h.opcode = Opcode::mem_write;
+  const Bytes a = random_bytes(5000, 4);
+  PayloadWriter w(Bytes{}, kHeaderSize);
+  w.bulk(a);
+  w.buffer()[kHeaderSize + 100] ^= 0xFF;
+  BOOST_TEST(w.checksummed_size() == 0u);
+  const Bytes f = finish_frame(h, std::move(w));
+  Bytes changed = a;
+  changed[100] ^= 0xFF;
+  BOOST_TEST((f == encode_frame(h, changed)));
+  BOOST_CHECK_NO_THROW(decode_frame(f));
+}
+
+BOOST_AUTO_TEST_CASE(extend_zeroes_reused_storage) {
+  PayloadWriter w(Bytes(200, 0xEE), kHeaderSize);
+  w.u8(1);
+  const std::uint8_t* p = w.extend(300);  // 183 reused bytes, the rest new
+  BOOST_TEST(std::all_of(p, p + 300, [](std::uint8_t v) { return v == 0; }));
+  BOOST_TEST(w.size() == 301u);
+}
+
+BOOST_AUTO_TEST_CASE(extend_for_overwrite_fills_in_place) {
+  Header h;
+  h.opcode = Opcode::mem_read;
+  h.flags = kFlagResponse;
+  const Bytes a = random_bytes(70000, 5);
+  for (std::size_t stale : {std::size_t{0}, std::size_t{100}, std::size_t{200000}}) {
+    PayloadWriter w(Bytes(stale, 0xEE), kHeaderSize);
+    const auto out = w.extend_for_overwrite(a.size());
+    BOOST_TEST(out.size() == a.size());
+    std::copy(a.begin(), a.end(), out.begin());
+    BOOST_TEST(w.size() == a.size());
+    BOOST_TEST((finish_frame(h, std::move(w)) == encode_frame(h, a)), "stale storage " << stale);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(take_and_data_stop_at_what_was_written) {
+  PayloadWriter w(Bytes(64, 0xEE), 0);
+  w.u16(0x0201);
+  w.bulk(Bytes{3, 4});
+  BOOST_TEST((Bytes(w.data().begin(), w.data().end()) == Bytes{1, 2, 3, 4}));
+  BOOST_TEST((std::move(w).take() == Bytes{1, 2, 3, 4}));
+}
+
+// --- decode_frame_into: the payload checked and copied out in one pass ---------------------------------
+
+BOOST_AUTO_TEST_CASE(decode_frame_into_copies_the_payload_it_verified) {
+  for (std::size_t n : {0u, 1u, 15u, 4096u, 100001u, (1u << 20) + 7u}) {
+    const Bytes payload = random_bytes(n, static_cast<std::uint32_t>(n + 9));
+    const Bytes f = encode_response(Opcode::mem_read, 42, payload);
+    Bytes out(n + 2, 0xEE);
+    const FrameView v = decode_frame_into(f, std::span(out).first(n));
+    const FrameView plain = decode_frame(f);
+    BOOST_TEST(v.header.sequence == plain.header.sequence);
+    BOOST_TEST(v.header.length == plain.header.length);
+    BOOST_TEST(v.header.opcode == plain.header.opcode);
+    BOOST_TEST(v.header.flags == plain.header.flags);
+    BOOST_TEST((v.payload.data() == plain.payload.data()), "payload must point into the frame");
+    BOOST_TEST(v.payload.size() == n);
+    BOOST_TEST((Bytes(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n)) == payload), "size " << n);
+    BOOST_TEST(out[n] == 0xEE);  // nothing written past the destination
+    BOOST_TEST(out[n + 1] == 0xEE);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(decode_frame_into_leaves_a_destination_of_another_size_alone) {
+  const Bytes payload = random_bytes(100, 10);
+  const Bytes f = encode_response(Opcode::mem_read, 1, payload);
+  for (std::size_t size : {99u, 101u, 1u}) {
+    Bytes out(size, 0xEE);
+    const FrameView v = decode_frame_into(f, out);
+    BOOST_TEST(v.payload.size() == 100u);
+    BOOST_TEST((Bytes(v.payload.begin(), v.payload.end()) == payload));
+    BOOST_TEST(std::all_of(out.begin(), out.end(), [](std::uint8_t b) { return b == 0xEE; }));
+  }
+}
+
+namespace {
+
+// decode_frame_into must reject exactly what decode_frame rejects, with the same error.
+void expect_same_verdict(std::span<const std::uint8_t> frame, std::size_t out_size, const std::string& what) {
+  Bytes out(out_size);
+  std::string plain_error, into_error;
+  ErrorCode plain_code = ErrorCode::ok, into_code = ErrorCode::ok;
+  try {
+    decode_frame(frame);
+  } catch (const ProtocolError& e) {
+    plain_error = e.what();
+    plain_code = e.code();
+  }
+  try {
+    decode_frame_into(frame, out);
+  } catch (const ProtocolError& e) {
+    into_error = e.what();
+    into_code = e.code();
+  }
+  BOOST_TEST(into_error == plain_error, what);
+  BOOST_TEST((into_code == plain_code),
+             what << ": " << to_string(into_code) << " vs " << to_string(plain_code));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(decode_frame_into_rejects_every_single_bit_flip_like_decode_frame) {
+  for (std::size_t payload_size : {0u, 1u, 37u, 1000u}) {
+    const Bytes good = encode_response(Opcode::mem_read, 0x01020304, random_bytes(payload_size, 42));
+    for (std::size_t bit = 0; bit < good.size() * 8; ++bit) {
+      Bytes f = good;
+      f[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
+      Bytes out(payload_size);
+      BOOST_CHECK_THROW(decode_frame_into(f, out), ProtocolError);
+      expect_same_verdict(f, payload_size, fmt::format("payload {} bit {}", payload_size, bit));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(decode_frame_into_reports_a_crc_mismatch_as_a_checksum_error) {
+  Bytes f = encode_response(Opcode::mem_read, 5, random_bytes(4096, 11));
+  f[kHeaderSize + 2000] ^= 0x10;
+  Bytes out(4096);
+  BOOST_CHECK_EXCEPTION(decode_frame_into(f, out), ProtocolError,
+                        protocol_error("CRC-32C mismatch", ErrorCode::checksum));
+}
+
+BOOST_AUTO_TEST_CASE(decode_frame_into_rejects_malformed_frames_like_decode_frame) {
+  const Bytes good = sample_request(10);
+  // Too short, truncated, trailing bytes.
+  for (std::size_t n = 0; n < good.size(); ++n)
+    expect_same_verdict(std::span<const std::uint8_t>(good).first(n), 10, fmt::format("first {} bytes", n));
+  Bytes longer = good;
+  longer.push_back(0);
+  expect_same_verdict(longer, 10, "a trailing byte");
+  // Header fields checked after the CRC, with the CRC made right.
+  Bytes flags = good;
+  flags[4] = 0x80;
+  reseal(flags);
+  expect_same_verdict(flags, 10, "unknown flags");
+  Bytes status = good;
+  status[6] = 3;
+  reseal(status);
+  expect_same_verdict(status, 10, "request with a status");
+  BOOST_CHECK_THROW(decode_frame(status), ProtocolError);
+  // Random garbage.
+  std::mt19937 rng(6);
+  for (int i = 0; i < 500; ++i) {
+    const Bytes junk = random_bytes(rng() % 64, static_cast<std::uint32_t>(i + 1000));
+    expect_same_verdict(junk, junk.size() > 20 ? junk.size() - 20 : 0, fmt::format("junk {}", i));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(opcode_names) {
   BOOST_TEST(opcode_name(0x00) == "ping");
   BOOST_TEST(opcode_name(0x01) == "identify");
@@ -451,7 +706,9 @@ BOOST_AUTO_TEST_CASE(opcode_names) {
   BOOST_TEST(opcode_name(0x07) == "mem_fill");
   BOOST_TEST(opcode_name(0x08) == "reset");
   BOOST_TEST(opcode_name(0x42) == "opcode 0x42");
-  BOOST_TEST(opcode_name(0x09) == "opcode 0x09");
+  BOOST_TEST(opcode_name(0x09) == "mbist");
+  BOOST_TEST(opcode_name(0x0D) == "operating_point");
+  BOOST_TEST(opcode_name(0x0E) == "opcode 0x0e");
   for (unsigned op = 0; op <= 0xFF; ++op)
     BOOST_TEST(is_known_opcode(static_cast<std::uint8_t>(op)) == (op <= kLastOpcode), "opcode " << op);
 }

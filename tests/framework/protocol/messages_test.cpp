@@ -242,6 +242,89 @@ BOOST_AUTO_TEST_CASE(mem_fill_rejects_extra_and_missing_bytes) {
                         protocol_error("mem_fill request: truncated at offset 16"));
 }
 
+BOOST_AUTO_TEST_CASE(mbist_request_round_trips_and_rejects_bad_fields) {
+  MbistRequest m;
+  m.address = 0x1000;
+  m.length = 0x20000;
+  m.pattern = 0x5555555555555555ull;
+  m.invert_mask = 0x81;
+  m.any_order = 1;
+  m.retention_delay_us = 64000;
+  m.max_fails = 100;
+  m.program = {1, 0, 2, 1, 1};
+  const Bytes bytes = encode(m);
+  const MbistRequest back = decode_mbist_request(bytes);
+  BOOST_TEST(back.address == m.address);
+  BOOST_TEST(back.length == m.length);
+  BOOST_TEST(back.pattern == m.pattern);
+  BOOST_TEST(back.invert_mask == m.invert_mask);
+  BOOST_TEST(back.any_order == 1);
+  BOOST_TEST(back.retention_delay_us == 64000u);
+  BOOST_TEST(back.max_fails == 100u);
+  BOOST_TEST(back.program == m.program);
+  for (std::size_t n = 0; n < bytes.size(); ++n)
+    BOOST_CHECK_THROW(decode_mbist_request({bytes.data(), n}), ProtocolError);
+  Bytes order = bytes;
+  order[32] = 2;
+  BOOST_CHECK_EXCEPTION(decode_mbist_request(order), ProtocolError,
+                        testing::error_with(ErrorCode::protocol, "mbist request: any_order 2"));
+  m.max_fails = kMaxMbistFails + 1;
+  BOOST_CHECK_EXCEPTION(decode_mbist_request(encode(m)), ProtocolError,
+                        testing::error_with(ErrorCode::protocol, "exceeds the fail memory"));
+}
+
+BOOST_AUTO_TEST_CASE(mbist_response_round_trips_and_checks_counts) {
+  MbistResponse m;
+  m.fail_count = 7;
+  m.operations = 1000;
+  m.device_ns = 123456;
+  m.fails = {{10, 0, 1, 1, 0}, {11, ~0ull, 0xFFull, 4, 2}};
+  const MbistResponse back = decode_mbist_response(encode(m));
+  BOOST_TEST(back.fail_count == 7u);
+  BOOST_TEST(back.operations == 1000u);
+  BOOST_TEST(back.device_ns == 123456u);
+  BOOST_REQUIRE(back.fails.size() == 2u);
+  BOOST_TEST(back.fails[1].word == 11u);
+  BOOST_TEST(back.fails[1].expected == ~0ull);
+  BOOST_TEST(back.fails[1].actual == 0xFFu);
+  BOOST_TEST(back.fails[1].element == 4);
+  BOOST_TEST(back.fails[1].op == 2);
+  m.fail_count = 1;  // fewer failing reads than records: a lying device
+  BOOST_CHECK_EXCEPTION(decode_mbist_response(encode(m)), ProtocolError,
+                        testing::error_with(ErrorCode::protocol, "2 fail records for a fail count of 1"));
+}
+
+BOOST_AUTO_TEST_CASE(sensor_hold_and_operating_point_messages_round_trip) {
+  SensorsResponse s{.temperature_mc = -5000,
+                    .hbm_temperature_mc = 41000,
+                    .power_mw = 12345,
+                    .current_ma = 16000,
+                    .vdd_core_mv = 749,
+                    .vdd_hbm_mv = 1100,
+                    .frequency_mhz = 1200,
+                    .status = 3,
+                    .time_us = 1ull << 40};
+  const SensorsResponse t = decode_sensors_response(encode(s));
+  BOOST_TEST(t.temperature_mc == -5000);
+  BOOST_TEST(t.hbm_temperature_mc == 41000);
+  BOOST_TEST(t.power_mw == 12345u);
+  BOOST_TEST(t.time_us == (1ull << 40));
+  const HoldRequest h = decode_hold_request(encode(HoldRequest{5'000'000, 0x3FF, 750}));
+  BOOST_TEST(h.duration_us == 5'000'000u);
+  BOOST_TEST(h.core_mask == 0x3FFu);
+  BOOST_TEST(h.utilisation_permille == 750);
+  BOOST_CHECK_EXCEPTION(decode_hold_request(encode(HoldRequest{1, 1, 1001})), ProtocolError,
+                        testing::error_with(ErrorCode::protocol, "1001 per mille"));
+  const auto op = decode_operating_point_request(encode(OperatingPointRequest{800, 1500, 1150}));
+  BOOST_TEST(op.vdd_core_mv == 800u);
+  BOOST_TEST(op.frequency_mhz == 1500u);
+  BOOST_TEST(op.vdd_hbm_mv == 1150u);
+  const auto tr = decode_tensor_response(encode(TensorResponse{1u << 20, 4096, 777}));
+  BOOST_TEST(tr.macs == (1u << 20));
+  BOOST_TEST(tr.elements == 4096u);
+  BOOST_TEST(tr.device_ns == 777u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace seedval::protocol

@@ -35,16 +35,22 @@ inline constexpr std::uint16_t kKnownFlags = kFlagResponse;
 
 /// Operations. Values are part of the wire protocol: never renumber, only append.
 enum class Opcode : std::uint8_t {
-  ping = 0x00,       ///< echo the payload (link check, transport conformance)
-  identify = 0x01,   ///< chip id, revision, ECID, capabilities, memory size
-  reg_read = 0x02,   ///< one 32-bit register
-  reg_write = 0x03,  ///< one 32-bit register
-  reg_batch = 0x04,  ///< a list of register reads and writes, executed in order
-  mem_read = 0x05,   ///< bulk read of device memory
-  mem_write = 0x06,  ///< bulk write of device memory
-  mem_fill = 0x07,   ///< fill a memory range with a repeating 64-bit pattern
-  reset = 0x08,      ///< reset the device
+  ping = 0x00,             ///< echo the payload (link check, transport conformance)
+  identify = 0x01,         ///< chip id, revision, ECID, capabilities, memory size
+  reg_read = 0x02,         ///< one 32-bit register
+  reg_write = 0x03,        ///< one 32-bit register
+  reg_batch = 0x04,        ///< a list of register reads and writes, executed in order
+  mem_read = 0x05,         ///< bulk read of device memory
+  mem_write = 0x06,        ///< bulk write of device memory
+  mem_fill = 0x07,         ///< fill a memory range with a repeating 64-bit pattern
+  reset = 0x08,            ///< reset the device
+  mbist = 0x09,            ///< run a march program on the device's MBIST engine
+  tensor = 0x0A,           ///< execute one tensor operation on a tensor core
+  sensors = 0x0B,          ///< read every sensor and the operating point at once
+  hold = 0x0C,             ///< hold the device (idle or under load) for a time
+  operating_point = 0x0D,  ///< set core voltage and clock (and HBM voltage) at once
 };
+inline constexpr std::uint8_t kLastOpcode = 0x0D;
 
 /// "mem_read" etc.; "opcode 0x42" for values outside the enum.
 std::string opcode_name(std::uint8_t opcode);
@@ -79,7 +85,9 @@ std::vector<std::uint8_t> encode_error(Opcode op, std::uint32_t sequence, ErrorC
 
 class PayloadWriter;
 /// Turns a PayloadWriter created with kHeaderSize headroom into a complete frame in place (header
-/// written into the headroom, CRC appended) and returns its buffer. Avoids copying large payloads.
+/// written into the headroom, CRC appended) and returns its buffer. Avoids copying large payloads, and
+/// does not read again the bytes PayloadWriter::bulk() checksummed as it wrote them (the CRC is joined
+/// with crc32c_combine): the frame is byte for byte what encode_frame() makes of the same payload.
 std::vector<std::uint8_t> finish_frame(const Header& header, PayloadWriter&& writer);
 /// encode_frame into `out`, reusing its capacity.
 void encode_frame_into(const Header& header, std::span<const std::uint8_t> payload,
@@ -88,6 +96,14 @@ void encode_frame_into(const Header& header, std::span<const std::uint8_t> paylo
 /// Validates and decodes exactly one frame occupying all of `bytes`. Throws ProtocolError (code
 /// `checksum` for a CRC mismatch, `protocol` otherwise) naming the check that failed.
 FrameView decode_frame(std::span<const std::uint8_t> bytes);
+
+/// decode_frame() for a frame whose payload the caller wants in its own buffer, e.g. a memory read's
+/// response: when the payload has exactly out.size() bytes, it is copied into `out` in the same pass
+/// that checks the CRC, reading each byte once, so what lands in `out` is exactly what the CRC covered.
+/// Otherwise nothing is copied. The checks, their order and the errors are decode_frame()'s; when one
+/// fails `out` may already hold some bytes, which must then not be used. The returned payload points
+/// into `bytes` as with decode_frame(): payload.size() == out.size() says whether `out` was filled.
+FrameView decode_frame_into(std::span<const std::uint8_t> bytes, std::span<std::uint8_t> out);
 
 /// For stream transports: given the first bytes of a frame, the total size of the frame, or nullopt if
 /// fewer than kHeaderSize bytes are available. Throws ProtocolError if the header is already invalid

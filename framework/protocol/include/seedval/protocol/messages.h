@@ -73,4 +73,84 @@ MemFillRequest decode_mem_fill(std::span<const std::uint8_t> payload);
 // reset: u8 kind -> empty.
 enum class ResetKind : std::uint8_t { soft = 0, hard = 1 };
 
+// mbist: run a march program (chip::encode_march) over a region of device memory with a data
+// background. Request: u64 address, u64 length (bytes, both multiples of 8), u64 pattern,
+// u64 invert_mask, u8 any_order (0 up, 1 down), u64 retention_delay_us, u32 max_fails, u32 program
+// length, program bytes. Response: u64 fail_count, u64 operations, u64 device_ns, u32 n, then n fails of
+// (u64 word, u64 expected, u64 actual, u16 element, u16 op).
+struct MbistRequest {
+  std::uint64_t address = 0;
+  std::uint64_t length = 0;
+  std::uint64_t pattern = 0;
+  std::uint64_t invert_mask = 0;
+  std::uint8_t any_order = 0;
+  std::uint64_t retention_delay_us = 100'000;
+  std::uint32_t max_fails = 256;
+  std::vector<std::uint8_t> program;
+};
+struct MbistFailRecord {
+  std::uint64_t word = 0;
+  std::uint64_t expected = 0;
+  std::uint64_t actual = 0;
+  std::uint16_t element = 0;
+  std::uint16_t op = 0;
+};
+struct MbistResponse {
+  std::uint64_t fail_count = 0;
+  std::uint64_t operations = 0;
+  std::uint64_t device_ns = 0;  ///< time the run took on the device
+  std::vector<MbistFailRecord> fails;
+};
+/// The most fail records one response carries (the engine's fail memory).
+inline constexpr std::uint32_t kMaxMbistFails = 65536;
+std::vector<std::uint8_t> encode(const MbistRequest& m);
+MbistRequest decode_mbist_request(std::span<const std::uint8_t> payload);
+std::vector<std::uint8_t> encode(const MbistResponse& m);
+MbistResponse decode_mbist_response(std::span<const std::uint8_t> payload);
+
+// tensor: u32 core, then the operation descriptor (chip::encode_tensor_op) as the rest of the payload.
+// Response: u64 macs, u64 elements (output elements written), u64 device_ns.
+struct TensorResponse {
+  std::uint64_t macs = 0;
+  std::uint64_t elements = 0;
+  std::uint64_t device_ns = 0;
+};
+std::vector<std::uint8_t> encode(const TensorResponse& m);
+TensorResponse decode_tensor_response(std::span<const std::uint8_t> payload);
+
+// sensors: empty request. hold and operating_point answer with the same record.
+struct SensorsResponse {
+  std::int32_t temperature_mc = 0;      ///< die, milli-degC
+  std::int32_t hbm_temperature_mc = 0;  ///< HBM stacks, milli-degC
+  std::uint32_t power_mw = 0;
+  std::uint32_t current_ma = 0;
+  std::uint32_t vdd_core_mv = 0;  ///< measured at the die
+  std::uint32_t vdd_hbm_mv = 0;
+  std::uint32_t frequency_mhz = 0;  ///< effective core clock (after any thermal throttle)
+  std::uint32_t status = 0;         ///< the STATUS register
+  std::uint64_t time_us = 0;        ///< the device's microsecond timer
+};
+std::vector<std::uint8_t> encode(const SensorsResponse& m);
+SensorsResponse decode_sensors_response(std::span<const std::uint8_t> payload);
+
+// hold: u64 duration_us, u32 core_mask (cores kept busy with a power-virus kernel, 0 = idle),
+// u16 utilisation in per mille -> SensorsResponse at the end of the hold.
+struct HoldRequest {
+  std::uint64_t duration_us = 0;
+  std::uint32_t core_mask = 0;
+  std::uint16_t utilisation_permille = 1000;
+};
+std::vector<std::uint8_t> encode(const HoldRequest& m);
+HoldRequest decode_hold_request(std::span<const std::uint8_t> payload);
+
+// operating_point: u32 vdd_core_mv, u32 frequency_mhz, u32 vdd_hbm_mv (0 = leave as is)
+// -> SensorsResponse once the PLL has locked and the supplies settled.
+struct OperatingPointRequest {
+  std::uint32_t vdd_core_mv = 0;
+  std::uint32_t frequency_mhz = 0;
+  std::uint32_t vdd_hbm_mv = 0;
+};
+std::vector<std::uint8_t> encode(const OperatingPointRequest& m);
+OperatingPointRequest decode_operating_point_request(std::span<const std::uint8_t> payload);
+
 }  // namespace seedval::protocol

@@ -20,6 +20,9 @@ class RequestHandler {
   virtual ~RequestHandler() = default;
   /// Executes one request. Reads its payload from `request` (call expect_end() when done) and writes
   /// the response payload to `response`. Throws seedval::Error to answer with an error status.
+  /// Bulk data (a memory read's bytes) is cheapest copied in with response.bulk(), which checksums as
+  /// it copies so that serve() does not read the bytes again to seal the frame, or produced in place
+  /// into response.extend_for_overwrite(n), which does not zero them first.
   virtual void handle(Opcode op, PayloadReader& request, PayloadWriter& response) = 0;
 };
 
