@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include <fmt/core.h>
@@ -17,7 +18,6 @@ std::string register_label(std::uint32_t address) {
   return fmt::format("0x{:04x}", address);
 }
 
-constexpr std::size_t kDefaultChunk = 1u << 20;     // 1 MiB per memory frame
 constexpr std::size_t kMemoryRequestOverhead = 16;  // address and length fields in a memory request
 
 }  // namespace
@@ -61,48 +61,75 @@ std::span<const std::uint8_t> Device::call(protocol::Opcode op, std::span<const 
   return send(op, std::move(w), what);
 }
 
-std::span<const std::uint8_t> Device::send(protocol::Opcode op, protocol::PayloadWriter&& request,
-                                           std::string_view what, std::uint64_t work_bytes) {
+namespace {
+
+std::string call_label(protocol::Opcode op, std::string_view what) {
   const std::string op_name = protocol::opcode_name(static_cast<std::uint8_t>(op));
-  const std::string label = what.empty() ? op_name : fmt::format("{} {}", op_name, what);
-  const std::uint32_t seq = sequence_++;
+  return what.empty() ? op_name : fmt::format("{} {}", op_name, what);
+}
+
+Deadline call_deadline(const DeviceTimeouts& timeouts, std::uint64_t work_bytes, Milliseconds extra_time) {
   // Capped so an absurd length cannot overflow the clock; the device rejects such ranges anyway.
-  const auto mib = static_cast<long>(
-      std::min<std::uint64_t>(std::max<std::uint64_t>(work_bytes, request.size()) >> 20, 1u << 20) + 1);
-  const Deadline deadline = Deadline::after(timeouts_.base + timeouts_.per_mib * mib);
+  const auto mib = static_cast<long>(std::min<std::uint64_t>(work_bytes >> 20, 1u << 20) + 1);
+  return Deadline::after(timeouts.base + timeouts.per_mib * mib + extra_time);
+}
+
+// Frames `request` into `tx` and exchanges it for the response frame in `rx`. `context` ("<device>:
+// <operation>") goes in front of transport errors, which name their link themselves.
+void exchange_frame(Transport& transport, std::vector<std::uint8_t>& tx, std::vector<std::uint8_t>& rx,
+                    protocol::PayloadWriter&& request, const protocol::Header& header, Deadline deadline,
+                    const std::stop_token& stop, const std::string& context) {
   try {
-    protocol::Header h;
-    h.opcode = op;
-    h.sequence = seq;
-    tx_ = protocol::finish_frame(h, std::move(request));
-    transport_->exchange_into(tx_, rx_, deadline, stop_);
+    tx = protocol::finish_frame(header, std::move(request));
+    transport.exchange_into(tx, rx, deadline, stop);
   } catch (const Error& e) {
-    // Transports name their link in their own messages.
-    rethrow_with_context(e, fmt::format("{}: {}", name_, label));
+    rethrow_with_context(e, context);
   }
+}
+
+// Verifies the response frame in `rx` to request `sequence` and returns its payload, copying it into
+// `out` in the same pass when it has out.size() bytes (protocol::decode_frame_into). Throws the device's
+// own error for an error response.
+std::span<const std::uint8_t> checked_response(std::span<const std::uint8_t> rx, std::span<std::uint8_t> out,
+                                               protocol::Opcode op, std::uint32_t sequence,
+                                               const std::string& context) {
   protocol::FrameView frame;
   try {
-    frame = protocol::decode_frame(rx_);
+    frame = out.empty() ? protocol::decode_frame(rx) : protocol::decode_frame_into(rx, out);
   } catch (const Error& e) {
-    rethrow_with_context(e, fmt::format("{}: {}: response", name_, label));
+    rethrow_with_context(e, fmt::format("{}: response", context));
   }
   const auto& h = frame.header;
   if (!h.is_response())
     throw ProtocolError(ErrorCode::protocol,
-                        fmt::format("{}: {}: the device answered with a request frame", name_, label));
-  if (h.sequence != seq)
-    throw ProtocolError(
-        ErrorCode::protocol,
-        fmt::format("{}: {}: response sequence {} does not match request {}", name_, label, h.sequence, seq));
+                        fmt::format("{}: the device answered with a request frame", context));
+  if (h.sequence != sequence)
+    throw ProtocolError(ErrorCode::protocol, fmt::format("{}: response sequence {} does not match request {}",
+                                                         context, h.sequence, sequence));
   if (h.status != ErrorCode::ok) {
     std::string message(frame.payload.begin(), frame.payload.end());
-    throw_error(h.status, fmt::format("{}: {}: {}", name_, label, message));
+    throw_error(h.status, fmt::format("{}: {}", context, message));
   }
   if (h.opcode != op)
     throw ProtocolError(ErrorCode::protocol,
-                        fmt::format("{}: {}: response is for {}", name_, label,
+                        fmt::format("{}: response is for {}", context,
                                     protocol::opcode_name(static_cast<std::uint8_t>(h.opcode))));
   return frame.payload;
+}
+
+}  // namespace
+
+std::span<const std::uint8_t> Device::send(protocol::Opcode op, protocol::PayloadWriter&& request,
+                                           std::string_view what, std::uint64_t work_bytes,
+                                           Milliseconds extra_time) {
+  const std::string context = fmt::format("{}: {}", name_, call_label(op, what));
+  const Deadline deadline =
+      call_deadline(timeouts_, std::max<std::uint64_t>(work_bytes, request.size()), extra_time);
+  protocol::Header h;
+  h.opcode = op;
+  h.sequence = sequence_++;
+  exchange_frame(*transport_, tx_, rx_, std::move(request), h, deadline, stop_, context);
+  return checked_response(rx_, {}, op, h.sequence, context);
 }
 
 const Identity& Device::identify(bool refresh) {
@@ -198,7 +225,7 @@ std::size_t Device::chunk_size() {
         ErrorCode::unsupported,
         fmt::format("{}: the link's frames ({} bytes of payload) are too small for memory access", name_,
                     link));
-  return std::min(kDefaultChunk, (link - kMemoryRequestOverhead) & ~std::size_t{7});
+  return std::min(kMemoryChunk, (link - kMemoryRequestOverhead) & ~std::size_t{7});
 }
 
 void Device::read_memory(std::uint64_t address, std::span<std::uint8_t> out) {
@@ -208,11 +235,19 @@ void Device::read_memory(std::uint64_t address, std::span<std::uint8_t> out) {
     const std::uint64_t at = address + done;
     auto w = begin_request();
     w.bytes(protocol::encode(protocol::MemReadRequest{at, static_cast<std::uint32_t>(n)}));
-    auto payload = send(protocol::Opcode::mem_read, std::move(w), fmt::format("0x{:x}+{}", at, n), n);
+    // send(), except that the response's CRC is checked while its payload is copied out: one pass over
+    // the data instead of two. A chunk whose CRC fails throws before read_memory returns.
+    const std::string context =
+        fmt::format("{}: {}", name_, call_label(protocol::Opcode::mem_read, fmt::format("0x{:x}+{}", at, n)));
+    protocol::Header h;
+    h.opcode = protocol::Opcode::mem_read;
+    h.sequence = sequence_++;
+    exchange_frame(*transport_, tx_, rx_, std::move(w), h, call_deadline(timeouts_, n, Milliseconds{0}),
+                   stop_, context);
+    const auto payload = checked_response(rx_, out.subspan(done, n), h.opcode, h.sequence, context);
     if (payload.size() != n)
       throw ProtocolError(ErrorCode::protocol, fmt::format("{}: mem_read 0x{:x}+{}: device returned {} bytes",
                                                            name_, at, n, payload.size()));
-    std::memcpy(out.data() + done, payload.data(), n);
     done += n;
   }
 }
@@ -230,7 +265,7 @@ void Device::write_memory(std::uint64_t address, std::span<const std::uint8_t> d
     const std::uint64_t at = address + done;
     auto w = begin_request();
     w.u64(at);
-    w.bytes(data.subspan(done, n));
+    w.bulk(data.subspan(done, n));  // copied into the frame and checksummed in one pass
     const std::string label = fmt::format("0x{:x}+{}", at, n);
     auto payload = send(protocol::Opcode::mem_write, std::move(w), label);
     decode("mem_write " + label,
@@ -267,6 +302,104 @@ void Device::reset(protocol::ResetKind kind) {
   auto payload = call(protocol::Opcode::reset, w.data(), kind == protocol::ResetKind::soft ? "soft" : "hard");
   decode("reset", [&] { protocol::PayloadReader(payload, "reset response").expect_end(); });
   identity_.reset();
+  geometry_.reset();
+}
+
+const chip::HbmGeometry& Device::memory_geometry() {
+  if (!geometry_) {
+    const std::uint32_t value = read_register(chip::reg::HBM_GEOMETRY);
+    geometry_ = decode("HBM_GEOMETRY", [&] { return chip::HbmGeometry::decode(value); });
+  }
+  return *geometry_;
+}
+
+Device::MbistRun Device::run_mbist(const chip::MarchAlgorithm& algorithm, const chip::MarchOptions& options) {
+  if (!has(chip::Capability::mbist))
+    throw UnsupportedError(ErrorCode::unsupported,
+                           fmt::format("{}: mbist: the chip declares no MBIST engine", name_));
+  if (options.any_order == chip::AddressOrder::any)
+    throw InvalidArgumentError(ErrorCode::invalid_argument,
+                               fmt::format("{}: mbist: resolve ⇕ to up or down before running", name_));
+  protocol::MbistRequest m;
+  m.address = options.first_word * 8;
+  m.length = options.words * 8;
+  m.pattern = options.background.pattern;
+  m.invert_mask = options.background.invert_mask;
+  m.any_order = options.any_order == chip::AddressOrder::down ? 1 : 0;
+  m.retention_delay_us = static_cast<std::uint64_t>(options.retention_delay.count());
+  m.max_fails =
+      static_cast<std::uint32_t>(std::min<std::size_t>(options.max_fails, protocol::kMaxMbistFails));
+  m.program = chip::encode_march(algorithm);
+  // The engine touches every word once per operation; delays run on the device's clock.
+  Milliseconds delays{0};
+  for (const auto& e : algorithm.elements)
+    if (e.is_delay)
+      delays +=
+          std::chrono::duration_cast<Milliseconds>(e.delay.count() > 0 ? e.delay : options.retention_delay);
+  const std::string label = fmt::format(
+      "{} over 0x{:x}+{}", algorithm.name.empty() ? "march" : algorithm.name, m.address, m.length);
+  auto w = begin_request();
+  w.bytes(protocol::encode(m));
+  auto payload = send(protocol::Opcode::mbist, std::move(w), label,
+                      m.length * std::max<std::size_t>(1, algorithm.length()), delays);
+  auto response = decode(label, [&] { return protocol::decode_mbist_response(payload); });
+  MbistRun run;
+  run.device_ns = response.device_ns;
+  run.result.fail_count = response.fail_count;
+  run.result.operations = response.operations;
+  run.result.fails.reserve(response.fails.size());
+  for (const auto& f : response.fails)
+    run.result.fails.push_back(
+        {.word = f.word, .expected = f.expected, .actual = f.actual, .element = f.element, .op = f.op});
+  return run;
+}
+
+protocol::TensorResponse Device::execute_tensor(std::uint32_t core, const chip::TensorOp& op) {
+  if (!has(chip::Capability::tensor))
+    throw UnsupportedError(ErrorCode::unsupported,
+                           fmt::format("{}: tensor: the chip declares no tensor cores", name_));
+  auto w = begin_request();
+  w.u32(core);
+  w.bytes(chip::encode_tensor_op(op));
+  std::uint64_t work = 0;
+  for (const auto& t : op.inputs) work += t.bytes();
+  for (const auto& t : op.outputs) work += t.bytes();
+  const std::string label = fmt::format("core {} {}", core, chip::to_string(op.kind));
+  auto payload = send(protocol::Opcode::tensor, std::move(w), label, work);
+  return decode(label, [&] { return protocol::decode_tensor_response(payload); });
+}
+
+protocol::SensorsResponse Device::read_sensors() {
+  auto payload = call(protocol::Opcode::sensors, {});
+  return decode("sensors", [&] { return protocol::decode_sensors_response(payload); });
+}
+
+protocol::SensorsResponse Device::hold(std::chrono::microseconds duration, std::uint32_t core_mask,
+                                       double utilisation) {
+  if (duration.count() < 0 || !(utilisation >= 0.0 && utilisation <= 1.0))
+    throw InvalidArgumentError(
+        ErrorCode::invalid_argument,
+        fmt::format("{}: hold: duration must not be negative and utilisation must be 0..1, got {} us at {}",
+                    name_, duration.count(), utilisation));
+  protocol::HoldRequest m;
+  m.duration_us = static_cast<std::uint64_t>(duration.count());
+  m.core_mask = core_mask;
+  m.utilisation_permille = static_cast<std::uint16_t>(std::lround(utilisation * 1000.0));
+  auto w = begin_request();
+  w.bytes(protocol::encode(m));
+  const std::string label = fmt::format("{} us, cores 0x{:x}", m.duration_us, core_mask);
+  auto payload = send(protocol::Opcode::hold, std::move(w), label, 0,
+                      std::chrono::duration_cast<Milliseconds>(duration));
+  return decode("hold", [&] { return protocol::decode_sensors_response(payload); });
+}
+
+protocol::SensorsResponse Device::set_operating_point(std::uint32_t vdd_core_mv, std::uint32_t frequency_mhz,
+                                                      std::uint32_t vdd_hbm_mv) {
+  auto w = begin_request();
+  w.bytes(protocol::encode(protocol::OperatingPointRequest{vdd_core_mv, frequency_mhz, vdd_hbm_mv}));
+  const std::string label = fmt::format("{} mV, {} MHz", vdd_core_mv, frequency_mhz);
+  auto payload = send(protocol::Opcode::operating_point, std::move(w), label);
+  return decode("operating_point", [&] { return protocol::decode_sensors_response(payload); });
 }
 
 }  // namespace seedval

@@ -140,7 +140,9 @@ BOOST_AUTO_TEST_CASE(every_single_bit_flip_of_a_response_is_detected) {
 BOOST_AUTO_TEST_CASE(bit_flip_in_a_large_memory_response_is_detected) {
   auto b = make_bench();
   b.device->fill_memory(0, 1u << 20, 0x0123456789ABCDEFull);
-  b.link->on_response = [](Frame& f, Frame&) { flip_bit(f, 8 * (protocol::kHeaderSize + 700000) + 5); };
+  b.link->on_response = [](Frame& f, Frame&) {
+    flip_bit(f, 8 * (protocol::kHeaderSize + kMemoryChunk - 1000) + 5);
+  };
   const auto msg =
       expect_error<ProtocolError>([&] { b.device->read_memory(0, 1u << 20); }, ErrorCode::checksum);
   CHECK_STARTS_WITH(msg, kSimName + ": mem_read");

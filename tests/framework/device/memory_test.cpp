@@ -1,4 +1,4 @@
-// Tests of Device memory access (read, write, fill; chunked at 1 MiB) against the SeedChip model,
+// Tests of Device memory access (read, write, fill; chunked at kMemoryChunk) against the SeedChip model,
 // including stuck-at faults from a die instance built by hand.
 #include <algorithm>
 #include <cstdint>
@@ -29,7 +29,7 @@ using testing::expect_error;
 using testing::kSimName;
 
 constexpr std::uint64_t kMemory = 8u << 20;
-constexpr std::size_t kMiB = 1u << 20;
+constexpr std::size_t kMiB = kMemoryChunk;  // the chunk: tests cross its boundaries
 constexpr std::uint64_t kPattern = 0x8877665544332211ull;
 
 // Records the opcode and payload size of every request, then passes it on. With `strip_fill` it also
@@ -134,7 +134,7 @@ BOOST_AUTO_TEST_CASE(random_data_round_trips_across_chunk_boundaries) {
   const auto data = random_bytes(3 * kMiB + 13, 1);
   b->log.clear();
   dev.write_memory(offset, data);
-  // Chunked at 1 MiB: 4 frames, none carrying more than 1 MiB of data (+ the 8-byte address).
+  // Chunked: 4 frames, none carrying more than one chunk of data (+ the 8-byte address).
   BOOST_TEST(count(b->log, protocol::Opcode::mem_write) == 4u);
   for (const auto& s : b->log) BOOST_TEST(s.payload <= kMiB + 8);
 
@@ -151,7 +151,7 @@ BOOST_AUTO_TEST_CASE(random_data_round_trips_across_chunk_boundaries) {
   BOOST_TEST((after == std::vector<std::uint8_t>(11, 0xEE)));
 }
 
-BOOST_AUTO_TEST_CASE(reads_are_chunked_at_one_mib) {
+BOOST_AUTO_TEST_CASE(reads_are_chunked_at_the_memory_chunk) {
   auto b = make_bench();
   Device& dev = *b->device;
   for (std::size_t length : {kMiB - 1, kMiB, kMiB + 1, 3 * kMiB + 13}) {
@@ -236,7 +236,7 @@ BOOST_AUTO_TEST_CASE(out_of_range_access_is_an_address_error_naming_the_range) {
   Device& dev = *b->device;
   auto msg = expect_error<AddressError>([&] { dev.read_memory(kMemory - 4, 8); }, ErrorCode::address);
   CHECK_CONTAINS(msg, "0x7ffffc+8");
-  CHECK_CONTAINS(msg, "outside device memory 0x0..0x7fffff");
+  CHECK_CONTAINS(msg, "outside device memory (HBM 0x0..0x7fffff");
   CHECK_STARTS_WITH(msg, kSimName + ": mem_read");
 
   msg = expect_error<AddressError>([&] { dev.write_memory(kMemory, std::vector<std::uint8_t>(1, 0xAB)); },
@@ -275,11 +275,26 @@ BOOST_AUTO_TEST_CASE(zero_length_operations_succeed_and_change_nothing) {
   BOOST_TEST(!bad.has_value(), "byte " << bad.value_or(0) << " changed");
 }
 
+// A stuck-at fault on bit `bit` of the byte at `address`.
+sim::MemoryFault stuck(std::uint64_t address, int bit, bool value) {
+  sim::MemoryFault f;
+  f.kind = sim::FaultClass::saf;
+  f.victim = {address / 8, static_cast<std::uint8_t>((address % 8) * 8 + static_cast<std::uint64_t>(bit))};
+  f.value = value;
+  return f;
+}
+
 BOOST_AUTO_TEST_CASE(memory_stuck_bits_override_what_is_written) {
   auto die = clean_die();
-  die.memory_stuck = {{0x1003, 2, true}, {0x2000, 7, false}, {kMemory - 1, 0, true}};  // sorted by address
+  die.memory_faults = {stuck(0x1003, 2, true), stuck(0x2000, 7, false), stuck(kMemory - 1, 0, true)};
   auto b = make_bench(die);
   Device& dev = *b->device;
+  dev.fill_memory(0, kMemory, 0);
+  // SECDED corrects one bad bit per word: with ECC on the host never sees it, but the chip counts it.
+  BOOST_TEST(dev.read_memory(0x1003, 1)[0] == 0x00u);
+  BOOST_TEST(dev.read_register("ECC_CE_COUNT") == 1u);
+  BOOST_TEST(dev.read_register("ECC_ERR_ADDR_LO") == 0x1000u);
+  dev.write_register("ECC_CTRL", 0);  // the raw cells from here on
 
   dev.fill_memory(0, kMemory, 0);
   BOOST_TEST(dev.read_memory(0x1003, 1)[0] == 0x04u, "stuck-at-1 bit reads 0 after a fill with zeros");
@@ -303,7 +318,7 @@ BOOST_AUTO_TEST_CASE(memory_stuck_bits_override_what_is_written) {
 
 BOOST_AUTO_TEST_CASE(soft_reset_keeps_memory_and_hard_reset_clears_it) {
   auto die = clean_die();
-  die.memory_stuck = {{0x400, 6, true}};
+  die.memory_faults = {stuck(0x400, 6, true)};
   auto b = make_bench(die);
   Device& dev = *b->device;
   const auto data = random_bytes(4096, 3);
@@ -320,6 +335,7 @@ BOOST_AUTO_TEST_CASE(soft_reset_keeps_memory_and_hard_reset_clears_it) {
   BOOST_TEST((dev.read_memory(0x800, data.size()) == std::vector<std::uint8_t>(data.size(), 0)),
              "hard reset kept memory");
   // The defect survives the reset: it is in the silicon, not in the data.
+  dev.write_register("ECC_CTRL", 0);
   BOOST_TEST(dev.read_memory(0x400, 1)[0] == 0x40u);
   BOOST_TEST(dev.identify().chip_id == chip::kChipId);
 }

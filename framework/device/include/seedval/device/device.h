@@ -21,8 +21,11 @@
 #include <string_view>
 #include <vector>
 
+#include <seedval/chip/geometry.h>
 #include <seedval/chip/identity.h>
+#include <seedval/chip/march.h>
 #include <seedval/chip/registers.h>
+#include <seedval/chip/tensor.h>
 #include <seedval/core/clock.h>
 #include <seedval/protocol/frame.h>
 #include <seedval/protocol/messages.h>
@@ -46,6 +49,11 @@ struct Identity {
   /// "A0", "B1": the revision register (0xA0, 0xB1) as silicon names it.
   std::string revision_name() const;
 };
+
+/// Bulk memory moves in frames of at most this much data: small enough that a frame stays in the L2
+/// cache of both ends (its CRC check and copy then cost little beyond the copy to or from memory), large
+/// enough that per-frame costs vanish. A link with smaller frames gets smaller chunks.
+inline constexpr std::size_t kMemoryChunk = 256u << 10;
 
 /// Time limits of device calls: a base per request plus time per MiB moved.
 struct DeviceTimeouts {
@@ -93,6 +101,33 @@ class Device {
 
   void reset(protocol::ResetKind kind = protocol::ResetKind::soft);
 
+  /// The HBM organisation, from the HBM_GEOMETRY register (cached with the identity).
+  const chip::HbmGeometry& memory_geometry();
+
+  /// Runs `algorithm` on the device's MBIST engine over the words of `options` (first_word, words),
+  /// with its background, ⇕ resolution, retention delay and fail-log bound. The whole march is one
+  /// request. Throws UnsupportedError if the chip has no MBIST engine.
+  struct MbistRun {
+    chip::MarchResult result;
+    std::uint64_t device_ns = 0;  ///< how long the engine ran
+  };
+  MbistRun run_mbist(const chip::MarchAlgorithm& algorithm, const chip::MarchOptions& options);
+
+  /// Executes `op` on tensor core `core`; operands must already be in device memory (HBM or the
+  /// core's SRAM). Throws UnsupportedError for an operation outside the chip's set and DeviceError when
+  /// the core refuses (fused off, disabled, thermal trip).
+  protocol::TensorResponse execute_tensor(std::uint32_t core, const chip::TensorOp& op);
+
+  /// Every sensor and the operating point, in one request.
+  protocol::SensorsResponse read_sensors();
+  /// Holds the device for `duration` idle (core_mask 0) or with the cores of `core_mask` running a
+  /// power-virus kernel at `utilisation` (0..1); returns the sensors at the end.
+  protocol::SensorsResponse hold(std::chrono::microseconds duration, std::uint32_t core_mask = 0,
+                                 double utilisation = 1.0);
+  /// Sets core supply and clock (and the HBM supply unless 0) at once; returns the sensors after.
+  protocol::SensorsResponse set_operating_point(std::uint32_t vdd_core_mv, std::uint32_t frequency_mhz,
+                                                std::uint32_t vdd_hbm_mv = 0);
+
   /// Sends one raw request and returns the response payload, valid until the next call on this
   /// device; for tools and tests of the protocol.
   std::span<const std::uint8_t> call(protocol::Opcode op, std::span<const std::uint8_t> payload,
@@ -105,7 +140,8 @@ class Device {
   /// Sends the request and returns the response payload. `work_bytes` is how much data the request
   /// moves or touches (a fill's length, a read's size): the deadline grows with it.
   std::span<const std::uint8_t> send(protocol::Opcode op, protocol::PayloadWriter&& request,
-                                     std::string_view what, std::uint64_t work_bytes = 0);
+                                     std::string_view what, std::uint64_t work_bytes = 0,
+                                     Milliseconds extra_time = Milliseconds{0});
   /// Runs `decode` on a response; a decoding error is rethrown with the device name and operation.
   template <typename F>
   auto decode(std::string_view label, F&& decode_fn) -> decltype(decode_fn());
@@ -119,6 +155,7 @@ class Device {
   DeviceTimeouts timeouts_;
   std::uint32_t sequence_ = 1;
   std::optional<Identity> identity_;
+  std::optional<chip::HbmGeometry> geometry_;
 };
 
 }  // namespace seedval
