@@ -145,11 +145,11 @@ BOOST_AUTO_TEST_CASE(population_file_that_does_not_exist_is_named) {
 
 BOOST_AUTO_TEST_CASE(malformed_population_file_names_the_population_file_and_key) {
   TempDir dir;
-  const auto pop = dir.write(
-      "pop.json", R"({"population": "bad", "faults": {"memory_stuck_bits": {"die_fraction": 1.5}}})");
+  const auto pop =
+      dir.write("pop.json", R"({"population": "bad", "harvest": {"prefused_core_fraction": 1.5}})");
   const auto file = dir.write("board.json", std::string("{") + kSimKeys + "}");
   const auto msg = config_error(file);
-  CHECK_STARTS_WITH(msg, pop.string() + ": faults.memory_stuck_bits.die_fraction");
+  CHECK_STARTS_WITH(msg, pop.string() + ": harvest.prefused_core_fraction");
   CHECK_CONTAINS(msg, "fraction from 0 to 1");
 }
 
