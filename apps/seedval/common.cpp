@@ -1,6 +1,10 @@
 #include "common.h"
 
+#include <charconv>
 #include <cstdio>
+#include <utility>
+
+#include <fmt/core.h>
 
 #include <seedval/core/error.h>
 
@@ -29,6 +33,45 @@ int guarded(const std::string& command, const std::function<int()>& body) {
 }  // namespace seedval::cli
 
 namespace seedval::cli {
+
+std::uint64_t parse_number(std::string_view text, std::string_view what, bool allow_suffix) {
+  auto bad = [&](std::string_view why) {
+    return InvalidArgumentError(ErrorCode::invalid_argument,
+                                fmt::format("{} \"{}\" is not {}", what, text, why));
+  };
+  std::string_view digits = text;
+  std::uint64_t scale = 1;
+  if (allow_suffix) {
+    for (const auto& [suffix, factor] :
+         {std::pair{"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"K", 10}, {"M", 20}, {"G", 30}, {"k", 10}}) {
+      const std::string_view s(suffix);
+      if (digits.size() > s.size() && digits.substr(digits.size() - s.size()) == s) {
+        digits.remove_suffix(s.size());
+        scale = std::uint64_t{1} << factor;
+        break;
+      }
+    }
+  }
+  int base = 10;
+  if (digits.starts_with("0x") || digits.starts_with("0X")) {
+    base = 16;
+    digits.remove_prefix(2);
+  } else if (digits.starts_with("0b") || digits.starts_with("0B")) {
+    base = 2;
+    digits.remove_prefix(2);
+  }
+  std::string clean;
+  for (char c : digits)
+    if (c != '_' && c != '\'') clean.push_back(c);  // 0xFFFF_0000 and 1'000 read better on the bench
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(clean.data(), clean.data() + clean.size(), value, base);
+  if (clean.empty() || ec != std::errc() || end != clean.data() + clean.size())
+    throw bad(allow_suffix ? "a number (decimal, 0x hex or 0b binary, optionally with K, M or G)"
+                           : "a number (decimal, 0x hex or 0b binary)");
+  if (value > UINT64_MAX / scale) throw bad("a number below 2^64");
+  return value * scale;
+}
+
 std::string board_option_help() {
   return "board descriptor: a name in boards/ (e.g. seedchip-sim) or a path to a .json file";
 }

@@ -1,8 +1,10 @@
 // Shared pieces of the seedval subcommands.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
@@ -28,9 +30,16 @@ int guarded(const std::string& command, const std::function<int()>& body);
 /// Opens the board named by --board (a descriptor name or path).
 std::string board_option_help();
 
+/// Parses a number as bench engineers type it: decimal, 0x hex, 0b binary, with an optional binary size
+/// suffix K, M, G (or KiB, MiB, GiB) for sizes. Throws InvalidArgumentError naming `what` and the text.
+std::uint64_t parse_number(std::string_view text, std::string_view what, bool allow_suffix = false);
+
 void add_probe(CLI::App& app);
 void add_run(CLI::App& app);
 void add_lot(CLI::App& app);
 void add_list(CLI::App& app);
+void add_reg(CLI::App& app);
+void add_mem(CLI::App& app);
+void add_population(CLI::App& app);
 
 }  // namespace seedval::cli

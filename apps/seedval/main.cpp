@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
   seedval::cli::add_run(app);
   seedval::cli::add_lot(app);
   seedval::cli::add_list(app);
+  seedval::cli::add_reg(app);
+  seedval::cli::add_mem(app);
+  seedval::cli::add_population(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,4 +1,5 @@
 // seedval probe: who is on the board? Identity, capabilities and the chip's sensors.
+#include <bit>
 #include <cstdio>
 #include <iostream>
 
@@ -28,10 +29,22 @@ int probe(const ProbeOptions& o) {
   const auto caps = chip::capability_names(id.capabilities);
   nlohmann::json sensors = nlohmann::json::object();
   if (id.has(chip::Capability::sensors)) {
-    sensors["temperature_c"] = dev.read_register(chip::reg::TEMP_DIE_MC) / 1000.0;
+    sensors["temperature_c"] = static_cast<std::int32_t>(dev.read_register(chip::reg::TEMP_DIE_MC)) / 1000.0;
     sensors["power_w"] = dev.read_register(chip::reg::POWER_MW) / 1000.0;
     sensors["vdd_core_v"] = dev.read_register(chip::reg::VDD_SENSE_MV) / 1000.0;
   }
+  nlohmann::json ecid = {{"value", fmt::format("0x{:016x}", id.ecid)}};
+  if (id.die) {
+    ecid["lot"] = id.die->lot;
+    ecid["wafer"] = id.die->wafer;
+    ecid["x"] = id.die->x;
+    ecid["y"] = id.die->y;
+  } else {
+    ecid["error"] = id.ecid_error;
+  }
+  const std::uint32_t harvest = dev.read_register(chip::reg::HARVEST_MASK);
+  const std::uint32_t cores = dev.read_register(chip::reg::CORE_COUNT);
+  const chip::HbmGeometry& geometry = dev.memory_geometry();
   if (o.json) {
     nlohmann::json j = {{"board", board->info().name},
                         {"board_file", board->info().file.string()},
@@ -39,10 +52,18 @@ int probe(const ProbeOptions& o) {
                         {"model", id.model},
                         {"chip_id", fmt::format("0x{:08x}", id.chip_id)},
                         {"revision", id.revision_name()},
-                        {"ecid", fmt::format("0x{:016x}", id.ecid)},
+                        {"ecid", ecid},
                         {"die", id.die ? nlohmann::json(chip::to_string(*id.die)) : nlohmann::json(nullptr)},
                         {"capabilities", caps},
                         {"memory_bytes", id.memory_size},
+                        {"hbm",
+                         {{"stacks", geometry.stacks},
+                          {"channels", geometry.channels},
+                          {"banks", geometry.banks},
+                          {"rows", geometry.rows},
+                          {"columns", geometry.columns}}},
+                        {"tensor_cores", cores},
+                        {"harvest_mask", fmt::format("0x{:03x}", harvest)},
                         {"sensors", sensors}};
     std::cout << j.dump(2) << "\n";
     return kOk;
@@ -56,7 +77,9 @@ int probe(const ProbeOptions& o) {
   fmt::print("revision      {}\n", id.revision_name());
   fmt::print("ecid          0x{:016x} {}\n", id.ecid,
              id.die ? chip::to_string(*id.die) : "(" + id.ecid_error + ")");
-  fmt::print("memory        {} MiB\n", id.memory_size >> 20);
+  fmt::print("memory        {}\n", geometry.describe());
+  fmt::print("tensor cores  {} on the die, {} fused off (harvest mask 0x{:03x})\n", cores,
+             std::popcount(harvest), harvest);
   fmt::print("capabilities  {}\n", cap_list);
   if (!sensors.empty())
     fmt::print("sensors       {}, {}, {}\n",

@@ -23,7 +23,18 @@ sim::DieInstance fuzz_die() {
   sim::DieInstance d;
   d.id = chip::DieId{"FUZZ", 1, 2, 3};
   d.ecid = chip::encode_ecid(d.id);
-  d.memory_stuck = {{0x10, 3, true}, {0x3FF8, 0, false}, {0xFFFF, 7, true}};
+  auto fault = [](sim::FaultClass kind, std::uint64_t word, std::uint8_t bit, bool value) {
+    sim::MemoryFault f;
+    f.kind = kind;
+    f.victim = {word, bit};
+    f.value = value;
+    return f;
+  };
+  d.memory_faults = {fault(sim::FaultClass::saf, 2, 3, true), fault(sim::FaultClass::tf, 0x7FF, 0, false),
+                     fault(sim::FaultClass::rdf, 0x1FFF, 63, true)};
+  sim::MemoryFault cf = fault(sim::FaultClass::cfid, 0x100, 4, true);
+  cf.aggressor = {0x101, 9};
+  d.memory_faults.push_back(cf);
   d.register_stuck = {{0x0020, 5, true}};
   return d;
 }

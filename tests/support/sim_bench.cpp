@@ -27,7 +27,7 @@ std::shared_ptr<sim::ChipModel> chip_model(sim::DieInstance die, std::uint64_t m
 
 std::shared_ptr<sim::ChipModel> chip_model(const sim::PopulationSpec& spec, const chip::DieId& id,
                                            std::uint64_t memory_size) {
-  return chip_model(sim::make_die(spec, id, memory_size), memory_size);
+  return chip_model(sim::make_die(spec, id, chip::HbmGeometry::for_size(memory_size)), memory_size);
 }
 
 std::unique_ptr<Transport> inproc_link(std::shared_ptr<sim::ChipModel> model) {

@@ -2,11 +2,19 @@
 //
 // Descriptor keys (besides board/transport/description/include):
 //   "population"            population file, relative to the descriptor        (required)
-//   "memory_mib"            device memory in MiB, 1..65536                      (default 16)
+//   "memory_mib"            HBM in MiB, a power of two from 1 to 65536          (default 16)
+//   "hbm"                   {"stacks", "channels", "banks", "rows", "columns"}: the HBM organisation
+//                           (defaults 2, 4, 8, as many rows as memory_mib needs, 128); overrides memory_mib
+//   "sram_kib"              on-chip SRAM per tensor core in KiB                  (default 256)
+//   "disable_capabilities"  capability names the die does not declare, e.g. ["tensor"]: a chip variant
+//                           or bring-up firmware without them                   (default none)
 //   "die"                   the die in the socket until a handler inserts one   (default "SIM0-W01-X000-Y000"
 //                           form: {"lot": "SIM0", "wafer": 1, "x": 0, "y": 0})
 //   "contact_failure_rate"  chance that an insertion makes no contact, 0..1     (default 0)
+#include <bit>
+
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include <seedval/boards/backend.h>
 #include <seedval/core/error.h>
@@ -42,6 +50,7 @@ class SimBoard final : public Board, public DieSocket {
       : Board(std::move(info)),
         population_(std::move(population)),
         config_(std::move(config)),
+        geometry_(config_.hbm_geometry()),
         contact_failure_rate_(contact_failure_rate) {
     insert(die, 1);
   }
@@ -54,10 +63,9 @@ class SimBoard final : public Board, public DieSocket {
   DieSocket* die_socket() override { return this; }
 
   void insert(const chip::DieId& die, int insertion) override {
-    std::vector<std::uint8_t> recycled;
+    std::vector<std::uint64_t> recycled;
     if (model_ && model_.use_count() == 1) recycled = model_->release_memory();  // no link still uses it
-    model_ = std::make_shared<ChipModel>(config_, make_die(population_, die, config_.memory_size),
-                                         std::move(recycled));
+    model_ = std::make_shared<ChipModel>(config_, make_die(population_, die, geometry_), std::move(recycled));
     // Contact is a property of this insertion, not of the die: a retest usually makes contact.
     const std::uint64_t draw =
         mix64(model_->die().ecid ^ mix64(static_cast<std::uint64_t>(insertion) + population_.seed));
@@ -70,6 +78,7 @@ class SimBoard final : public Board, public DieSocket {
  private:
   PopulationSpec population_;
   ChipConfig config_;
+  chip::HbmGeometry geometry_;
   double contact_failure_rate_;
   std::shared_ptr<ChipModel> model_;
   std::optional<chip::DieId> current_;
@@ -87,7 +96,42 @@ std::unique_ptr<Board> make_sim_board(JsonObject& params, BoardInfo info) {
   PopulationSpec population = load_population(population_file);
   info.files.push_back(population_file);  // it decides every simulated verdict: hash it into the reports
   ChipConfig config;
-  config.memory_size = static_cast<std::uint64_t>(params.integer_or("memory_mib", 16, 1, 65536)) << 20;
+  const auto mib = static_cast<std::uint64_t>(params.integer_or("memory_mib", 16, 1, 65536));
+  if (!std::has_single_bit(mib)) params.fail("memory_mib", fmt::format("{} is not a power of two", mib));
+  config.memory_size = mib << 20;
+  if (auto h = params.optional_object("hbm")) {
+    chip::HbmGeometry g;
+    g.stacks = static_cast<std::uint32_t>(h->integer_or("stacks", g.stacks, 1, 8));
+    g.channels = static_cast<std::uint32_t>(h->integer_or("channels", g.channels, 1, 16));
+    g.banks = static_cast<std::uint32_t>(h->integer_or("banks", g.banks, 1, 64));
+    g.columns = static_cast<std::uint32_t>(h->integer_or("columns", g.columns, 4, 4096));
+    const std::uint64_t row_bytes = std::uint64_t{g.stacks} * g.channels * g.banks * g.columns * 8;
+    g.rows = static_cast<std::uint32_t>(h->integer_or(
+        "rows", static_cast<std::int64_t>(std::max<std::uint64_t>(1, config.memory_size / row_bytes)), 1,
+        1 << 20));
+    h->finish();
+    try {
+      g.validate();
+    } catch (const Error& e) {
+      params.fail("hbm", e.message());
+    }
+    config.geometry = g;
+  }
+  config.sram_kib = static_cast<std::uint32_t>(params.integer_or("sram_kib", config.sram_kib, 1, 65536));
+  const auto& disabled = params.array_or_empty("disable_capabilities");
+  for (std::size_t i = 0; i < disabled.size(); ++i) {
+    const std::string where = params.element_path("disable_capabilities", i);
+    if (!disabled[i].is_string())
+      throw ConfigError(ErrorCode::config, fmt::format("{}: {}: expected a capability name, got {}",
+                                                       params.origin("disable_capabilities"), where,
+                                                       json_type_name(disabled[i])));
+    try {
+      config.disabled_capabilities |= chip::bit(chip::capability_from_string(disabled[i].get<std::string>()));
+    } catch (const Error& e) {
+      throw ConfigError(ErrorCode::config,
+                        fmt::format("{}: {}: {}", params.origin("disable_capabilities"), where, e.message()));
+    }
+  }
   chip::DieId die{"SIM0", 1, 0, 0};
   if (auto d = params.optional_object("die")) {
     die.lot = d->string("lot");

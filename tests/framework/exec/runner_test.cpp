@@ -29,7 +29,9 @@ using Ids = std::vector<std::string>;
 // A simulated board whose socket always makes contact, and a unit context for the die in it.
 struct Bench {
   exec_test::TempDir dir;
-  std::unique_ptr<Board> board = exec_test::sim_board(dir, "exec-runner");
+  // A chip variant without tensor cores, for the steps that need them.
+  std::unique_ptr<Board> board = exec_test::sim_board(
+      dir, "exec-runner", R"("disable_capabilities": ["tensor"], "contact_failure_rate": 0)");
 
   UnitContext context() const {
     UnitContext ctx;

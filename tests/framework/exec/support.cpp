@@ -81,7 +81,7 @@ TestDefinition skips_test() {
 }
 
 TestDefinition needs_tensor_test() {
-  TestDefinition t = base("test.needs_tensor", "needs tensor cores, which the sim chip lacks");
+  TestDefinition t = base("test.needs_tensor", "needs tensor cores, which the test board disables");
   t.requires_caps = {chip::Capability::tensor};
   t.run = [](TestContext&) { count_run("test.needs_tensor"); };
   return t;
