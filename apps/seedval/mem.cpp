@@ -56,14 +56,18 @@ std::vector<std::uint8_t> read_region(const MemOptions& o, std::uint64_t& addres
   return dev.read_memory(address, static_cast<std::size_t>(length));
 }
 
+// With --out, writes the bytes read to the file and says so; false when they are to be printed.
+bool saved_to_file(const MemOptions& o, std::uint64_t address, std::span<const std::uint8_t> data) {
+  if (o.out.empty()) return false;
+  write_file(o.out, data);
+  fmt::print("{} bytes from 0x{:x} written to {}\n", data.size(), address, o.out);
+  return true;
+}
+
 int mem_read(const MemOptions& o) {
   std::uint64_t address = 0;
   const auto data = read_region(o, address);
-  if (!o.out.empty()) {
-    write_file(o.out, data);
-    fmt::print("{} bytes from 0x{:x} written to {}\n", data.size(), address, o.out);
-    return kOk;
-  }
+  if (saved_to_file(o, address, data)) return kOk;
   std::string line;
   for (std::size_t i = 0; i < data.size(); i += 8) {
     if (i % 32 == 0) {
@@ -82,11 +86,7 @@ int mem_read(const MemOptions& o) {
 int mem_dump(const MemOptions& o) {
   std::uint64_t address = 0;
   const auto data = read_region(o, address);
-  if (!o.out.empty()) {
-    write_file(o.out, data);
-    fmt::print("{} bytes from 0x{:x} written to {}\n", data.size(), address, o.out);
-    return kOk;
-  }
+  if (saved_to_file(o, address, data)) return kOk;
   for (std::size_t i = 0; i < data.size(); i += 16) {
     std::string hex, text;
     for (std::size_t b = 0; b < 16; ++b) {

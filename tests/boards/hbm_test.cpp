@@ -1164,6 +1164,26 @@ BOOST_AUTO_TEST_CASE(faults_outside_the_geometry_are_rejected) {
       InvalidArgumentError, testing::error_with(ErrorCode::invalid_argument, "rows"));
 }
 
+BOOST_AUTO_TEST_CASE(plain_bytes_only_for_ranges_without_faults) {
+  Rig r({cell_fault(FaultClass::saf, 5, 3, true)});
+  r.write_all(0x1111111111111111ull);
+  // Words 0..4 are plain: the stored bytes are the answer.
+  const auto plain = r.hbm.plain_bytes(0, 40);
+  BOOST_REQUIRE(plain.size() == 40u);
+  std::vector<std::uint8_t> via_read(40);
+  r.hbm.read(0, via_read);
+  BOOST_TEST(std::equal(plain.begin(), plain.end(), via_read.begin()));
+  BOOST_TEST(r.hbm.plain_bytes(3, 37).size() == 37u);
+  // Any byte of word 5 makes the range go through the model.
+  BOOST_TEST(r.hbm.plain_bytes(0, 41).empty());
+  BOOST_TEST(r.hbm.plain_bytes(47, 8).empty());
+  BOOST_TEST(r.hbm.plain_bytes(48, 16).size() == 16u);
+  // An injected error makes its word special from then on.
+  r.hbm.inject_error(7, 1);
+  BOOST_TEST(r.hbm.plain_bytes(48, 16).empty());
+  BOOST_TEST(r.hbm.plain_bytes(64, 8).size() == 8u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ---- march tests over the array --------------------------------------------------------------------------

@@ -320,6 +320,14 @@ void HbmArray::wait(std::chrono::microseconds duration) {
   if (duration.count() > 0) env_.advance_ns(static_cast<std::uint64_t>(duration.count()) * 1000);
 }
 
+std::span<const std::uint8_t> HbmArray::plain_bytes(std::uint64_t address, std::uint64_t length) const {
+  if (length == 0) return {};
+  const std::uint64_t first = address / 8, last = (address + length - 1) / 8;
+  auto it = std::lower_bound(special_.begin(), special_.end(), first);
+  if (it != special_.end() && *it <= last) return {};
+  return {reinterpret_cast<const std::uint8_t*>(words_.data()) + address, static_cast<std::size_t>(length)};
+}
+
 std::uint64_t HbmArray::next_special(std::uint64_t word) const {
   if (model_every_access_) return std::min<std::uint64_t>(word, words_.size());
   auto it = std::lower_bound(special_.begin(), special_.end(), word);

@@ -98,6 +98,10 @@ class HbmArray final : public chip::MarchMemory {
   // order; a partial write of a special word is a read-modify-write, whose read is decoded (corrected
   // and counted) like a host read, so it never turns a correctable error into silent corruption.
   void read(std::uint64_t address, std::span<std::uint8_t> out);
+  /// The stored bytes of [address, address + length) if no word of the range involves a fault (then
+  /// they are exactly what read() returns, ECC or not), else an empty span: the zero-copy path a
+  /// memory read's response takes. The range must lie inside the array.
+  std::span<const std::uint8_t> plain_bytes(std::uint64_t address, std::uint64_t length) const;
   void write(std::uint64_t address, std::span<const std::uint8_t> data);
   /// Byte i of the range takes byte (address + i) mod 8 of the little-endian pattern.
   void fill(std::uint64_t address, std::uint64_t length, std::uint64_t pattern);
