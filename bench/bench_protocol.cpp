@@ -49,10 +49,10 @@ int main() {
   const double t_read = seconds([&] { dev.read_memory(0, std::span(b)); }, 10) / 10;
   const double t_write = seconds([&] { dev.write_memory(0, std::span<const std::uint8_t>(a)); }, 10) / 10;
   const double t_fill = seconds([&] { dev.fill_memory(0, kBytes, 0x55AA55AA55AA55AAull); }, 10) / 10;
-  fmt::print("{:<36} {:>10.2f}   {:.1f}x memcpy time\n", "device read_memory (1 MiB frames)", gib / t_read,
+  fmt::print("{:<36} {:>10.2f}   {:.1f}x memcpy time\n", "device read_memory (256 KiB frames)", gib / t_read,
              t_read / t_memcpy);
-  fmt::print("{:<36} {:>10.2f}   {:.1f}x memcpy time\n", "device write_memory (1 MiB frames)", gib / t_write,
-             t_write / t_memcpy);
+  fmt::print("{:<36} {:>10.2f}   {:.1f}x memcpy time\n", "device write_memory (256 KiB frames)",
+             gib / t_write, t_write / t_memcpy);
   fmt::print("{:<36} {:>10.2f}   {:.1f}x memcpy time\n", "device fill_memory (on device)", gib / t_fill,
              t_fill / t_memcpy);
 

@@ -232,7 +232,11 @@ std::uint32_t ChipModel::read_reg(std::uint32_t address) {
   const auto& info = lookup(address);
   advance(kRegisterAccessNs);
   std::uint32_t value = registers_[register_index(&info)];
-  const auto s = sensors();
+  if (address == chip::reg::TENSOR_OPS)
+    value = static_cast<std::uint32_t>(std::min<std::uint64_t>(tensor_ops_, 0xFFFFFFFFu));
+  if (address < chip::reg::TEMP_DIE_MC || address > chip::reg::TIMER_US_HI)
+    return apply_register_faults(address, value);
+  const auto s = sensors();  // only the sensor block is computed on a read
   switch (address) {
     case chip::reg::TEMP_DIE_MC:
       value = static_cast<std::uint32_t>(s.temperature_mc);
@@ -254,9 +258,6 @@ std::uint32_t ChipModel::read_reg(std::uint32_t address) {
       break;
     case chip::reg::TIMER_US_HI:
       value = static_cast<std::uint32_t>(s.time_us >> 32);
-      break;
-    case chip::reg::TENSOR_OPS:
-      value = static_cast<std::uint32_t>(std::min<std::uint64_t>(tensor_ops_, 0xFFFFFFFFu));
       break;
     default:
       break;
