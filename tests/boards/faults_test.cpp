@@ -8,18 +8,13 @@
 #include <seedval/core/error.h>
 #include <seedval/sim/faults.h>
 
+#include "fault_builders.h"
 #include "support/errors.h"
 
 namespace seedval::sim {
 namespace {
 
-MemoryFault cf(FaultClass kind, Cell aggressor, Cell victim) {
-  MemoryFault f;
-  f.kind = kind;
-  f.aggressor = aggressor;
-  f.victim = victim;
-  return f;
-}
+using seedval::testing::coupling;
 
 BOOST_AUTO_TEST_SUITE(faults)
 
@@ -72,9 +67,9 @@ BOOST_AUTO_TEST_CASE(words_a_fault_involves) {
   saf.other_word = 11;                    // ignored too
   BOOST_TEST((saf.words() == std::vector<std::uint64_t>{7}));
 
-  const MemoryFault up = cf(FaultClass::cfid, {.word = 20, .bit = 0}, {.word = 4, .bit = 63});
+  const MemoryFault up = coupling(FaultClass::cfid, {.word = 20, .bit = 0}, {.word = 4, .bit = 63});
   BOOST_TEST((up.words() == std::vector<std::uint64_t>{4, 20}));
-  const MemoryFault intra = cf(FaultClass::cfst, {.word = 5, .bit = 1}, {.word = 5, .bit = 2});
+  const MemoryFault intra = coupling(FaultClass::cfst, {.word = 5, .bit = 1}, {.word = 5, .bit = 2});
   BOOST_TEST((intra.words() == std::vector<std::uint64_t>{5}));
 
   MemoryFault af;
@@ -111,7 +106,7 @@ BOOST_AUTO_TEST_CASE(descriptions_name_the_primitive_and_the_cells) {
   f.retention_ms = 12.5;
   BOOST_TEST(f.describe() == "DRF <1 T/0/-> v=0x1240.3 retention=12.5ms");
 
-  MemoryFault c = cf(FaultClass::cfid, {.word = 0x1234, .bit = 7}, {.word = 0x1240, .bit = 3});
+  MemoryFault c = coupling(FaultClass::cfid, {.word = 0x1234, .bit = 7}, {.word = 0x1240, .bit = 3});
   c.value = true;
   BOOST_TEST(c.describe() == "CFid <↑;1> a=0x1234.7 v=0x1240.3");
   c.kind = FaultClass::cfin;

@@ -22,6 +22,7 @@
 #include <seedval/core/error.h>
 #include <seedval/sim/faults.h>
 
+#include "fault_builders.h"
 #include "support/errors.h"
 
 namespace seedval::sim {
@@ -44,21 +45,8 @@ std::uint64_t with(std::uint64_t word, int b, bool v) {
   return v ? (word | bit(b)) : (word & ~bit(b));
 }
 
-MemoryFault cell_fault(FaultClass kind, std::uint64_t word, std::uint8_t b, bool value) {
-  MemoryFault f;
-  f.kind = kind;
-  f.victim = {.word = word, .bit = b};
-  f.value = value;
-  return f;
-}
-
-MemoryFault coupling(FaultClass kind, Cell aggressor, Cell victim) {
-  MemoryFault f;
-  f.kind = kind;
-  f.aggressor = aggressor;
-  f.victim = victim;
-  return f;
-}
+using seedval::testing::cell_fault;
+using seedval::testing::coupling;
 
 MemoryFault address_fault(AfKind kind, std::uint64_t a, std::uint64_t b) {
   MemoryFault f;

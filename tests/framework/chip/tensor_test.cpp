@@ -26,6 +26,29 @@ namespace seedval::chip {
 namespace {
 
 using Shape = std::vector<std::int64_t>;
+
+// numpy matmul semantics, written independently of the kernels: a rank-1 A gains a leading 1, a
+// rank-1 B a trailing 1; leading dimensions broadcast; `full` is the broadcast batch plus (M, N).
+struct MatmulShapes {
+  Shape a_batch, b_batch, full;
+  std::int64_t m_dim, k_dim, n_dim;
+};
+
+MatmulShapes matmul_shapes(Shape pa, Shape pb) {
+  if (pa.size() == 1) pa.insert(pa.begin(), 1);
+  if (pb.size() == 1) pb.push_back(1);
+  MatmulShapes r{.a_batch = Shape(pa.begin(), pa.end() - 2),
+                 .b_batch = Shape(pb.begin(), pb.end() - 2),
+                 .full = {},
+                 .m_dim = pa[pa.size() - 2],
+                 .k_dim = pa.back(),
+                 .n_dim = pb.back()};
+  r.full = broadcast_shapes(r.a_batch, r.b_batch);
+  r.full.push_back(r.m_dim);
+  r.full.push_back(r.n_dim);
+  return r;
+}
+
 using Bytes = std::vector<std::uint8_t>;
 
 struct Rand {
@@ -167,14 +190,7 @@ void check_matmul(DType t, const Shape& a, const Shape& b, const Shape& y, std::
     const Bytes ab = random_floats(t, a, r), bb = random_floats(t, b, r);
     const Bytes out = run(op, {ab, bb}).at(0);
     BOOST_REQUIRE(out.size() == count(y) * dtype_size(t));
-    Shape pa = a, pb = b;
-    if (pa.size() == 1) pa.insert(pa.begin(), 1);
-    if (pb.size() == 1) pb.push_back(1);
-    const auto m_dim = pa[pa.size() - 2], k_dim = pa.back(), n_dim = pb.back();
-    const Shape a_batch(pa.begin(), pa.end() - 2), b_batch(pb.begin(), pb.end() - 2);
-    Shape full = broadcast_shapes(a_batch, b_batch);
-    full.push_back(m_dim);
-    full.push_back(n_dim);
+    const auto [a_batch, b_batch, full, m_dim, k_dim, n_dim] = matmul_shapes(a, b);
     BOOST_REQUIRE(count(full) == count(y));
     int mismatches = 0, loose = 0;
     for (std::uint64_t i = 0; i < count(full); ++i) {
@@ -275,14 +291,7 @@ void check_matmul_integer(DType ta, DType tb, const Shape& a, const Shape& b, co
              {{.id = AttrId::a_zero_point, .value = za}, {.id = AttrId::b_zero_point, .value = zb}});
     const Bytes ab = random_ints(ta, a, r), bb = random_ints(tb, b, r);
     const Bytes out = run(op, {ab, bb}).at(0);
-    Shape pa = a, pb = b;
-    if (pa.size() == 1) pa.insert(pa.begin(), 1);
-    if (pb.size() == 1) pb.push_back(1);
-    const auto m_dim = pa[pa.size() - 2], k_dim = pa.back(), n_dim = pb.back();
-    const Shape a_batch(pa.begin(), pa.end() - 2), b_batch(pb.begin(), pb.end() - 2);
-    Shape full = broadcast_shapes(a_batch, b_batch);
-    full.push_back(m_dim);
-    full.push_back(n_dim);
+    const auto [a_batch, b_batch, full, m_dim, k_dim, n_dim] = matmul_shapes(a, b);
     auto zp = [](const AttrValue& v, std::int64_t i) {
       if (const auto* s = std::get_if<std::int64_t>(&v)) return *s;
       return std::get<std::vector<std::int64_t>>(v).at(static_cast<std::size_t>(i));
