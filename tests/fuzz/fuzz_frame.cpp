@@ -7,7 +7,9 @@
 //   - serve() answers every input with a frame that decodes and is a response, with an error status
 //     whenever the request did not decode, and the request's sequence and opcode when it did; serving
 //     into a reused buffer gives the same bytes;
-//   - every payload decoder that accepts a payload re-encodes it to the same bytes.
+//   - every payload decoder that accepts a payload re-encodes it to the same bytes;
+//   - the input held as a split frame (cut at a point the input chooses) gets decode_frame()'s verdict
+//     from decode_split() and serve()'s answer from serve_split().
 //
 // Random bytes almost never carry a valid CRC-32C, so each input is also run a second time with its magic,
 // version, length field and CRC fixed up: that lets the fuzzer reach the flag and status checks and the
@@ -204,6 +206,27 @@ void run(std::span<const std::uint8_t> input) {
   } catch (const seedval::Error&) {
     __builtin_trap();  // serve() must always produce a decodable frame
   }
+
+  // The same bytes held in pieces.
+  if (input.size() < kHeaderSize + kTrailerSize) return;
+  const std::size_t body = input.size() - kTrailerSize;
+  const std::size_t cut =
+      kHeaderSize + (body > kHeaderSize ? input[input.size() - 1] % (body - kHeaderSize + 1) : 0);
+  std::uint32_t crc = 0;
+  for (std::size_t i = 0; i < 4; ++i) crc |= std::uint32_t{input[body + i]} << (8 * i);
+  const SplitFrame parts{input.first(cut), input.subspan(cut, body - cut), crc};
+  bool split_decoded = false;
+  try {
+    const SplitFrameView v = decode_split(parts, Checksum::computed);
+    split_decoded = true;
+    check(v.fields.size() + v.bulk.size() == v.header.length);
+  } catch (const seedval::Error&) {
+  }
+  check(split_decoded == decoded);
+  ReceivedFrame split_answer;
+  serve_split(handler, parts, split_answer, Checksum::computed);
+  check(!split_answer.split);  // this handler never leaves bytes external
+  check(split_answer.bytes == answer);
 }
 
 }  // namespace

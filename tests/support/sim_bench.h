@@ -57,12 +57,19 @@ struct SimBench {
 SimBench make_sim_bench(std::shared_ptr<sim::ChipModel> model, const LinkWrapper& wrap = {});
 
 /// A test transport that passes everything to the one it wraps; subclasses override what they change.
+/// It behaves as a wire: every frame, bulk ones included, goes whole through exchange_into() with its
+/// CRC, so a subclass that changes bytes there sees all of them.
 class ForwardingTransport : public Transport {
  public:
   explicit ForwardingTransport(std::unique_ptr<Transport> inner) : inner_(std::move(inner)) {}
 
   std::string describe() const override { return inner_->describe(); }
-  TransportCapabilities capabilities() const override { return inner_->capabilities(); }
+  TransportCapabilities capabilities() const override {
+    auto c = inner_->capabilities();
+    c.split_frames = false;
+    c.checksum_unnecessary = false;
+    return c;
+  }
   void exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response,
                      Deadline deadline, std::stop_token stop) override {
     inner_->exchange_into(request, response, deadline, std::move(stop));

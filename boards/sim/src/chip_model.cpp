@@ -636,10 +636,11 @@ void ChipModel::handle(Opcode op, protocol::PayloadReader& req, protocol::Payloa
       check_memory_range(m.address, m.length);
       std::uint64_t offset = 0;
       if (sram_at(m.address, offset) == nullptr) {
-        // Fault-free words answer straight from the array, checksummed as they are copied.
+        // Fault-free words answer straight from the array: passed by reference on a split-frame link,
+        // else copied into the frame and checksummed in one pass.
         const auto plain = hbm_->plain_bytes(m.address, m.length);
         if (!plain.empty()) {
-          resp.bulk(plain);
+          resp.external(plain);
           advance(HbmArray::transfer_ns(m.length));
           return;
         }

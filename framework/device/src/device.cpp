@@ -87,9 +87,30 @@ void exchange_frame(Transport& transport, std::vector<std::uint8_t>& tx, std::ve
   }
 }
 
+// Checks a decoded response to request `sequence` (its payload: `fields` then `bulk`). Throws the
+// device's own error for an error response.
+void check_response(const protocol::Header& h, std::span<const std::uint8_t> fields,
+                    std::span<const std::uint8_t> bulk, protocol::Opcode op, std::uint32_t sequence,
+                    const std::string& context) {
+  if (!h.is_response())
+    throw ProtocolError(ErrorCode::protocol,
+                        fmt::format("{}: the device answered with a request frame", context));
+  if (h.sequence != sequence)
+    throw ProtocolError(ErrorCode::protocol, fmt::format("{}: response sequence {} does not match request {}",
+                                                         context, h.sequence, sequence));
+  if (h.status != ErrorCode::ok) {
+    std::string message(fields.begin(), fields.end());
+    message.append(bulk.begin(), bulk.end());
+    throw_error(h.status, fmt::format("{}: {}", context, message));
+  }
+  if (h.opcode != op)
+    throw ProtocolError(ErrorCode::protocol,
+                        fmt::format("{}: response is for {}", context,
+                                    protocol::opcode_name(static_cast<std::uint8_t>(h.opcode))));
+}
+
 // Verifies the response frame in `rx` to request `sequence` and returns its payload, copying it into
-// `out` in the same pass when it has out.size() bytes (protocol::decode_frame_into). Throws the device's
-// own error for an error response.
+// `out` in the same pass when it has out.size() bytes (protocol::decode_frame_into).
 std::span<const std::uint8_t> checked_response(std::span<const std::uint8_t> rx, std::span<std::uint8_t> out,
                                                protocol::Opcode op, std::uint32_t sequence,
                                                const std::string& context) {
@@ -99,21 +120,7 @@ std::span<const std::uint8_t> checked_response(std::span<const std::uint8_t> rx,
   } catch (const Error& e) {
     rethrow_with_context(e, fmt::format("{}: response", context));
   }
-  const auto& h = frame.header;
-  if (!h.is_response())
-    throw ProtocolError(ErrorCode::protocol,
-                        fmt::format("{}: the device answered with a request frame", context));
-  if (h.sequence != sequence)
-    throw ProtocolError(ErrorCode::protocol, fmt::format("{}: response sequence {} does not match request {}",
-                                                         context, h.sequence, sequence));
-  if (h.status != ErrorCode::ok) {
-    std::string message(frame.payload.begin(), frame.payload.end());
-    throw_error(h.status, fmt::format("{}: {}", context, message));
-  }
-  if (h.opcode != op)
-    throw ProtocolError(ErrorCode::protocol,
-                        fmt::format("{}: response is for {}", context,
-                                    protocol::opcode_name(static_cast<std::uint8_t>(h.opcode))));
+  check_response(frame.header, frame.payload, {}, op, sequence, context);
   return frame.payload;
 }
 
@@ -130,6 +137,47 @@ std::span<const std::uint8_t> Device::send(protocol::Opcode op, protocol::Payloa
   h.sequence = sequence_++;
   exchange_frame(*transport_, tx_, rx_, std::move(request), h, deadline, stop_, context);
   return checked_response(rx_, {}, op, h.sequence, context);
+}
+
+std::size_t Device::send_bulk(protocol::Opcode op, protocol::PayloadWriter&& request,
+                              std::span<const std::uint8_t> bulk, std::span<std::uint8_t> out,
+                              std::string_view what) {
+  const std::string context = fmt::format("{}: {}", name_, call_label(op, what));
+  const TransportCapabilities caps = transport_->capabilities();
+  const Deadline deadline = call_deadline(
+      timeouts_, std::max<std::uint64_t>(out.size(), request.size() + bulk.size()), Milliseconds{0});
+  protocol::Header h;
+  h.opcode = op;
+  h.sequence = sequence_++;
+  if (!caps.split_frames) {
+    // One frame: the bulk bytes are copied into it and checksummed in the same pass.
+    request.bulk(bulk);
+    exchange_frame(*transport_, tx_, rx_, std::move(request), h, deadline, stop_, context);
+    return checked_response(rx_, out, op, h.sequence, context).size();
+  }
+  const auto checksum =
+      caps.checksum_unnecessary ? protocol::Checksum::unnecessary : protocol::Checksum::computed;
+  try {
+    tx_ = std::move(request.buffer());
+    const std::uint32_t crc = protocol::seal_split(h, tx_, bulk, checksum);
+    transport_->exchange_split({tx_, bulk, crc}, bulk_rx_, deadline, stop_);
+  } catch (const Error& e) {
+    rethrow_with_context(e, context);
+  }
+  protocol::SplitFrameView frame;
+  try {
+    if (bulk_rx_.split) {
+      frame = protocol::decode_split(bulk_rx_.parts(), checksum, out);
+    } else {
+      const auto whole = out.empty() ? protocol::decode_frame(bulk_rx_.bytes)
+                                     : protocol::decode_frame_into(bulk_rx_.bytes, out);
+      frame = {whole.header, whole.payload, {}};
+    }
+  } catch (const Error& e) {
+    rethrow_with_context(e, fmt::format("{}: response", context));
+  }
+  check_response(frame.header, frame.fields, frame.bulk, op, h.sequence, context);
+  return frame.fields.size() + frame.bulk.size();
 }
 
 const Identity& Device::identify(bool refresh) {
@@ -235,19 +283,12 @@ void Device::read_memory(std::uint64_t address, std::span<std::uint8_t> out) {
     const std::uint64_t at = address + done;
     auto w = begin_request();
     w.bytes(protocol::encode(protocol::MemReadRequest{at, static_cast<std::uint32_t>(n)}));
-    // send(), except that the response's CRC is checked while its payload is copied out: one pass over
-    // the data instead of two. A chunk whose CRC fails throws before read_memory returns.
-    const std::string context =
-        fmt::format("{}: {}", name_, call_label(protocol::Opcode::mem_read, fmt::format("0x{:x}+{}", at, n)));
-    protocol::Header h;
-    h.opcode = protocol::Opcode::mem_read;
-    h.sequence = sequence_++;
-    exchange_frame(*transport_, tx_, rx_, std::move(w), h, call_deadline(timeouts_, n, Milliseconds{0}),
-                   stop_, context);
-    const auto payload = checked_response(rx_, out.subspan(done, n), h.opcode, h.sequence, context);
-    if (payload.size() != n)
-      throw ProtocolError(ErrorCode::protocol, fmt::format("{}: mem_read 0x{:x}+{}: device returned {} bytes",
-                                                           name_, at, n, payload.size()));
+    // The payload lands in `out` as its CRC is checked; a chunk whose check fails throws.
+    const std::size_t got = send_bulk(protocol::Opcode::mem_read, std::move(w), {}, out.subspan(done, n),
+                                      fmt::format("0x{:x}+{}", at, n));
+    if (got != n)
+      throw ProtocolError(ErrorCode::protocol,
+                          fmt::format("{}: mem_read 0x{:x}+{}: device returned {} bytes", name_, at, n, got));
     done += n;
   }
 }
@@ -265,11 +306,12 @@ void Device::write_memory(std::uint64_t address, std::span<const std::uint8_t> d
     const std::uint64_t at = address + done;
     auto w = begin_request();
     w.u64(at);
-    w.bulk(data.subspan(done, n));  // copied into the frame and checksummed in one pass
     const std::string label = fmt::format("0x{:x}+{}", at, n);
-    auto payload = send(protocol::Opcode::mem_write, std::move(w), label);
-    decode("mem_write " + label,
-           [&] { protocol::PayloadReader(payload, "mem_write response").expect_end(); });
+    const auto got = send_bulk(protocol::Opcode::mem_write, std::move(w), data.subspan(done, n), {}, label);
+    if (got != 0)
+      throw ProtocolError(
+          ErrorCode::protocol,
+          fmt::format("{}: mem_write {}: the response carries {} unexpected bytes", name_, label, got));
     done += n;
   }
 }

@@ -122,6 +122,7 @@ std::vector<std::uint8_t> encode_frame(const Header& h, std::span<const std::uin
 std::vector<std::uint8_t> finish_frame(const Header& h, PayloadWriter&& w) {
   if (w.headroom() != kHeaderSize)
     throw InternalError(ErrorCode::internal, "finish_frame needs a writer with kHeaderSize headroom");
+  w.flatten_external();
   const std::size_t n = w.size();
   check_payload_size(h, n);
   // Read before buffer(), which forgets them.
@@ -171,40 +172,54 @@ std::vector<std::uint8_t> encode_error(Opcode op, std::uint32_t sequence, ErrorC
 
 namespace {
 
+void check_crc(std::uint32_t want, std::uint32_t got) {
+  if (want != got)
+    throw ProtocolError(
+        ErrorCode::checksum,
+        fmt::format("malformed frame: CRC-32C mismatch (frame says 0x{:08x}, data gives 0x{:08x})", want,
+                    got));
+}
+
+// The checks made once the CRC holds: flags and status. Returns the header of a payload of `len` bytes.
+Header checked_header(const std::uint8_t* b, std::uint32_t len) {
+  const std::uint16_t flags = get16(b + 4);
+  if ((flags & ~kKnownFlags) != 0) reject(fmt::format("unknown flags 0x{:04x}", flags));
+  const std::uint16_t status = get16(b + 6);
+  if (!is_known_error_code(status)) reject(fmt::format("unknown status code {}", status));
+  if (status != 0 && (flags & kFlagResponse) == 0) reject(fmt::format("request carries status {}", status));
+  Header h;
+  h.version = b[2];
+  h.opcode = static_cast<Opcode>(b[3]);
+  h.flags = flags;
+  h.status = static_cast<ErrorCode>(status);
+  h.sequence = get32(b + 8);
+  h.length = len;
+  return h;
+}
+
+// Compares the length a header announces with the payload bytes present.
+void check_length(std::uint32_t len, std::size_t payload_bytes) {
+  const std::size_t total = kHeaderSize + std::size_t{len} + kTrailerSize;
+  const std::size_t received = kHeaderSize + payload_bytes + kTrailerSize;
+  if (received < total)
+    reject(fmt::format("truncated: header announces {} bytes, {} received", total, received));
+  if (received > total)
+    reject(fmt::format("{} trailing bytes after a {}-byte frame", received - total, total));
+}
+
 // decode_frame() and decode_frame_into(): `out` is copied to when it has the payload's size.
 FrameView decode(std::span<const std::uint8_t> b, std::span<std::uint8_t> out, bool copy) {
   if (b.size() < kHeaderSize + kTrailerSize)
     reject(fmt::format("truncated: {} bytes, a frame has at least {}", b.size(), kHeaderSize + kTrailerSize));
   check_prefix(b);
   const std::uint32_t len = get32(b.data() + 12);
-  const std::size_t total = kHeaderSize + std::size_t{len} + kTrailerSize;
-  if (b.size() < total)
-    reject(fmt::format("truncated: header announces {} bytes, {} received", total, b.size()));
-  if (b.size() > total)
-    reject(fmt::format("{} trailing bytes after a {}-byte frame", b.size() - total, total));
+  check_length(len, b.size() - kHeaderSize - kTrailerSize);
   const std::uint32_t want = get32(b.data() + kHeaderSize + len);
   const auto payload = b.subspan(kHeaderSize, len);
   std::uint32_t got = crc32c(b.first(kHeaderSize));
   got = copy && out.size() == len ? crc32c_copy(out.data(), payload, got) : crc32c(payload, got);
-  if (want != got)
-    throw ProtocolError(
-        ErrorCode::checksum,
-        fmt::format("malformed frame: CRC-32C mismatch (frame says 0x{:08x}, data gives 0x{:08x})", want,
-                    got));
-  FrameView f;
-  const std::uint16_t flags = get16(b.data() + 4);
-  if ((flags & ~kKnownFlags) != 0) reject(fmt::format("unknown flags 0x{:04x}", flags));
-  const std::uint16_t status = get16(b.data() + 6);
-  if (!is_known_error_code(status)) reject(fmt::format("unknown status code {}", status));
-  if (status != 0 && (flags & kFlagResponse) == 0) reject(fmt::format("request carries status {}", status));
-  f.header.version = b[2];
-  f.header.opcode = static_cast<Opcode>(b[3]);
-  f.header.flags = flags;
-  f.header.status = static_cast<ErrorCode>(status);
-  f.header.sequence = get32(b.data() + 8);
-  f.header.length = len;
-  f.payload = payload;
-  return f;
+  check_crc(want, got);
+  return FrameView{checked_header(b.data(), len), payload};
 }
 
 }  // namespace
@@ -215,6 +230,44 @@ FrameView decode_frame(std::span<const std::uint8_t> b) {
 
 FrameView decode_frame_into(std::span<const std::uint8_t> b, std::span<std::uint8_t> out) {
   return decode(b, out, true);
+}
+
+std::uint32_t seal_split(const Header& h, std::span<std::uint8_t> head, std::span<const std::uint8_t> bulk,
+                         Checksum checksum) {
+  if (head.size() < kHeaderSize)
+    throw InternalError(ErrorCode::internal, "seal_split needs a head with room for the frame header");
+  const std::size_t n = head.size() - kHeaderSize + bulk.size();
+  check_payload_size(h, n);
+  write_header(h, head.data(), n);
+  if (checksum == Checksum::unnecessary) return 0;
+  return crc32c(bulk, crc32c(head));
+}
+
+void flatten_frame(const SplitFrame& f, std::vector<std::uint8_t>& out) {
+  out.resize(f.head.size() + f.bulk.size() + kTrailerSize);
+  std::uint8_t* p = out.data();
+  if (!f.head.empty()) std::memcpy(p, f.head.data(), f.head.size());
+  if (!f.bulk.empty()) std::memcpy(p + f.head.size(), f.bulk.data(), f.bulk.size());
+  put32(p + f.head.size() + f.bulk.size(), f.crc);
+}
+
+SplitFrameView decode_split(const SplitFrame& f, Checksum checksum, std::span<std::uint8_t> out) {
+  if (f.head.size() < kHeaderSize)
+    reject(fmt::format("truncated: {} bytes, a frame has at least {}", f.head.size(),
+                       kHeaderSize + kTrailerSize));
+  check_prefix(f.head);
+  const std::uint32_t len = get32(f.head.data() + 12);
+  const auto fields = f.head.subspan(kHeaderSize);
+  check_length(len, fields.size() + f.bulk.size());
+  const bool copy = out.size() == len;
+  if (copy && !fields.empty()) std::memcpy(out.data(), fields.data(), fields.size());
+  if (checksum == Checksum::computed) {
+    const std::uint32_t crc = crc32c(f.head);
+    check_crc(f.crc, copy ? crc32c_copy(out.data() + fields.size(), f.bulk, crc) : crc32c(f.bulk, crc));
+  } else if (copy && !f.bulk.empty()) {
+    std::memcpy(out.data() + fields.size(), f.bulk.data(), f.bulk.size());
+  }
+  return SplitFrameView{checked_header(f.head.data(), len), fields, f.bulk};
 }
 
 std::optional<std::size_t> frame_size(std::span<const std::uint8_t> prefix) {

@@ -25,6 +25,12 @@ void PayloadWriter::bulk(std::span<const std::uint8_t> data) {
   crc_end_ = size_;
 }
 
+void PayloadWriter::flatten_external() {
+  const auto data = external_;
+  external_ = {};
+  if (!data.empty()) bulk(data);
+}
+
 void PayloadWriter::string(std::string_view s) {
   s = s.substr(0, 0xFFFF);
   u16(static_cast<std::uint16_t>(s.size()));
@@ -50,9 +56,26 @@ void PayloadReader::fail(std::string_view message) const {
   throw ProtocolError(ErrorCode::protocol, fmt::format("{}: {}", what_, message));
 }
 
+void PayloadReader::contiguous(std::size_t n) {
+  if (data_.size() - pos_ >= n || more_.empty()) return;
+  if (pos_ == data_.size()) {
+    base_ += data_.size();
+    data_ = more_;
+  } else {
+    joined_.assign(data_.begin() + static_cast<std::ptrdiff_t>(pos_), data_.end());
+    joined_.insert(joined_.end(), more_.begin(), more_.end());
+    base_ += pos_;
+    data_ = joined_;
+  }
+  more_ = {};
+  pos_ = 0;
+}
+
 std::uint64_t PayloadReader::get(std::size_t n, std::string_view type) {
   if (remaining() < n)
-    fail(fmt::format("truncated at offset {}: a {} needs {} bytes, {} left", pos_, type, n, remaining()));
+    fail(fmt::format("truncated at offset {}: a {} needs {} bytes, {} left", base_ + pos_, type, n,
+                     remaining()));
+  contiguous(n);
   std::uint64_t v = 0;
   for (std::size_t i = 0; i < n; ++i) v |= std::uint64_t{data_[pos_ + i]} << (8 * i);
   pos_ += n;
@@ -61,7 +84,8 @@ std::uint64_t PayloadReader::get(std::size_t n, std::string_view type) {
 
 std::span<const std::uint8_t> PayloadReader::bytes(std::size_t n) {
   if (remaining() < n)
-    fail(fmt::format("truncated at offset {}: {} bytes expected, {} left", pos_, n, remaining()));
+    fail(fmt::format("truncated at offset {}: {} bytes expected, {} left", base_ + pos_, n, remaining()));
+  contiguous(n);
   auto s = data_.subspan(pos_, n);
   pos_ += n;
   return s;
@@ -74,13 +98,11 @@ std::string PayloadReader::string() {
 }
 
 std::span<const std::uint8_t> PayloadReader::rest() {
-  auto s = data_.subspan(pos_);
-  pos_ = data_.size();
-  return s;
+  return bytes(remaining());
 }
 
 void PayloadReader::expect_end() const {
-  if (remaining() != 0) fail(fmt::format("{} unexpected bytes after offset {}", remaining(), pos_));
+  if (remaining() != 0) fail(fmt::format("{} unexpected bytes after offset {}", remaining(), base_ + pos_));
 }
 
 }  // namespace seedval::protocol

@@ -1,3 +1,13 @@
 #include <seedval/transport/transport.h>
 
-// The interface is header-only today; this unit anchors the library and its vtable.
+namespace seedval {
+
+void Transport::exchange_split(const protocol::SplitFrame& request, protocol::ReceivedFrame& response,
+                               Deadline deadline, std::stop_token stop) {
+  protocol::flatten_frame(request, flat_);
+  response.split = false;
+  response.bulk = {};
+  exchange_into(flat_, response.bytes, deadline, std::move(stop));
+}
+
+}  // namespace seedval

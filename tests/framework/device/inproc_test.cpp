@@ -79,6 +79,33 @@ BOOST_AUTO_TEST_CASE(capabilities_allow_full_frames_locally) {
   BOOST_TEST(caps.max_frame_payload == protocol::kMaxPayload);
   BOOST_TEST(!caps.remote);
   BOOST_TEST(!caps.hot_plug);
+  BOOST_TEST(caps.split_frames);
+  BOOST_TEST(caps.checksum_unnecessary, "no medium lies between the ends: CRCs are skipped by default");
+  InprocTransport checked(std::make_shared<CountingHandler>(), "x", protocol::Checksum::computed);
+  BOOST_TEST(checked.capabilities().split_frames);
+  BOOST_TEST(!checked.capabilities().checksum_unnecessary);
+}
+
+BOOST_AUTO_TEST_CASE(split_exchanges_honour_stop_and_deadline_like_whole_ones) {
+  auto handler = std::make_shared<CountingHandler>();
+  InprocTransport t(handler, "x");
+  protocol::ReceivedFrame response;
+  std::vector<std::uint8_t> head(protocol::kHeaderSize);
+  protocol::Header h;
+  h.opcode = Opcode::ping;
+  const protocol::SplitFrame request{
+      head, {}, protocol::seal_split(h, head, {}, protocol::Checksum::unnecessary)};
+  std::stop_source stop;
+  stop.request_stop();
+  expect_error<CancelledError>([&] { t.exchange_split(request, response, soon(), stop.get_token()); },
+                               ErrorCode::cancelled);
+  expect_error<TimeoutError>(
+      [&] { t.exchange_split(request, response, Deadline::after(std::chrono::milliseconds(-1)), {}); },
+      ErrorCode::timeout);
+  BOOST_TEST(handler->calls() == 0);
+  t.exchange_split(request, response, soon(), {});
+  BOOST_TEST(handler->calls() == 1);
+  BOOST_TEST(protocol::decode_frame(response.bytes).header.sequence == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(a_handler_is_required) {

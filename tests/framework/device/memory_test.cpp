@@ -18,6 +18,7 @@
 #include <seedval/protocol/frame.h>
 #include <seedval/protocol/messages.h>
 #include <seedval/sim/population.h>
+#include <seedval/transport/inproc.h>
 
 #include "support/errors.h"
 #include "support/sim_bench.h"
@@ -314,6 +315,104 @@ BOOST_AUTO_TEST_CASE(memory_stuck_bits_override_what_is_written) {
   BOOST_TEST(dev.read_memory(0x1003, 1)[0] == 0x04u);
   dev.write_memory(0x1FF0, std::vector<std::uint8_t>(0x20, 0xFF));
   BOOST_TEST(dev.read_memory(0x2000, 1)[0] == 0x7Fu);
+}
+
+namespace {
+
+// A device on the plain in-process link (split frames: bulk data passed by reference), with or without
+// CRCs; `wrap` may put a split-aware test transport around the link.
+std::unique_ptr<Device> split_device(std::shared_ptr<sim::ChipModel> model, protocol::Checksum checksum,
+                                     const testing::LinkWrapper& wrap = {}) {
+  std::unique_ptr<Transport> link = std::make_unique<InprocTransport>(model, kSimName, checksum);
+  if (wrap) link = wrap(std::move(link));
+  return std::make_unique<Device>(std::move(link), kSimName);
+}
+
+// Passes split frames on, flipping one bit of the request's or the response's bulk data in a copy: the
+// corruption a wire could cause, on a link that declares its CRCs computed.
+class SplitCorrupter final : public Transport {
+ public:
+  SplitCorrupter(std::unique_ptr<Transport> inner, bool request_side)
+      : inner_(std::move(inner)), request_side_(request_side) {}
+  std::string describe() const override { return inner_->describe(); }
+  TransportCapabilities capabilities() const override { return inner_->capabilities(); }
+  void exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response,
+                     Deadline deadline, std::stop_token stop) override {
+    inner_->exchange_into(request, response, deadline, std::move(stop));
+  }
+  void exchange_split(const protocol::SplitFrame& request, protocol::ReceivedFrame& response,
+                      Deadline deadline, std::stop_token stop) override {
+    protocol::SplitFrame sent = request;
+    if (request_side_ && !request.bulk.empty()) {
+      copy_.assign(request.bulk.begin(), request.bulk.end());
+      copy_[copy_.size() / 2] ^= 0x08;
+      sent.bulk = copy_;
+    }
+    inner_->exchange_split(sent, response, deadline, std::move(stop));
+    if (!request_side_ && response.split && !response.bulk.empty()) {
+      copy_.assign(response.bulk.begin(), response.bulk.end());
+      copy_[copy_.size() / 3] ^= 0x40;
+      response.bulk = copy_;
+    }
+  }
+
+ private:
+  std::unique_ptr<Transport> inner_;
+  bool request_side_;
+  std::vector<std::uint8_t> copy_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(split_frame_links_move_the_same_bytes_as_a_wire) {
+  auto die = clean_die();
+  die.memory_faults = {stuck(0x1003, 2, true)};  // one chunk answers through the fault path
+  for (auto checksum : {protocol::Checksum::unnecessary, protocol::Checksum::computed}) {
+    BOOST_TEST_CONTEXT((checksum == protocol::Checksum::computed ? "CRCs computed" : "CRCs skipped")) {
+      auto model = testing::chip_model(die, kMemory);
+      auto split = split_device(model, checksum);
+      BOOST_TEST(split->transport().capabilities().split_frames);
+      split->write_register("ECC_CTRL", 0);
+      const auto data = random_bytes(3 * kMiB + 13, 21);
+      split->write_memory(5, data);
+      auto expected = data;
+      expected[0x1003 - 5] |= 0x04;
+      const auto back = split->read_memory(5, data.size());
+      const auto diff = first_difference(back, expected);
+      BOOST_TEST(!diff.has_value(), "first difference at offset " << diff.value_or(0));
+      // A wire-like link to the same model reads exactly the same bytes.
+      auto wire = testing::make_sim_bench(model, [](std::unique_ptr<Transport> link) {
+        return std::make_unique<testing::ForwardingTransport>(std::move(link));
+      });
+      BOOST_TEST(!wire.device->transport().capabilities().split_frames);
+      BOOST_TEST((wire.device->read_memory(5, data.size()) == back));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_corrupted_split_response_is_a_checksum_error_when_crcs_are_checked) {
+  auto model = testing::chip_model(clean_die(), kMemory);
+  auto dev = split_device(model, protocol::Checksum::computed, [](std::unique_ptr<Transport> link) {
+    return std::make_unique<SplitCorrupter>(std::move(link), false);
+  });
+  dev->write_memory(0, random_bytes(4096, 22));
+  std::vector<std::uint8_t> out(4096);
+  const auto msg = expect_error<ProtocolError>([&] { dev->read_memory(0, out); }, ErrorCode::checksum);
+  CHECK_STARTS_WITH(msg, kSimName + ": mem_read 0x0+4096: response: malformed frame: CRC-32C mismatch");
+}
+
+BOOST_AUTO_TEST_CASE(a_corrupted_split_request_changes_no_memory_when_crcs_are_checked) {
+  auto model = testing::chip_model(clean_die(), kMemory);
+  auto dev = split_device(model, protocol::Checksum::computed, [](std::unique_ptr<Transport> link) {
+    return std::make_unique<SplitCorrupter>(std::move(link), true);
+  });
+  dev->fill_memory(0, 8192, 0x5A5A5A5A5A5A5A5Aull);
+  const auto msg =
+      expect_error<ProtocolError>([&] { dev->write_memory(0, random_bytes(8192, 23)); }, ErrorCode::checksum);
+  CHECK_STARTS_WITH(msg,
+                    kSimName + ": mem_write 0x0+8192: device rejected the request: malformed frame: CRC-32C");
+  BOOST_TEST((dev->read_memory(0, 8192) == std::vector<std::uint8_t>(8192, 0x5A)),
+             "the corrupted write landed");
 }
 
 BOOST_AUTO_TEST_CASE(soft_reset_keeps_memory_and_hard_reset_clears_it) {

@@ -142,6 +142,12 @@ class Device {
   std::span<const std::uint8_t> send(protocol::Opcode op, protocol::PayloadWriter&& request,
                                      std::string_view what, std::uint64_t work_bytes = 0,
                                      Milliseconds extra_time = Milliseconds{0});
+  /// send() for bulk data: `bulk` follows the request's fields, and on a link with split frames neither
+  /// it nor the response's payload is copied into a frame. The response payload is copied into `out`
+  /// when it has out.size() bytes (its CRC checked in the same pass); returns the payload's size.
+  std::size_t send_bulk(protocol::Opcode op, protocol::PayloadWriter&& request,
+                        std::span<const std::uint8_t> bulk, std::span<std::uint8_t> out,
+                        std::string_view what);
   /// Runs `decode` on a response; a decoding error is rethrown with the device name and operation.
   template <typename F>
   auto decode(std::string_view label, F&& decode_fn) -> decltype(decode_fn());
@@ -149,6 +155,7 @@ class Device {
 
   // Frame buffers reused across calls: bulk transfers allocate nothing once they have grown.
   std::vector<std::uint8_t> tx_, rx_;
+  protocol::ReceivedFrame bulk_rx_;
   std::unique_ptr<Transport> transport_;
   std::string name_;
   std::stop_token stop_;

@@ -105,6 +105,52 @@ FrameView decode_frame(std::span<const std::uint8_t> bytes);
 /// into `bytes` as with decode_frame(): payload.size() == out.size() says whether `out` was filled.
 FrameView decode_frame_into(std::span<const std::uint8_t> bytes, std::span<std::uint8_t> out);
 
+/// Whether a frame's CRC is computed and checked. A link on which no medium can corrupt a frame (the
+/// in-process transport: frames pass by reference within one address space) may declare checksums
+/// unnecessary for split frames, as a loopback network interface does; every other check still runs.
+enum class Checksum { computed, unnecessary };
+
+/// A frame held in pieces, for bulk data that should not be copied into a frame buffer: `head` holds the
+/// header and the payload's leading fields, `bulk` the rest of the payload where it already lies (the
+/// caller's buffer, the device's memory), `crc` the trailer. Sent back to back, the pieces are byte for
+/// byte the frame encode_frame() builds; an in-process link passes them by reference.
+struct SplitFrame {
+  std::span<const std::uint8_t> head;
+  std::span<const std::uint8_t> bulk;
+  std::uint32_t crc = 0;
+};
+
+/// Writes the header into head[0, kHeaderSize) for a payload of the fields after it plus `bulk`, and
+/// returns the frame's CRC (0 with Checksum::unnecessary). Throws InvalidArgumentError if the payload
+/// is too big.
+std::uint32_t seal_split(const Header& header, std::span<std::uint8_t> head,
+                         std::span<const std::uint8_t> bulk, Checksum checksum);
+/// The split frame as one contiguous frame (what a wire carries), into `out`.
+void flatten_frame(const SplitFrame& frame, std::vector<std::uint8_t>& out);
+
+/// A decoded split frame: the payload is `fields` followed by `bulk`.
+struct SplitFrameView {
+  Header header;
+  std::span<const std::uint8_t> fields;
+  std::span<const std::uint8_t> bulk;
+};
+/// decode_frame() for a split frame, with the same checks and errors (the CRC skipped with
+/// Checksum::unnecessary). When the payload has exactly out.size() bytes it is copied into `out` in the
+/// pass that checks the CRC, as decode_frame_into() does.
+SplitFrameView decode_split(const SplitFrame& frame, Checksum checksum, std::span<std::uint8_t> out = {});
+
+/// A response as a transport hands it over: a whole frame in `bytes`, or, from a transport that passes
+/// split frames (TransportCapabilities::split_frames), a split frame whose head is `bytes`, whose bulk
+/// lies in the device's memory (valid until the next exchange on that transport) and whose CRC is `crc`.
+struct ReceivedFrame {
+  std::vector<std::uint8_t> bytes;
+  std::span<const std::uint8_t> bulk;
+  std::uint32_t crc = 0;
+  bool split = false;
+
+  SplitFrame parts() const { return {bytes, bulk, crc}; }
+};
+
 /// For stream transports: given the first bytes of a frame, the total size of the frame, or nullopt if
 /// fewer than kHeaderSize bytes are available. Throws ProtocolError if the header is already invalid
 /// (bad magic, version or length), so a reader never waits for a length it will reject.

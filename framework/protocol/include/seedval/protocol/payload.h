@@ -33,6 +33,13 @@ class PayloadWriter {
   /// read's response. Bytes written before it are checksummed here too (once; they are usually a few
   /// fields), so bytes handed out by extend() must be filled in before the next write.
   void bulk(std::span<const std::uint8_t> data);
+  /// Ends the payload with `data` without copying it: the bytes stay where they are (the device's
+  /// memory) and must not change until the response is consumed. A split-frame response passes them by
+  /// reference; finish_frame() copies them in as bulk() would. Nothing may be written after them.
+  void external(std::span<const std::uint8_t> data) { external_ = data; }
+  std::span<const std::uint8_t> external() const { return external_; }
+  /// Copies external bytes into the buffer (bulk()) and forgets them.
+  void flatten_external();
   /// A string as u16 length + bytes; longer strings are cut at 65535 bytes.
   void string(std::string_view s);
   void reserve(std::size_t n) { bytes_.reserve(n); }
@@ -76,12 +83,18 @@ class PayloadWriter {
   std::size_t size_ = 0;     // bytes written, headroom included; bytes_ may be longer
   std::size_t crc_end_ = 0;  // crc_ is the CRC-32C of bytes_[headroom_, crc_end_)
   std::uint32_t crc_ = 0;
+  std::span<const std::uint8_t> external_;
 };
 
 class PayloadReader {
  public:
   /// `what` names the payload in errors, e.g. "reg_batch request"; it must outlive the reader.
   PayloadReader(std::span<const std::uint8_t> data, std::string_view what) : data_(data), what_(what) {}
+  /// A payload in two pieces (a split frame's fields and bulk), read as one: rest() after the fields
+  /// returns the bulk without copying it.
+  PayloadReader(std::span<const std::uint8_t> first, std::span<const std::uint8_t> second,
+                std::string_view what)
+      : data_(first), more_(second), what_(what) {}
 
   std::uint8_t u8() { return static_cast<std::uint8_t>(get(1, "u8")); }
   std::uint16_t u16() { return static_cast<std::uint16_t>(get(2, "u16")); }
@@ -91,7 +104,7 @@ class PayloadReader {
   std::string string();
   /// Everything not read yet.
   std::span<const std::uint8_t> rest();
-  std::size_t remaining() const { return data_.size() - pos_; }
+  std::size_t remaining() const { return data_.size() - pos_ + more_.size(); }
   /// Throws ProtocolError if bytes are left over.
   void expect_end() const;
   /// Throws ProtocolError "<what>: <message>".
@@ -99,8 +112,14 @@ class PayloadReader {
 
  private:
   std::uint64_t get(std::size_t n, std::string_view type);
+  // Makes the next n bytes (n <= remaining()) contiguous in data_: moves on to the second piece, or joins
+  // the two when a read straddles them.
+  void contiguous(std::size_t n);
   std::span<const std::uint8_t> data_;
+  std::span<const std::uint8_t> more_;
+  std::vector<std::uint8_t> joined_;
   std::string_view what_;
+  std::size_t base_ = 0;  // payload offset of data_[0]
   std::size_t pos_ = 0;
 };
 

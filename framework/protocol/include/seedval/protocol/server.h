@@ -22,7 +22,8 @@ class RequestHandler {
   /// the response payload to `response`. Throws seedval::Error to answer with an error status.
   /// Bulk data (a memory read's bytes) is cheapest copied in with response.bulk(), which checksums as
   /// it copies so that serve() does not read the bytes again to seal the frame, or produced in place
-  /// into response.extend_for_overwrite(n), which does not zero them first.
+  /// into response.extend_for_overwrite(n), which does not zero them first, or, cheapest of all, left
+  /// where they lie with response.external(bytes), which a split-frame link passes by reference.
   virtual void handle(Opcode op, PayloadReader& request, PayloadWriter& response) = 0;
 };
 
@@ -33,5 +34,11 @@ std::vector<std::uint8_t> serve(RequestHandler& handler, std::span<const std::ui
 /// `response`.
 void serve(RequestHandler& handler, std::span<const std::uint8_t> request_frame,
            std::vector<std::uint8_t>& response);
+
+/// serve() for a split request frame, answering with a split response when the handler left bulk bytes
+/// external (else with a whole frame in response.bytes). `checksum` says whether the link computes and
+/// checks CRCs (see Checksum). A split response's bulk stays valid until the handler's next request.
+void serve_split(RequestHandler& handler, const SplitFrame& request, ReceivedFrame& response,
+                 Checksum checksum);
 
 }  // namespace seedval::protocol

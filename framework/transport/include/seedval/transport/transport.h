@@ -7,7 +7,9 @@
 // bytes over a wire.
 //
 // Implementing a transport: derive from Transport, implement describe(), capabilities() and
-// exchange_into(). Keep it to moving bytes; framing checks belong to the device layer. Start error messages
+// exchange_into(); override exchange_split() when the link can send bulk data from where it lies (a
+// gather list, a zero-copy message part). Keep it to moving bytes; framing checks belong to the device
+// layer. Start error messages
 // with describe(): the device layer puts only its own name and the operation in front.
 #pragma once
 
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include <seedval/core/clock.h>
+#include <seedval/protocol/frame.h>
 
 namespace seedval {
 
@@ -27,6 +30,11 @@ struct TransportCapabilities {
   bool bulk_memory = true;            ///< large mem_read/mem_write frames are efficient
   bool remote = false;                ///< frames cross a network
   bool hot_plug = false;              ///< the board can come and go while the host runs
+  /// exchange_split() passes bulk data by reference instead of copying it into a frame buffer.
+  bool split_frames = false;
+  /// Split frames never cross a medium that could corrupt them (an in-process link): their CRC is
+  /// neither computed nor checked, as on a loopback network interface. Every other check still runs.
+  bool checksum_unnecessary = false;
 };
 
 class Transport {
@@ -47,6 +55,12 @@ class Transport {
   virtual void exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response,
                              Deadline deadline, std::stop_token stop) = 0;
 
+  /// The same exchange for a request held in pieces (bulk data where it lies). The default flattens the
+  /// request into one frame and answers with a whole frame; a transport with split_frames may answer
+  /// with a split frame whose bulk points into the device's memory until the next exchange.
+  virtual void exchange_split(const protocol::SplitFrame& request, protocol::ReceivedFrame& response,
+                              Deadline deadline, std::stop_token stop);
+
   /// Convenience: the same exchange, the response in a new vector.
   std::vector<std::uint8_t> exchange(std::span<const std::uint8_t> request, Deadline deadline,
                                      std::stop_token stop) {
@@ -54,6 +68,9 @@ class Transport {
     exchange_into(request, response, deadline, std::move(stop));
     return response;
   }
+
+ private:
+  std::vector<std::uint8_t> flat_;  // exchange_split()'s flattened request, reused
 };
 
 }  // namespace seedval
