@@ -486,6 +486,68 @@ BOOST_AUTO_TEST_CASE(a_thermal_trip_halts_tensor_work) {
                         testing::error_with(ErrorCode::device, "thermal trip"));
 }
 
+BOOST_AUTO_TEST_CASE(hbm_spares_report_the_configured_repair_resources) {
+  ChipConfig config;
+  config.memory_size = 1u << 20;
+  config.spare_rows = 6;
+  config.spare_columns = 3;
+  ChipModel model(config, die_with(1.0));
+  BOOST_TEST(read_reg(model, chip::reg::HBM_SPARES) == ((3u << 16) | 6u));
+  BOOST_CHECK_THROW(write_reg(model, chip::reg::HBM_SPARES, 0), AddressError);
+}
+
+BOOST_AUTO_TEST_CASE(the_hammer_kernel_disturbs_the_neighbours_of_the_row_it_activates) {
+  ChipConfig config;
+  config.memory_size = 1u << 20;
+  const chip::HbmGeometry g = config.hbm_geometry();
+  chip::PhysicalAddress victim_at{0, 1, 2, 10, 5};
+  const std::uint64_t victim = g.to_word(victim_at);
+  DieInstance die = die_with(1.0);
+  MemoryFault f;
+  f.kind = FaultClass::rowhammer;
+  f.victim = {victim, 9};
+  f.value = false;  // a stored 0 flips
+  f.hammer_threshold = 20000;
+  die.memory_faults = {f};
+  ChipModel model(config, die);
+  write_reg(model, chip::reg::ECC_CTRL, 0);
+  request(model, Opcode::mem_fill, protocol::encode(protocol::MemFillRequest{0, g.bytes(), 0}));
+  auto hammer = [&](std::uint32_t row, std::uint32_t count) {
+    write_reg(model, chip::reg::MBIST_HAMMER_BANK, g.bank_index(victim_at));
+    write_reg(model, chip::reg::MBIST_HAMMER_ROW, row);
+    write_reg(model, chip::reg::MBIST_HAMMER_COUNT, count);
+    write_reg(model, chip::reg::MBIST_HAMMER_CTRL, chip::bits::MBIST_HAMMER_GO);
+    BOOST_TEST(read_reg(model, chip::reg::MBIST_HAMMER_CTRL) == 0u, "GO clears itself");
+  };
+  auto victim_word = [&] {
+    const auto p =
+        request(model, Opcode::mem_read, protocol::encode(protocol::MemReadRequest{victim * 8, 8}));
+    std::uint64_t v = 0;
+    std::memcpy(&v, p.data(), 8);
+    return v;
+  };
+  hammer(9, 5000);
+  hammer(11, 5000);
+  BOOST_TEST(victim_word() == 0u, "10000 activations stay below the threshold");
+  hammer(14, 50000);  // a row farther away disturbs nothing
+  BOOST_TEST(victim_word() == 0u);
+  // Reading the victim activated its row and restored it: the count starts again.
+  hammer(9, 8000);
+  hammer(11, 8000);
+  BOOST_TEST(victim_word() == 0u, "16000 activations since the victim row was last opened");
+  hammer(9, 12000);
+  hammer(11, 12000);
+  BOOST_TEST(victim_word() == (std::uint64_t{1} << 9), "24000 activations of the neighbours flip the cell");
+  // Out of range and with the engine off: errors, nothing run.
+  write_reg(model, chip::reg::MBIST_HAMMER_ROW, g.rows);
+  BOOST_CHECK_EXCEPTION(write_reg(model, chip::reg::MBIST_HAMMER_CTRL, 1), AddressError,
+                        testing::error_with(ErrorCode::address, "lies outside the HBM"));
+  write_reg(model, chip::reg::MBIST_HAMMER_ROW, 9);
+  write_reg(model, chip::reg::MBIST_CTRL, 0);
+  BOOST_CHECK_EXCEPTION(write_reg(model, chip::reg::MBIST_HAMMER_CTRL, 1), DeviceError,
+                        testing::error_with(ErrorCode::device, "MBIST engine is disabled"));
+}
+
 BOOST_AUTO_TEST_CASE(same_die_same_requests_same_answers) {
   DieInstance d = die_with(1.3);
   d.core_faults = {{.core = 0, .lane = 1, .bit = 3, .kind = CoreFault::Kind::flaky, .flip_rate = 0.05}};

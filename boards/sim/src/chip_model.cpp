@@ -130,6 +130,7 @@ void ChipModel::power_on_reset() {
   reg(chip::reg::MEM_SIZE_HI) = static_cast<std::uint32_t>(geometry_.bytes() >> 32);
   reg(chip::reg::HBM_GEOMETRY) = geometry_.encode();
   reg(chip::reg::SRAM_SIZE_KIB) = config_.sram_kib;
+  reg(chip::reg::HBM_SPARES) = (config_.spare_columns << 16) | (config_.spare_rows & 0xFFFF);
   reg(chip::reg::HARVEST_MASK) = die_.harvest_mask & kCoreMask;
   reg(chip::reg::CORE_COUNT) = kCoreCount;
   reg(chip::reg::CORE_ENABLE) = ~die_.harvest_mask & kCoreMask;
@@ -323,6 +324,22 @@ void ChipModel::write_reg(std::uint32_t address, std::uint32_t value) {
       slot = v;
       hbm_->set_refresh((v & chip::bits::REFRESH_ENABLE) != 0,
                         std::chrono::microseconds(reg(chip::reg::HBM_REFRESH_US)));
+      return;
+    case chip::reg::MBIST_HAMMER_CTRL:
+      if ((v & chip::bits::MBIST_HAMMER_GO) != 0) {
+        if ((reg(chip::reg::MBIST_CTRL) & chip::bits::MBIST_ENABLE) == 0)
+          throw DeviceError(ErrorCode::device, "the MBIST engine is disabled (MBIST_CTRL.ENABLE = 0)");
+        const std::uint32_t bank = reg(chip::reg::MBIST_HAMMER_BANK);
+        const std::uint32_t row = reg(chip::reg::MBIST_HAMMER_ROW);
+        if (bank >= geometry_.total_banks() || row >= geometry_.rows)
+          throw AddressError(
+              ErrorCode::address,
+              fmt::format("MBIST hammer target bank {} row {} lies outside the HBM ({} banks of {} "
+                          "rows)",
+                          bank, row, geometry_.total_banks(), geometry_.rows));
+        hbm_->hammer(bank, row, reg(chip::reg::MBIST_HAMMER_COUNT));
+      }
+      slot = 0;  // self-clearing
       return;
     case chip::reg::ECC_CTRL:
       slot = v;

@@ -4,7 +4,8 @@
 //   "population"            population file, relative to the descriptor        (required)
 //   "memory_mib"            HBM in MiB, a power of two from 1 to 65536          (default 16)
 //   "hbm"                   {"stacks", "channels", "banks", "rows", "columns"}: the HBM organisation
-//                           (defaults 2, 4, 8, as many rows as memory_mib needs, 128); overrides memory_mib
+//                           (defaults 2, 4, 8, as many rows as memory_mib needs, 128); overrides memory_mib;
+//                           also {"spare_rows", "spare_columns"}: repair resources per bank (default 4, 2)
 //   "sram_kib"              on-chip SRAM per tensor core in KiB                  (default 256)
 //   "disable_capabilities"  capability names the die does not declare, e.g. ["tensor"]: a chip variant
 //                           or bring-up firmware without them                   (default none)
@@ -100,6 +101,9 @@ std::unique_ptr<Board> make_sim_board(JsonObject& params, BoardInfo info) {
   if (!std::has_single_bit(mib)) params.fail("memory_mib", fmt::format("{} is not a power of two", mib));
   config.memory_size = mib << 20;
   if (auto h = params.optional_object("hbm")) {
+    config.spare_rows = static_cast<std::uint32_t>(h->integer_or("spare_rows", config.spare_rows, 0, 65535));
+    config.spare_columns =
+        static_cast<std::uint32_t>(h->integer_or("spare_columns", config.spare_columns, 0, 65535));
     chip::HbmGeometry g;
     g.stacks = static_cast<std::uint32_t>(h->integer_or("stacks", g.stacks, 1, 8));
     g.channels = static_cast<std::uint32_t>(h->integer_or("channels", g.channels, 1, 16));

@@ -105,12 +105,17 @@ inline constexpr std::uint32_t ECC_INJECT_MASK_HI = 0x0324;
 inline constexpr std::uint32_t ECC_INJECT_CTRL = 0x0328;
 inline constexpr std::uint32_t HBM_REFRESH_CTRL = 0x0330;
 inline constexpr std::uint32_t HBM_REFRESH_US = 0x0334;
+inline constexpr std::uint32_t HBM_SPARES = 0x0338;
 // MBIST engine.
 inline constexpr std::uint32_t MBIST_CTRL = 0x0400;
 inline constexpr std::uint32_t MBIST_STATUS = 0x0404;
 inline constexpr std::uint32_t MBIST_FAIL_COUNT = 0x0408;
 inline constexpr std::uint32_t MBIST_FAIL_ADDR_LO = 0x040C;
 inline constexpr std::uint32_t MBIST_FAIL_ADDR_HI = 0x0410;
+inline constexpr std::uint32_t MBIST_HAMMER_BANK = 0x0414;
+inline constexpr std::uint32_t MBIST_HAMMER_ROW = 0x0418;
+inline constexpr std::uint32_t MBIST_HAMMER_COUNT = 0x041C;
+inline constexpr std::uint32_t MBIST_HAMMER_CTRL = 0x0420;
 // Tensor cores.
 inline constexpr std::uint32_t HARVEST_MASK = 0x0500;
 inline constexpr std::uint32_t CORE_COUNT = 0x0504;
@@ -142,6 +147,7 @@ inline constexpr std::uint32_t ECC_INJECT_GO = 1u << 0;  ///< self-clearing
 inline constexpr std::uint32_t REFRESH_ENABLE = 1u << 0;
 inline constexpr std::uint32_t MBIST_ENABLE = 1u << 0;
 inline constexpr std::uint32_t MBIST_DONE = 1u << 0;
+inline constexpr std::uint32_t MBIST_HAMMER_GO = 1u << 0;  ///< self-clearing
 inline constexpr std::uint32_t MBIST_FAILED = 1u << 1;
 }  // namespace bits
 
