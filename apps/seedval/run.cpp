@@ -1,4 +1,5 @@
 // seedval run: one unit through a program, or through a single test.
+#include <filesystem>
 #include <iostream>
 
 #include <fmt/core.h>
@@ -23,6 +24,7 @@ struct RunOptions {
   std::string die;
   bool json = false;
   std::string out;
+  std::string artifacts;
 };
 
 std::string measurements_text(const StepRecord& s) {
@@ -79,6 +81,11 @@ int run(const RunOptions& o) {
   }
   const UnitRecord u = test_unit(*board, program, ctx);
   const std::string record = reports::unit_record_json(u, program);
+  // Artifacts first: the record names their files.
+  if (!o.artifacts.empty())
+    reports::save_artifacts(u, o.artifacts);
+  else if (!o.out.empty())
+    reports::save_artifacts(u, std::filesystem::absolute(o.out).parent_path());
   if (!o.out.empty()) reports::write_file_atomic(o.out, record + "\n");
   if (o.json) {
     std::cout << record << "\n";
@@ -94,6 +101,9 @@ int run(const RunOptions& o) {
         if (!s.message.empty()) fmt::print("      {}\n", s.message);
         for (const auto& n : s.notes) fmt::print("      {}\n", n);
       }
+      for (const auto& a : s.artifacts)
+        fmt::print("      artifact {} ({} bytes){}\n", a.name, a.content.size(),
+                   o.artifacts.empty() && o.out.empty() ? "" : ": " + reports::artifact_file(u, s, a));
     }
     fmt::print("result: {}  soft bin {} ({}) -> hard bin {} ({}){}\n",
                u.passed ? "PASS" : (u.tester_error ? "TESTER ERROR" : "FAIL"), u.soft_bin,
@@ -118,7 +128,12 @@ void add_run(CLI::App& app) {
   cmd->add_option("--param", o->params, "NAME=VALUE parameter of --test; repeatable");
   cmd->add_option("--die", o->die, "simulated boards: the die to put in the socket, e.g. SIM0-W01-X008-Y007");
   cmd->add_flag("--json", o->json, "print the unit record as JSON");
-  cmd->add_option("--out,-o", o->out, "also write the unit record (JSON) to this file");
+  cmd->add_option(
+      "--out,-o", o->out,
+      "also write the unit record (JSON) to this file, and the steps' artifacts (fail bitmaps, ...) "
+      "under artifacts/ beside it");
+  cmd->add_option("--artifacts", o->artifacts,
+                  "save the steps' artifacts under DIR/artifacts/ (default: beside --out, else not saved)");
   cmd->callback([o] { throw ExitRequest{guarded("run", [&] { return run(*o); })}; });
 }
 

@@ -4,6 +4,8 @@
 
 #include <fmt/core.h>
 
+#include <seedval/reports/unit_log.h>
+
 namespace seedval::reports::detail {
 
 using nlohmann::json;
@@ -57,7 +59,19 @@ json to_json(const StepRecord& s) {
 
 json to_json(const UnitRecord& u, const Program& p) {
   json steps = json::array();
-  for (const auto& s : u.steps) steps.push_back(to_json(s));
+  for (const auto& s : u.steps) {
+    json step = to_json(s);
+    if (!s.artifacts.empty()) {
+      json list = json::array();
+      for (const auto& a : s.artifacts)
+        list.push_back({{"name", a.name},
+                        {"media_type", a.media_type},
+                        {"bytes", a.content.size()},
+                        {"file", artifact_file(u, s, a)}});
+      step["artifacts"] = list;
+    }
+    steps.push_back(std::move(step));
+  }
   json j = {{"unit", u.unit},
             {"part_id", u.part_id},
             {"die", to_json(u.die)},

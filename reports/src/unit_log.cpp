@@ -1,7 +1,10 @@
+#include <cctype>
+
 #include <fmt/core.h>
 #include <unistd.h>
 
 #include <seedval/core/error.h>
+#include <seedval/reports/lot_reports.h>
 #include <seedval/reports/unit_log.h>
 
 #include "json_record.h"
@@ -22,7 +25,35 @@ UnitLog::~UnitLog() {
   if (out_ != nullptr) std::fclose(out_);
 }
 
+std::string artifact_file(const UnitRecord& unit, const StepRecord& step, const Artifact& artifact) {
+  auto safe = [](std::string_view text) {
+    std::string out(text);
+    for (char& c : out)
+      if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '-' && c != '_' && c != '.') c = '_';
+    return out;
+  };
+  const char* ext = artifact.media_type == "application/json" ? "json"
+                    : artifact.media_type == "image/svg+xml"  ? "svg"
+                                                              : "txt";
+  return fmt::format("artifacts/{}-i{}-{}-{}.{}", safe(unit.part_id), unit.insertion, safe(step.id),
+                     safe(artifact.name), ext);
+}
+
+void save_artifacts(const UnitRecord& unit, const std::filesystem::path& folder) {
+  for (const auto& step : unit.steps)
+    for (const auto& a : step.artifacts) {
+      const auto file = folder / artifact_file(unit, step, a);
+      std::error_code ec;
+      std::filesystem::create_directories(file.parent_path(), ec);
+      if (ec)
+        throw IoError(ErrorCode::io, fmt::format("{}: cannot create the folder: {}",
+                                                 file.parent_path().string(), ec.message()));
+      write_file_atomic(file, a.content);
+    }
+}
+
 void UnitLog::unit_finished(const UnitRecord& unit) {
+  save_artifacts(unit, file_.parent_path());
   const std::string line = unit_record_json(unit, program_) + "\n";
   if (std::fwrite(line.data(), 1, line.size(), out_) != line.size() || std::fflush(out_) != 0 ||
       ::fdatasync(fileno(out_)) != 0)

@@ -272,6 +272,33 @@ BOOST_AUTO_TEST_CASE(unit_log_appends_one_parseable_line_per_unit) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(artifacts_are_saved_beside_the_log_before_the_record_names_them) {
+  TempDir dir;
+  const fs::path file = dir.path() / "units.jsonl";
+  const Program p = reports_test::report_program();
+  UnitRecord u = reports_test::small_lot().insertions[0];
+  BOOST_REQUIRE(!u.steps.empty());
+  u.steps[0].artifacts.push_back({"fail_bitmap", "application/json", R"({"cells": []})"});
+  u.steps[0].artifacts.push_back({"notes", "text/plain", "plain text"});
+  {
+    UnitLog log(file, p);
+    log.unit_finished(u);
+  }
+  const json j = json::parse(lines_of(read_file(file)).at(0));
+  const json& listed = j["steps"][0]["artifacts"];
+  BOOST_REQUIRE(listed.size() == 2u);
+  const std::string expected_file =
+      fmt::format("artifacts/{}-i{}-{}-fail_bitmap.json", u.part_id, u.insertion, u.steps[0].id);
+  BOOST_TEST(listed[0]["file"] == expected_file);
+  BOOST_TEST(listed[0]["name"] == "fail_bitmap");
+  BOOST_TEST(listed[0]["bytes"] == 13);
+  BOOST_TEST(listed[1]["file"].get<std::string>().ends_with("-notes.txt"));
+  BOOST_TEST(read_file(dir.path() / expected_file) == R"({"cells": []})");
+  BOOST_TEST(read_file(dir.path() / listed[1]["file"].get<std::string>()) == "plain text");
+  // Steps without artifacts list none.
+  if (j["steps"].size() > 1) BOOST_TEST(!j["steps"][1].contains("artifacts"));
+}
+
 BOOST_AUTO_TEST_CASE(unit_log_that_cannot_write_throws) {
   const Program p = reports_test::report_program();
   BOOST_CHECK_EXCEPTION(UnitLog("/proc/x/units.jsonl", p), IoError,

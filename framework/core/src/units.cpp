@@ -7,9 +7,9 @@
 
 namespace seedval {
 namespace {
-constexpr std::array kAll{units::none,   units::count, units::ratio, units::percent, units::volt,
-                          units::ampere, units::watt,  units::hertz, units::second,  units::celsius,
-                          units::byte,   units::bit,   units::ohm};
+constexpr std::array kAll{units::none,   units::count, units::ratio, units::percent,        units::volt,
+                          units::ampere, units::watt,  units::hertz, units::second,         units::celsius,
+                          units::byte,   units::bit,   units::ohm,   units::byte_per_second};
 }
 
 std::optional<Unit> unit_from_symbol(std::string_view symbol) noexcept {
@@ -22,7 +22,8 @@ std::string format_quantity(double value, Unit unit) {
   // A count reads best as a bare number: "3", not "3 count".
   const std::string_view symbol = unit == units::count ? std::string_view() : unit.symbol;
   std::string_view sep = symbol.empty() ? "" : " ";
-  if (unit == units::byte && std::isfinite(value) && std::fabs(value) >= 1024.0) {
+  if ((unit == units::byte || unit == units::byte_per_second) && std::isfinite(value) &&
+      std::fabs(value) >= 1024.0) {
     static constexpr const char* kBinary[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
     double v = value / 1024.0;
     int i = 0;
@@ -31,7 +32,7 @@ std::string format_quantity(double value, Unit unit) {
       v /= 1024.0;
       ++i;
     }
-    return fmt::format("{:.4g} {}", v, kBinary[i]);
+    return fmt::format("{:.4g} {}{}", v, kBinary[i], unit == units::byte_per_second ? "/s" : "");
   }
   if (!unit.prefixable || value == 0.0 || !std::isfinite(value))
     return fmt::format("{:.4g}{}{}", value, sep, symbol);

@@ -76,6 +76,7 @@ Step parse_step(JsonObject& o, bool needs_bin, const StepCheck& check) {
       Limits limits;
       limits.low = lim.optional_number("low");
       limits.high = lim.optional_number("high");
+      if (lim.has("fail_bin")) s.limit_bins[key] = static_cast<int>(lim.integer("fail_bin", 0, 65534));
       lim.finish();
       if (limits.empty()) l->fail(key, "give \"low\", \"high\" or both");
       if (limits.low && limits.high && *limits.low > *limits.high)
@@ -179,6 +180,13 @@ Program parse(const nlohmann::json& j, const std::string& where) {
       step.fail("fail_bin", fmt::format("soft bin {} is not defined in soft_bins", st.fail_bin));
     if (p.hard_bin(p.soft_bin(st.fail_bin).hard_bin).pass)
       step.fail("fail_bin", fmt::format("soft bin {} maps to a pass hard bin", st.fail_bin));
+    for (const auto& [measurement, bin] : st.limit_bins) {
+      const std::string key = fmt::format("limits.{}.fail_bin", measurement);
+      if (!soft_numbers.count(bin))
+        step.fail(key, fmt::format("soft bin {} is not defined in soft_bins", bin));
+      if (p.hard_bin(p.soft_bin(bin).hard_bin).pass)
+        step.fail(key, fmt::format("soft bin {} maps to a pass hard bin", bin));
+    }
   };
   p.setup =
       parse_steps(o, "setup", false, [&](JsonObject& step, const Step& st) { check_step(step, st, false); });

@@ -80,6 +80,11 @@ UnitRecord run_unit(Device& device, const Program& program, const UnitContext& c
       case Outcome::failed:
         if (in_flow) {
           u.soft_bin = step.fail_bin;
+          for (const auto& m : u.steps.back().measurements) {
+            if (m.outcome != Outcome::failed) continue;
+            if (auto it = step.limit_bins.find(m.name); it != step.limit_bins.end()) u.soft_bin = it->second;
+            break;
+          }
           u.failing_step = step.id;
           u.message = fmt::format("{}: {}", step.id, message);
         } else {

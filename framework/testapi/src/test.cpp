@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 
 #include <fmt/core.h>
@@ -74,6 +75,21 @@ bool TestContext::measure(std::string_view name, double value) {
 void TestContext::note(std::string text) {
   record_.notes.push_back(std::move(text));
 }
+void TestContext::attach(std::string name, std::string content, std::string media_type) {
+  const bool ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
+  });
+  if (!ok)
+    throw InvalidArgumentError(
+        ErrorCode::invalid_argument,
+        fmt::format("{}: artifact name \"{}\" must be letters, digits, '-', '_' or '.'", def_.name, name));
+  for (const auto& a : record_.artifacts)
+    if (a.name == name)
+      throw InvalidArgumentError(ErrorCode::invalid_argument,
+                                 fmt::format("{}: artifact \"{}\" is attached twice", def_.name, name));
+  record_.artifacts.push_back(Artifact{std::move(name), std::move(media_type), std::move(content)});
+}
+
 void TestContext::fail(std::string reason) {
   throw TestFailed{std::move(reason)};
 }

@@ -63,6 +63,8 @@ BOOST_AUTO_TEST_CASE(bytes_take_binary_prefixes) {
   BOOST_TEST(format_quantity(16777216.0, units::byte) == "16 MiB");  // the documented example
   BOOST_TEST(format_quantity(0.0, units::byte) == "0 B");
   BOOST_TEST(format_quantity(1000.0, units::byte) == "1000 B");  // not 1 kB: no decimal prefixes
+  BOOST_TEST(format_quantity(5.0 * 1073741824.0, units::byte_per_second) == "5 GiB/s");
+  BOOST_TEST(format_quantity(100.0, units::byte_per_second) == "100 B/s");
   BOOST_TEST(format_quantity(1023.0, units::byte) == "1023 B");
   BOOST_TEST(format_quantity(1024.0, units::byte) == "1 KiB");
   BOOST_TEST(format_quantity(4096.0, units::byte) == "4 KiB");
@@ -84,9 +86,10 @@ BOOST_AUTO_TEST_CASE(a_plain_number_has_no_trailing_space) {
 }
 
 BOOST_AUTO_TEST_CASE(unit_from_symbol_finds_every_unit) {
-  const std::vector<Unit> all{units::none,   units::count, units::ratio, units::percent, units::volt,
-                              units::ampere, units::watt,  units::hertz, units::second,  units::celsius,
-                              units::byte,   units::bit,   units::ohm};
+  const std::vector<Unit> all{units::none,   units::count,          units::ratio, units::percent,
+                              units::volt,   units::ampere,         units::watt,  units::hertz,
+                              units::second, units::celsius,        units::byte,  units::bit,
+                              units::ohm,    units::byte_per_second};
   for (const Unit& u : all) {
     BOOST_TEST_CONTEXT("symbol \"" << u.symbol << "\"") {
       const auto found = unit_from_symbol(u.symbol);

@@ -220,6 +220,19 @@ BOOST_AUTO_TEST_CASE(fail_bin_mapping_to_a_pass_hard_bin) {
   expect_config_error(j, {"prog.json: flow[1].fail_bin: soft bin 1 maps to a pass hard bin"});
 }
 
+BOOST_AUTO_TEST_CASE(a_limit_may_name_its_own_fail_bin) {
+  json j = valid_program();
+  j["flow"][1]["limits"]["failing_bits"]["fail_bin"] = 700;
+  const Program p = parse_program(j.dump(), kWhere);
+  BOOST_TEST(p.flow[1].limit_bins.at("failing_bits") == 700);
+  BOOST_TEST(p.flow[1].limit_bins.count("bytes_tested") == 0u);
+  j["flow"][1]["limits"]["failing_bits"]["fail_bin"] = 701;
+  expect_config_error(j, {"prog.json: flow[1].limits.failing_bits.fail_bin: soft bin 701 is not defined"});
+  j["flow"][1]["limits"]["failing_bits"]["fail_bin"] = 1;
+  expect_config_error(
+      j, {"prog.json: flow[1].limits.failing_bits.fail_bin: soft bin 1 maps to a pass hard bin"});
+}
+
 BOOST_AUTO_TEST_CASE(soft_bin_with_undefined_hard_bin) {
   json j = valid_program();
   j["soft_bins"][2]["hard_bin"] = 8;

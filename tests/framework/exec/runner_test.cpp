@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
+#include <fmt/core.h>
 
 #include <seedval/core/error.h>
 #include <seedval/device/device.h>
@@ -277,6 +278,39 @@ BOOST_AUTO_TEST_CASE(program_limits_override_the_tests_defaults) {
       b.run(make_program(R"([{"id": "m", "test": "test.pass", "params": {"value": 12}, "fail_bin": 20}])"));
   BOOST_TEST(!defaults.passed);
   BOOST_TEST(defaults.soft_bin == 20);
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_measurement_with_its_own_bin_decides_the_bin) {
+  Bench b;
+  const UnitRecord own = b.run(make_program(
+      R"([{"id": "m", "test": "test.pass", "params": {"value": 5}, "limits": {"reading": {"high": 4, "fail_bin": 30}}, "fail_bin": 20}])"));
+  BOOST_TEST(!own.passed);
+  BOOST_TEST(own.soft_bin == 30);
+  BOOST_TEST(own.failing_step == "m");
+  // Within its limit, the measurement's bin plays no part.
+  const UnitRecord passing = b.run(make_program(
+      R"([{"id": "m", "test": "test.pass", "params": {"value": 3}, "limits": {"reading": {"high": 4, "fail_bin": 30}}, "fail_bin": 20}])"));
+  BOOST_TEST(passing.passed);
+}
+
+BOOST_AUTO_TEST_CASE(artifacts_stay_with_the_step_and_bad_names_are_tester_errors) {
+  Bench b;
+  const UnitRecord ok = b.run(make_program(
+      R"([{"id": "m", "test": "test.attaches", "params": {"name": "fail_bitmap"}, "fail_bin": 20}])"));
+  BOOST_TEST(ok.passed);
+  BOOST_REQUIRE(ok.steps.size() == 1u);
+  BOOST_REQUIRE(ok.steps[0].artifacts.size() == 1u);
+  BOOST_TEST(ok.steps[0].artifacts[0].name == "fail_bitmap");
+  BOOST_TEST(ok.steps[0].artifacts[0].media_type == "application/json");
+  BOOST_TEST(ok.steps[0].artifacts[0].content == R"({"x": 1})");
+  for (const char* bad : {"../escape", "twice", ""}) {
+    BOOST_TEST_CONTEXT(bad) {
+      const UnitRecord u = b.run(make_program(fmt::format(
+          R"([{{"id": "m", "test": "test.attaches", "params": {{"name": "{}"}}, "fail_bin": 20}}])", bad)));
+      BOOST_TEST(u.tester_error);
+      BOOST_TEST(contains(u.message, "artifact"), u.message);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(nan_measurement_fails_even_without_limits) {

@@ -97,6 +97,21 @@ TestDefinition measure_nan_test() {
   return t;
 }
 
+// Attaches the artifact named by its parameter; "twice" attaches "a" twice.
+TestDefinition attaches_test() {
+  TestDefinition t = base("test.attaches", "attaches an artifact");
+  t.params = {{"name", ParamType::string, std::string("a"), "artifact name", {}, {}, {}}};
+  t.run = [](TestContext& ctx) {
+    const std::string name = ctx.params().string("name");
+    if (name == "twice") {
+      ctx.attach("a", "1");
+      ctx.attach("a", "2");
+    }
+    ctx.attach(name, R"({"x": 1})");
+  };
+  return t;
+}
+
 TestDefinition wait_stop_test() {
   TestDefinition t = base("test.wait_stop", "waits for a stop request");
   t.run = [](TestContext& ctx) {
@@ -118,6 +133,7 @@ SEEDVAL_REGISTER_TEST(skips_test());
 SEEDVAL_REGISTER_TEST(needs_tensor_test());
 SEEDVAL_REGISTER_TEST(measure_nan_test());
 SEEDVAL_REGISTER_TEST(wait_stop_test());
+SEEDVAL_REGISTER_TEST(attaches_test());
 
 }  // namespace
 

@@ -10,8 +10,16 @@
 
 namespace seedval::reports {
 
-/// One insertion as a single-line JSON object.
+/// One insertion as a single-line JSON object. Each step lists its artifacts with the file they are
+/// saved to (artifact_file), relative to the folder of the record.
 std::string unit_record_json(const UnitRecord& unit, const Program& program);
+
+/// Where an artifact of a unit's step is saved, relative to the folder of units.jsonl:
+/// "artifacts/<part_id>-i<insertion>-<step>-<name>.json" (the extension from the media type).
+std::string artifact_file(const UnitRecord& unit, const StepRecord& step, const Artifact& artifact);
+/// Saves every artifact of `unit` under `folder` (each file written whole and synced). Throws IoError
+/// naming the file that could not be written.
+void save_artifacts(const UnitRecord& unit, const std::filesystem::path& folder);
 
 class UnitLog final : public ResultSink {
  public:
@@ -21,7 +29,8 @@ class UnitLog final : public ResultSink {
   UnitLog(const UnitLog&) = delete;
   UnitLog& operator=(const UnitLog&) = delete;
 
-  /// Appends and syncs one line; throws IoError if the line cannot be written.
+  /// Saves the unit's artifacts next to the log, then appends and syncs one line; throws IoError if
+  /// either cannot be written (the line is written only once the artifacts it names are on disk).
   void unit_finished(const UnitRecord& unit) override;
 
  private:

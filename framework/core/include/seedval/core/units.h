@@ -38,6 +38,7 @@ inline constexpr Unit celsius{"degC", "temperature", false};
 inline constexpr Unit byte{"B", "size", false};
 inline constexpr Unit bit{"bit", "size", false};
 inline constexpr Unit ohm{"Ohm", "resistance", true};
+inline constexpr Unit byte_per_second{"B/s", "throughput", false};
 }  // namespace units
 
 /// Every unit seedval knows, for parsing program files.

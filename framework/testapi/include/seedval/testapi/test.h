@@ -30,6 +30,14 @@
 
 namespace seedval {
 
+/// A document a test produced beside its measurements (a fail bitmap, a shmoo grid). Reports save it as
+/// a file next to the unit's record and list it there.
+struct Artifact {
+  std::string name;  ///< e.g. "fail_bitmap"; letters, digits, '-', '_' and '.'
+  std::string media_type = "application/json";
+  std::string content;
+};
+
 /// What one execution of a test produced.
 struct StepRecord {
   std::string id;    ///< the step's id in its program
@@ -38,6 +46,7 @@ struct StepRecord {
   std::string message;  ///< why it failed, was skipped or errored
   std::vector<Measurement> measurements;
   std::vector<std::string> notes;  ///< what the test chose to tell (first failing addresses, ...)
+  std::vector<Artifact> artifacts;
   double duration_s = 0;
   ErrorCode error_code = ErrorCode::ok;  ///< for outcome error: the code of the error
 };
@@ -83,6 +92,9 @@ class TestContext {
   /// Records a value of a declared measurement; returns true if it is within its limits.
   bool measure(std::string_view name, double value);
   void note(std::string text);
+  /// Keeps a document with the step's record (see Artifact). Throws InvalidArgumentError for a name
+  /// outside [A-Za-z0-9._-] or one already attached.
+  void attach(std::string name, std::string content, std::string media_type = "application/json");
   [[noreturn]] void fail(std::string reason);
   [[noreturn]] void skip(std::string reason);
 
