@@ -41,5 +41,6 @@ void add_list(CLI::App& app);
 void add_reg(CLI::App& app);
 void add_mem(CLI::App& app);
 void add_population(CLI::App& app);
+void add_faultsim(CLI::App& app);
 
 }  // namespace seedval::cli
