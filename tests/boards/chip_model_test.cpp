@@ -538,6 +538,18 @@ BOOST_AUTO_TEST_CASE(the_hammer_kernel_disturbs_the_neighbours_of_the_row_it_act
   hammer(9, 12000);
   hammer(11, 12000);
   BOOST_TEST(victim_word() == (std::uint64_t{1} << 9), "24000 activations of the neighbours flip the cell");
+  // Double-sided: the victim's two neighbours, COUNT each, inside one refresh window.
+  request(model, Opcode::mem_fill, protocol::encode(protocol::MemFillRequest{0, g.bytes(), 0}));
+  auto double_sided = [&](std::uint32_t count) {
+    write_reg(model, chip::reg::MBIST_HAMMER_ROW, 10);
+    write_reg(model, chip::reg::MBIST_HAMMER_COUNT, count);
+    write_reg(model, chip::reg::MBIST_HAMMER_CTRL,
+              chip::bits::MBIST_HAMMER_GO | chip::bits::MBIST_HAMMER_DOUBLE);
+  };
+  for (int i = 0; i < 5; ++i) double_sided(9000);  // 18000 a window, whenever the windows fall
+  BOOST_TEST(victim_word() == 0u);
+  double_sided(10000);
+  BOOST_TEST(victim_word() == (std::uint64_t{1} << 9), "2 × 10000 activations in one window flip the cell");
   // Out of range and with the engine off: errors, nothing run.
   write_reg(model, chip::reg::MBIST_HAMMER_ROW, g.rows);
   BOOST_CHECK_EXCEPTION(write_reg(model, chip::reg::MBIST_HAMMER_CTRL, 1), AddressError,

@@ -337,7 +337,10 @@ void ChipModel::write_reg(std::uint32_t address, std::uint32_t value) {
               fmt::format("MBIST hammer target bank {} row {} lies outside the HBM ({} banks of {} "
                           "rows)",
                           bank, row, geometry_.total_banks(), geometry_.rows));
-        hbm_->hammer(bank, row, reg(chip::reg::MBIST_HAMMER_COUNT));
+        if ((v & chip::bits::MBIST_HAMMER_DOUBLE) != 0)
+          hbm_->hammer_double_sided(bank, row, reg(chip::reg::MBIST_HAMMER_COUNT));
+        else
+          hbm_->hammer(bank, row, reg(chip::reg::MBIST_HAMMER_COUNT));
       }
       slot = 0;  // self-clearing
       return;

@@ -707,4 +707,31 @@ void HbmArray::hammer(std::uint32_t bank, std::uint32_t row, std::uint64_t count
   open_row_[bank] = row;
 }
 
+void HbmArray::hammer_double_sided(std::uint32_t bank, std::uint32_t victim, std::uint64_t count) {
+  if (bank >= geometry_.total_banks() || victim >= geometry_.rows)
+    throw InvalidArgumentError(ErrorCode::invalid_argument,
+                               fmt::format("hammer of bank {} row {} is outside the HBM ({} banks × {} rows)",
+                                           bank, victim, geometry_.total_banks(), geometry_.rows));
+  const auto interval = static_cast<std::uint64_t>(refresh_interval_.count()) * 1000;
+  if (refresh_on_) {
+    const std::uint64_t now = env_.now_ns();
+    const std::uint64_t last = last_refresh_ns(now);
+    if (now != last) env_.advance_ns(last + interval - now);
+  }
+  const std::uint32_t rows[] = {victim - 1, victim + 1};  // victim - 1 of row 0 wraps: skipped below
+  while (count > 0) {
+    std::uint64_t n = count;
+    if (refresh_on_) {
+      const std::uint64_t now = env_.now_ns();
+      const std::uint64_t next_tick = last_refresh_ns(now) + interval;
+      n = std::min(count, std::max<std::uint64_t>(1, (next_tick - now) / (2 * kActivationNs)));
+    }
+    for (std::uint32_t r : rows)
+      if (r < geometry_.rows && !row_faults_.empty()) activate(bank, r, n);
+    env_.advance_ns(2 * n * kActivationNs);
+    count -= n;
+  }
+  if (!row_faults_.empty() && victim + 1 < geometry_.rows) open_row_[bank] = victim + 1;
+}
+
 }  // namespace seedval::sim

@@ -131,6 +131,12 @@ class HbmArray final : public chip::MarchMemory {
   /// advancing model time by count × kActivationNs; the burst is split at refresh ticks. Throws
   /// InvalidArgumentError if the bank or row does not exist.
   void hammer(std::uint32_t bank, std::uint32_t row, std::uint64_t count);
+  /// Double-sided hammer of `victim` in flat bank `bank`, as a test engine synchronised with the refresh
+  /// scheduler runs it: waits for the next refresh tick (refresh on), then activates victim − 1 and
+  /// victim + 1 alternately, `count` times each, so a burst shorter than the interval falls in one
+  /// refresh window. Longer bursts are split at ticks like hammer(). Advances time by the wait plus
+  /// 2 · count · kActivationNs. Throws InvalidArgumentError if the bank or row does not exist.
+  void hammer_double_sided(std::uint32_t bank, std::uint32_t victim, std::uint64_t count);
 
   /// Storage for the next array (see the constructor); the array is unusable afterwards.
   std::vector<std::uint64_t> release_storage() { return std::move(words_); }

@@ -95,8 +95,10 @@ constexpr std::array kRegisters{
                  "row the hammer kernel activates"},
     RegisterInfo{reg::MBIST_HAMMER_COUNT, "MBIST_HAMMER_COUNT", rw, 0, 0xFFFFFFFF,
                  "activations per hammer run"},
-    RegisterInfo{reg::MBIST_HAMMER_CTRL, "MBIST_HAMMER_CTRL", rw, 0, 0x00000001,
-                 "write 1: activate the row COUNT times (RowHammer kernel; needs MBIST_CTRL.ENABLE)"},
+    RegisterInfo{
+        reg::MBIST_HAMMER_CTRL, "MBIST_HAMMER_CTRL", rw, 0, 0x00000003,
+        "GO: activate the row COUNT times; with DOUBLE the row is the victim and its two "
+        "neighbours take COUNT activations each within one refresh window (needs MBIST_CTRL.ENABLE)"},
     RegisterInfo{reg::HARVEST_MASK, "HARVEST_MASK", ro, 0, 0, "tensor cores fused off (bit per core)"},
     RegisterInfo{reg::CORE_COUNT, "CORE_COUNT", ro, 10, 0, "tensor cores on the die, spares included"},
     RegisterInfo{reg::CORE_ENABLE, "CORE_ENABLE", rw, 0, 0x000003FF,
@@ -140,6 +142,7 @@ constexpr std::array kFields{
     FieldInfo{reg::MBIST_STATUS, "DONE", 0, 1, "last run done"},
     FieldInfo{reg::MBIST_STATUS, "FAILED", 1, 1, "last run found failing reads"},
     FieldInfo{reg::MBIST_HAMMER_CTRL, "GO", 0, 1, "run the hammer kernel now (self-clearing)"},
+    FieldInfo{reg::MBIST_HAMMER_CTRL, "DOUBLE", 1, 1, "double-sided: ROW is the victim"},
 };
 
 static_assert(std::is_sorted(kFields.begin(), kFields.end(), [](const FieldInfo& a, const FieldInfo& b) {

@@ -148,6 +148,9 @@ inline constexpr std::uint32_t REFRESH_ENABLE = 1u << 0;
 inline constexpr std::uint32_t MBIST_ENABLE = 1u << 0;
 inline constexpr std::uint32_t MBIST_DONE = 1u << 0;
 inline constexpr std::uint32_t MBIST_HAMMER_GO = 1u << 0;  ///< self-clearing
+/// With GO: MBIST_HAMMER_ROW is the victim; the kernel waits for a refresh tick, then activates the rows
+/// on both sides of it alternately, MBIST_HAMMER_COUNT times each.
+inline constexpr std::uint32_t MBIST_HAMMER_DOUBLE = 1u << 1;
 inline constexpr std::uint32_t MBIST_FAILED = 1u << 1;
 }  // namespace bits
 
