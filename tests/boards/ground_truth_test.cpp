@@ -139,10 +139,10 @@ BOOST_AUTO_TEST_CASE(weak_cells_are_caught_at_the_corner_they_fail) {
   die.memory_faults = {low_v, hot};
   const auto truth = ground_truth(die, kGeometry);
   BOOST_REQUIRE_EQUAL(truth.size(), 3u);
-  BOOST_TEST(has(truth[0].caught_by, "memory.shmoo_voltage"));
-  BOOST_TEST(!has(truth[0].caught_by, "memory.temperature"));
-  BOOST_TEST(has(truth[1].caught_by, "memory.temperature"));
-  BOOST_TEST(!has(truth[1].caught_by, "memory.shmoo_voltage"));
+  BOOST_TEST(has(truth[0].caught_by, "memory.march at low HBM supply"));
+  BOOST_TEST(!has(truth[0].caught_by, "memory.march at a hot insertion"));
+  BOOST_TEST(has(truth[1].caught_by, "memory.march at a hot insertion"));
+  BOOST_TEST(!has(truth[1].caught_by, "memory.march at low HBM supply"));
 }
 
 BOOST_AUTO_TEST_CASE(coupling_and_decoder_faults_name_both_cells) {

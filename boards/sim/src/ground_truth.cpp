@@ -93,8 +93,8 @@ Defect memory_defect(const MemoryFault& f, const chip::HbmGeometry& g, bool corr
   if (f.kind == FaultClass::drf) d.caught_by.emplace_back("memory.retention");
   if (f.kind == FaultClass::rowhammer) d.caught_by.emplace_back("memory.rowhammer");
   if (f.kind == FaultClass::weak) {
-    if (f.fail_below_mv > 0) d.caught_by.emplace_back("memory.shmoo_voltage");
-    if (f.fail_above_c > 0) d.caught_by.emplace_back("memory.temperature");
+    if (f.fail_below_mv > 0) d.caught_by.emplace_back("memory.march at low HBM supply");
+    if (f.fail_above_c > 0) d.caught_by.emplace_back("memory.march at a hot insertion");
   }
   // An address-decoder fault moves whole words with their check bits: ECC sees a valid codeword.
   if (f.kind != FaultClass::af) d.caught_by.emplace_back("memory.ecc");

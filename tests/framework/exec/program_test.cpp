@@ -135,7 +135,7 @@ BOOST_AUTO_TEST_CASE(unknown_parameter_lists_the_tests_parameters) {
   json j = valid_program();
   j["flow"][1]["params"]["patern"] = "zeros";
   expect_config_error(j, {"prog.json: flow[1].params.patern: ", "has no parameter \"patern\"",
-                          "patterns, offset, length, max_notes"});
+                          "patterns, seed, offset, length, max_notes"});
 }
 
 BOOST_AUTO_TEST_CASE(parameter_of_wrong_type) {

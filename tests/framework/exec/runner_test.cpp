@@ -403,7 +403,7 @@ BOOST_AUTO_TEST_CASE(test_unit_without_contact_is_a_tester_error_naming_the_boar
 
 BOOST_AUTO_TEST_CASE(production_program_on_known_dies) {
   // Ground truth of the fixed population (fixtures/populations/a0-typical.json, seed 2026): the die at
-  // SIM0 W01 (3, 4) is good, the one at (8, 1) has stuck memory cells.
+  // SIM0 W01 (3, 4) is good, the one at (8, 1) has a memory cell one spare row repairs.
   exec_test::TempDir dir;
   auto board = exec_test::sim_board(dir, "exec-production");
   const Program p = load_program("seedchip-production");
@@ -419,9 +419,9 @@ BOOST_AUTO_TEST_CASE(production_program_on_known_dies) {
   const UnitRecord bad = test_unit(*board, p, ctx);
   BOOST_TEST(!bad.passed);
   BOOST_TEST(!bad.tester_error, bad.message);
-  BOOST_TEST(bad.failing_step == "memory");
-  BOOST_TEST(bad.soft_bin == 500);
-  BOOST_TEST(bad.hard_bin == 5);
+  BOOST_TEST(bad.failing_step == "memory_march");
+  BOOST_TEST(bad.soft_bin == 520);  // memory-repairable
+  BOOST_TEST(bad.hard_bin == 2);    // repair
   // stop_on_fail: idle_power never ran, the teardown did.
   const Ids ids = step_ids(bad);
   BOOST_TEST((std::find(ids.begin(), ids.end(), "idle_power") == ids.end()));

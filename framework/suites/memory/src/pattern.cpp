@@ -1,6 +1,8 @@
-// memory.pattern: solid and checkerboard backgrounds written by the device's fill engine and read back
-// over the bulk path. Each bit is written both 0 and 1 and read back, so every stuck-at cell in the
-// range is found; the failing cells (union over patterns) are the measurement. SECDED would hide single
+// memory.pattern: data patterns written over the range and read back over the bulk path. Solid and
+// checkerboard fills are written by the device's fill engine; walking ones and zeros, address-in-address
+// and seeded random data are generated on the host and written in bulk. Every bit written both 0 and 1
+// is read back, so every stuck-at cell in the range is found; address-in-address finds words that alias
+// (decoder faults); the failing cells (union over patterns) are the measurement. SECDED would hide single
 // bad cells, so the test switches ECC off while it runs and restores it afterwards, pass or fail.
 #include <algorithm>
 #include <bit>
@@ -14,53 +16,54 @@
 #include <seedval/core/error.h>
 #include <seedval/testapi/test.h>
 
+#include "memory_common.h"
+
 namespace seedval {
 namespace {
 
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+// A pattern gives each 64-bit word (by byte address) its value; solid ones go to the fill engine.
 struct Pattern {
   std::string_view name;
-  std::uint64_t word;
+  bool solid;
+  std::uint64_t word;  // solid patterns
+  std::uint64_t (*value)(std::uint64_t address, std::uint64_t seed);
 };
 constexpr Pattern kPatterns[] = {
-    {"zeros", 0x0000000000000000ull},
-    {"ones", 0xFFFFFFFFFFFFFFFFull},
-    {"checkerboard", 0x55555555AAAAAAAAull},
-    {"inverse-checkerboard", 0xAAAAAAAA55555555ull},
+    {"zeros", true, 0x0000000000000000ull, nullptr},
+    {"ones", true, 0xFFFFFFFFFFFFFFFFull, nullptr},
+    {"checkerboard", true, 0x55555555AAAAAAAAull, nullptr},
+    {"inverse-checkerboard", true, 0xAAAAAAAA55555555ull, nullptr},
+    {"walking-ones", false, 0,
+     [](std::uint64_t a, std::uint64_t) { return std::uint64_t{1} << (a / 8 % 64); }},
+    {"walking-zeros", false, 0,
+     [](std::uint64_t a, std::uint64_t) { return ~(std::uint64_t{1} << (a / 8 % 64)); }},
+    {"address", false, 0, [](std::uint64_t a, std::uint64_t) { return a; }},
+    {"inverse-address", false, 0, [](std::uint64_t a, std::uint64_t) { return ~a; }},
+    {"random", false, 0,
+     [](std::uint64_t a, std::uint64_t seed) { return splitmix64(seed ^ splitmix64(a)); }},
 };
+
+std::uint64_t expected_word(const Pattern& p, std::uint64_t address, std::uint64_t seed) {
+  return p.solid ? p.word : p.value(address, seed);
+}
 constexpr std::size_t kReadChunk = 4u << 20;
 
-// Switches ECC off for the raw cells and back to what it was when the test ends, however it ends.
-class EccOff {
- public:
-  explicit EccOff(Device& dev) : dev_(dev) {
-    if (!dev_.has(chip::Capability::ecc)) return;
-    saved_ = dev_.read_register(chip::reg::ECC_CTRL);
-    dev_.write_register(chip::reg::ECC_CTRL, saved_ & ~chip::bits::ECC_ENABLE);
-    active_ = true;
-  }
-  ~EccOff() {
-    if (!active_) return;
-    try {
-      dev_.write_register(chip::reg::ECC_CTRL, saved_);
-    } catch (const Error&) {
-      // The link is gone; the error that ended the test is the one to report.
-    }
-  }
-  EccOff(const EccOff&) = delete;
-  EccOff& operator=(const EccOff&) = delete;
-
- private:
-  Device& dev_;
-  std::uint32_t saved_ = 0;
-  bool active_ = false;
-};
 constexpr std::size_t kMaxTrackedWords = 1u << 20;
 
 TestDefinition pattern_test() {
   TestDefinition t;
   t.name = "memory.pattern";
   t.description =
-      "fills memory with solid and checkerboard backgrounds on the device, reads back and counts failing "
+      "writes data patterns (solid, checkerboard, walking ones/zeros, address-in-address, random), reads "
+      "back "
+      "and counts failing "
       "cells";
   std::vector<std::string> names;
   for (const auto& p : kPatterns) names.emplace_back(p.name);
@@ -72,6 +75,7 @@ TestDefinition pattern_test() {
        {},
        {},
        names},
+      {"seed", ParamType::integer, std::int64_t{1}, "seed of the random pattern", 0.0, {}, {}},
       {"offset", ParamType::integer, std::int64_t{0}, "first byte tested (multiple of 8)", 0.0, {}, {}},
       {"length",
        ParamType::integer,
@@ -111,7 +115,7 @@ TestDefinition pattern_test() {
                       offset, length, size));
     const auto max_notes = ctx.params().integer("max_notes");
 
-    EccOff raw_cells(dev);
+    memory::EccOff raw_cells(dev);
     std::unordered_map<std::uint64_t, std::uint64_t> bad;  // word address -> union of failing bit masks
     bool overflow = false;
     std::uint64_t overflow_bits = 0;
@@ -120,7 +124,20 @@ TestDefinition pattern_test() {
     for (const auto& name : ctx.params().list("patterns")) {
       const auto& pattern = *std::find_if(std::begin(kPatterns), std::end(kPatterns),
                                           [&](const Pattern& p) { return p.name == name; });
-      dev.fill_memory(offset, length, pattern.word);
+      const auto seed = static_cast<std::uint64_t>(ctx.params().integer("seed"));
+      if (pattern.solid) {
+        dev.fill_memory(offset, length, pattern.word);
+      } else {
+        for (std::uint64_t done = 0; done < length; done += buffer.size()) {
+          ctx.check_stop();
+          const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), length - done));
+          for (std::size_t i = 0; i < n; i += 8) {
+            const std::uint64_t v = pattern.value(offset + done + i, seed);
+            std::memcpy(buffer.data() + i, &v, 8);
+          }
+          dev.write_memory(offset + done, std::span(buffer).first(n));
+        }
+      }
       for (std::uint64_t done = 0; done < length; done += buffer.size()) {
         ctx.check_stop();
         const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), length - done));
@@ -128,13 +145,14 @@ TestDefinition pattern_test() {
         for (std::size_t i = 0; i < n; i += 8) {
           std::uint64_t word;
           std::memcpy(&word, buffer.data() + i, 8);
-          const std::uint64_t diff = word ^ pattern.word;
+          const std::uint64_t want = expected_word(pattern, offset + done + i, seed);
+          const std::uint64_t diff = word ^ want;
           if (diff == 0) continue;
           const std::uint64_t addr = offset + done + i;
           if (notes < max_notes) {
             ++notes;
             ctx.note(fmt::format("{}: word 0x{:x} read 0x{:016x}, expected 0x{:016x} (bits {:016x})", name,
-                                 addr, word, pattern.word, diff));
+                                 addr, word, want, diff));
           }
           auto it = bad.find(addr);
           if (it != bad.end()) {
