@@ -383,6 +383,7 @@ BOOST_AUTO_TEST_CASE(address_in_address_finds_an_alias_that_solid_fills_miss) {
   const StepRecord address = run(*b.device, "memory.pattern", {{"patterns", std::string("address")}});
   BOOST_TEST(address.outcome == Outcome::failed);
   BOOST_TEST(measured(address, "failing_words") >= 1.0);
+  BOOST_TEST(!artifact(address, "fail_bitmap").is_null(), "memory.pattern attaches its fail bitmap");
   for (const char* p : {"walking-ones", "walking-zeros", "inverse-address", "random"}) {
     BOOST_TEST_CONTEXT(p) {
       const StepRecord s = run(*b.device, "memory.pattern", {{"patterns", std::string(p)}});

@@ -1,7 +1,7 @@
 // memory.pattern: data patterns written over the range and read back over the bulk path. Solid and
 // checkerboard fills are written by the device's fill engine; walking ones and zeros, address-in-address
 // and seeded random data are generated on the host and written in bulk. Every bit written both 0 and 1
-// is read back, so every stuck-at cell in the range is found; address-in-address finds words that alias
+// is read back, so every stuck-at cell in the range is found (and named in the fail bitmap artifact); address-in-address finds words that alias
 // (decoder faults); the failing cells (union over patterns) are the measurement. SECDED would hide single
 // bad cells, so the test switches ECC off while it runs and restores it afterwards, pass or fail.
 #include <algorithm>
@@ -117,6 +117,7 @@ TestDefinition pattern_test() {
 
     memory::EccOff raw_cells(dev);
     std::unordered_map<std::uint64_t, std::uint64_t> bad;  // word address -> union of failing bit masks
+    memory::FailBitmap bitmap(dev.memory_geometry());
     bool overflow = false;
     std::uint64_t overflow_bits = 0;
     std::vector<std::uint8_t> buffer(static_cast<std::size_t>(std::min<std::uint64_t>(kReadChunk, length)));
@@ -154,6 +155,7 @@ TestDefinition pattern_test() {
             ctx.note(fmt::format("{}: word 0x{:x} read 0x{:016x}, expected 0x{:016x} (bits {:016x})", name,
                                  addr, word, want, diff));
           }
+          bitmap.add_read(addr / 8, want, word, "memory.pattern", "", name);
           auto it = bad.find(addr);
           if (it != bad.end()) {
             it->second |= diff;
@@ -173,6 +175,7 @@ TestDefinition pattern_test() {
     ctx.measure("failing_bits", static_cast<double>(bits));
     ctx.measure("failing_words", static_cast<double>(bad.size()));
     ctx.measure("bytes_tested", static_cast<double>(length));
+    if (!bitmap.cells().empty()) ctx.attach("fail_bitmap", bitmap.to_json());
   };
   return t;
 }
