@@ -28,21 +28,13 @@
 #include <seedval/sim/population.h>
 #include <seedval/transport/inproc.h>
 
+#include "bench_util.h"
+
 using namespace seedval;
+using bench::best_seconds;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-template <typename F>
-double best_seconds(F&& f, int reps) {
-  double best = 1e30;
-  for (int i = 0; i < reps; ++i) {
-    const auto t0 = Clock::now();
-    f();
-    best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
-  }
-  return best;
-}
 
 struct Child {
   int status = -1;

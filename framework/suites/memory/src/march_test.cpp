@@ -128,13 +128,7 @@ TestDefinition march_test() {
         operations += run.result.operations;
       }
     }
-    const SpareBudget spares = device_spares(dev);
-    report_bitmap(ctx, bitmap, p.boolean("repair") ? &spares : nullptr);
-    if (!p.boolean("repair")) {
-      ctx.measure("unrepairable_banks", 0);
-      ctx.measure("spare_rows_used", 0);
-      ctx.measure("spare_columns_used", 0);
-    }
+    report_bitmap(ctx, bitmap, repair_from_params(ctx));
     ctx.measure("bytes_tested", static_cast<double>(region.words * 8));
     const double seconds = path == MarchPath::mbist ? static_cast<double>(device_ns) * 1e-9 : host_seconds;
     ctx.measure("march_bytes_per_second",

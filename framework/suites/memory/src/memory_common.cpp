@@ -118,10 +118,18 @@ std::vector<MeasurementSpec> bitmap_measurements(bool with_repair) {
   return m;
 }
 
-void report_bitmap(TestContext& ctx, const FailBitmap& bitmap, const SpareBudget* spares) {
+Repair repair_from_params(const TestContext& ctx) {
+  return ctx.params().boolean("repair") ? Repair::analyse : Repair::off;
+}
+
+void report_bitmap(TestContext& ctx, const FailBitmap& bitmap, Repair repair) {
   const auto& cells = bitmap.cells();
   const std::uint64_t cell_count = cells.size() + bitmap.dropped_cells();
-  if (spares != nullptr) {
+  if (repair == Repair::off) {
+    for (const char* m : {"unrepairable_banks", "spare_rows_used", "spare_columns_used"}) ctx.measure(m, 0);
+  } else if (repair == Repair::analyse) {
+    const SpareBudget budget = device_spares(ctx.device());
+    const SpareBudget* spares = &budget;
     std::vector<RepairCell> repair_cells;
     repair_cells.reserve(cells.size());
     for (const auto& c : cells) repair_cells.push_back({c.bank, c.location.row, c.location.column});

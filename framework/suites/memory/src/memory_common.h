@@ -76,10 +76,16 @@ SpareBudget device_spares(Device& dev);
 /// on unrepairable_banks first, so a program can bin it apart from a repairable one).
 std::vector<MeasurementSpec> bitmap_measurements(bool with_repair);
 
-/// Records the bitmap: measurements (failing_cells, failing_words, failing_reads and, with `spares`,
-/// the repair verdict), notes naming the first cells, their shapes and the repair, and the bitmap (and
+/// What report_bitmap() does about repair: nothing (the test declares no repair measurements), analyse
+/// with the chip's spares, or record zeros (the test's "repair" parameter is off).
+enum class Repair { not_declared, analyse, off };
+/// Repair::analyse or Repair::off from the test's "repair" parameter.
+Repair repair_from_params(const TestContext& ctx);
+
+/// Records the bitmap: measurements (the repair verdict first, then failing_cells, failing_words,
+/// failing_reads), notes naming the first cells, their shapes and the repair, and the bitmap (and
 /// repair plan) as artifacts. A truncated bitmap makes the repair verdict "unrepairable": what was not
 /// seen cannot be shown repairable.
-void report_bitmap(TestContext& ctx, const FailBitmap& bitmap, const SpareBudget* spares);
+void report_bitmap(TestContext& ctx, const FailBitmap& bitmap, Repair repair);
 
 }  // namespace seedval::memory

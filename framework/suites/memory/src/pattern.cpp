@@ -1,9 +1,10 @@
 // memory.pattern: data patterns written over the range and read back over the bulk path. Solid and
 // checkerboard fills are written by the device's fill engine; walking ones and zeros, address-in-address
 // and seeded random data are generated on the host and written in bulk. Every bit written both 0 and 1
-// is read back, so every stuck-at cell in the range is found (and named in the fail bitmap artifact); address-in-address finds words that alias
-// (decoder faults); the failing cells (union over patterns) are the measurement. SECDED would hide single
-// bad cells, so the test switches ECC off while it runs and restores it afterwards, pass or fail.
+// is read back, so every stuck-at cell in the range is found (and named in the fail bitmap artifact);
+// address-in-address finds words that alias (decoder faults); the failing cells (union over patterns) are the
+// measurement. SECDED would hide single bad cells, so the test switches ECC off while it runs and restores it
+// afterwards, pass or fail.
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -63,8 +64,7 @@ TestDefinition pattern_test() {
   t.description =
       "writes data patterns (solid, checkerboard, walking ones/zeros, address-in-address, random), reads "
       "back "
-      "and counts failing "
-      "cells";
+      "and counts failing cells";
   std::vector<std::string> names;
   for (const auto& p : kPatterns) names.emplace_back(p.name);
   t.params = {
@@ -76,22 +76,8 @@ TestDefinition pattern_test() {
        {},
        names},
       {"seed", ParamType::integer, std::int64_t{1}, "seed of the random pattern", 0.0, {}, {}},
-      {"offset", ParamType::integer, std::int64_t{0}, "first byte tested (multiple of 8)", 0.0, {}, {}},
-      {"length",
-       ParamType::integer,
-       std::int64_t{0},
-       "bytes tested (multiple of 8); 0 tests to the end",
-       0.0,
-       {},
-       {}},
-      {"max_notes",
-       ParamType::integer,
-       std::int64_t{16},
-       "failing cells listed in the record",
-       0.0,
-       10000.0,
-       {}},
   };
+  for (auto& p : memory::region_params()) t.params.push_back(std::move(p));
   t.measurements = {
       {"failing_bits",
        units::count,

@@ -154,13 +154,7 @@ TestDefinition retention_test() {
                                phase, run.result.fail_count, run.result.fails.size()));
       }
     }
-    const SpareBudget spares = device_spares(dev);
-    report_bitmap(ctx, bitmap, p.boolean("repair") ? &spares : nullptr);
-    if (!p.boolean("repair")) {
-      ctx.measure("unrepairable_banks", 0);
-      ctx.measure("spare_rows_used", 0);
-      ctx.measure("spare_columns_used", 0);
-    }
+    report_bitmap(ctx, bitmap, repair_from_params(ctx));
     ctx.measure("temperature", die_c(last));
     ctx.measure("hbm_temperature", last.hbm_temperature_mc / 1000.0);
   };

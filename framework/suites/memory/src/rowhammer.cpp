@@ -154,7 +154,7 @@ TestDefinition rowhammer_test() {
       }
       min_flip = std::min(min_flip, hi);
     }
-    report_bitmap(ctx, bitmap, nullptr);
+    report_bitmap(ctx, bitmap, Repair::not_declared);
     ctx.measure("min_flip_count", min_flip);
     ctx.measure("victim_rows", static_cast<double>(g.total_banks()) * g.rows);
     if (!flipped_rows.empty())
