@@ -13,8 +13,12 @@
 #include <seedval/core/error.h>
 #include <seedval/core/strings.h>
 
+#include "tensor_kernels.h"
+
 namespace seedval::chip {
 namespace {
+
+using namespace detail;
 
 // ---- Names ----
 
@@ -52,6 +56,20 @@ constexpr std::array kKinds{
     KindInfo{TensorOpKind::erf, "Erf"},
     KindInfo{TensorOpKind::leaky_relu, "LeakyRelu"},
     KindInfo{TensorOpKind::clip, "Clip"},
+    KindInfo{TensorOpKind::reciprocal, "Reciprocal"},
+    KindInfo{TensorOpKind::floor, "Floor"},
+    KindInfo{TensorOpKind::ceil, "Ceil"},
+    KindInfo{TensorOpKind::round, "Round"},
+    KindInfo{TensorOpKind::sign, "Sign"},
+    KindInfo{TensorOpKind::elu, "Elu"},
+    KindInfo{TensorOpKind::selu, "Selu"},
+    KindInfo{TensorOpKind::hard_sigmoid, "HardSigmoid"},
+    KindInfo{TensorOpKind::softplus, "Softplus"},
+    KindInfo{TensorOpKind::softsign, "Softsign"},
+    KindInfo{TensorOpKind::thresholded_relu, "ThresholdedRelu"},
+    KindInfo{TensorOpKind::hard_swish, "HardSwish"},
+    KindInfo{TensorOpKind::sin, "Sin"},
+    KindInfo{TensorOpKind::cos, "Cos"},
     KindInfo{TensorOpKind::add, "Add"},
     KindInfo{TensorOpKind::sub, "Sub"},
     KindInfo{TensorOpKind::mul, "Mul"},
@@ -59,9 +77,66 @@ constexpr std::array kKinds{
     KindInfo{TensorOpKind::max, "Max"},
     KindInfo{TensorOpKind::min, "Min"},
     KindInfo{TensorOpKind::pow, "Pow"},
+    KindInfo{TensorOpKind::sum, "Sum"},
+    KindInfo{TensorOpKind::mean, "Mean"},
+    KindInfo{TensorOpKind::prelu, "PRelu"},
     KindInfo{TensorOpKind::matmul, "MatMul"},
     KindInfo{TensorOpKind::gemm, "Gemm"},
     KindInfo{TensorOpKind::matmul_integer, "MatMulInteger"},
+    KindInfo{TensorOpKind::conv, "Conv"},
+    KindInfo{TensorOpKind::conv_transpose, "ConvTranspose"},
+    KindInfo{TensorOpKind::conv_integer, "ConvInteger"},
+    KindInfo{TensorOpKind::qlinear_conv, "QLinearConv"},
+    KindInfo{TensorOpKind::max_pool, "MaxPool"},
+    KindInfo{TensorOpKind::average_pool, "AveragePool"},
+    KindInfo{TensorOpKind::global_average_pool, "GlobalAveragePool"},
+    KindInfo{TensorOpKind::global_max_pool, "GlobalMaxPool"},
+    KindInfo{TensorOpKind::batch_normalization, "BatchNormalization"},
+    KindInfo{TensorOpKind::layer_normalization, "LayerNormalization"},
+    KindInfo{TensorOpKind::softmax, "Softmax"},
+    KindInfo{TensorOpKind::log_softmax, "LogSoftmax"},
+    KindInfo{TensorOpKind::reduce_sum, "ReduceSum"},
+    KindInfo{TensorOpKind::reduce_mean, "ReduceMean"},
+    KindInfo{TensorOpKind::reduce_max, "ReduceMax"},
+    KindInfo{TensorOpKind::reduce_min, "ReduceMin"},
+    KindInfo{TensorOpKind::reduce_prod, "ReduceProd"},
+    KindInfo{TensorOpKind::reduce_l1, "ReduceL1"},
+    KindInfo{TensorOpKind::reduce_l2, "ReduceL2"},
+    KindInfo{TensorOpKind::reduce_sum_square, "ReduceSumSquare"},
+    KindInfo{TensorOpKind::reduce_log_sum, "ReduceLogSum"},
+    KindInfo{TensorOpKind::reduce_log_sum_exp, "ReduceLogSumExp"},
+    KindInfo{TensorOpKind::arg_max, "ArgMax"},
+    KindInfo{TensorOpKind::arg_min, "ArgMin"},
+    KindInfo{TensorOpKind::reshape, "Reshape"},
+    KindInfo{TensorOpKind::transpose, "Transpose"},
+    KindInfo{TensorOpKind::concat, "Concat"},
+    KindInfo{TensorOpKind::flatten, "Flatten"},
+    KindInfo{TensorOpKind::squeeze, "Squeeze"},
+    KindInfo{TensorOpKind::unsqueeze, "Unsqueeze"},
+    KindInfo{TensorOpKind::slice, "Slice"},
+    KindInfo{TensorOpKind::gather, "Gather"},
+    KindInfo{TensorOpKind::split, "Split"},
+    KindInfo{TensorOpKind::pad, "Pad"},
+    KindInfo{TensorOpKind::expand, "Expand"},
+    KindInfo{TensorOpKind::shape, "Shape"},
+    KindInfo{TensorOpKind::where, "Where"},
+    KindInfo{TensorOpKind::trilu, "Trilu"},
+    KindInfo{TensorOpKind::depth_to_space, "DepthToSpace"},
+    KindInfo{TensorOpKind::space_to_depth, "SpaceToDepth"},
+    KindInfo{TensorOpKind::tile, "Tile"},
+    KindInfo{TensorOpKind::dropout, "Dropout"},
+    KindInfo{TensorOpKind::quantize_linear, "QuantizeLinear"},
+    KindInfo{TensorOpKind::dequantize_linear, "DequantizeLinear"},
+    KindInfo{TensorOpKind::qlinear_matmul, "QLinearMatMul"},
+    KindInfo{TensorOpKind::equal, "Equal"},
+    KindInfo{TensorOpKind::less, "Less"},
+    KindInfo{TensorOpKind::less_or_equal, "LessOrEqual"},
+    KindInfo{TensorOpKind::greater, "Greater"},
+    KindInfo{TensorOpKind::greater_or_equal, "GreaterOrEqual"},
+    KindInfo{TensorOpKind::logical_not, "Not"},
+    KindInfo{TensorOpKind::logical_and, "And"},
+    KindInfo{TensorOpKind::logical_or, "Or"},
+    KindInfo{TensorOpKind::logical_xor, "Xor"},
 };
 constexpr auto kKindList = [] {
   std::array<TensorOpKind, kKinds.size()> list{};
@@ -82,6 +157,37 @@ constexpr std::array kAttrs{
     AttrInfo{AttrId::max, "max"},
     AttrInfo{AttrId::a_zero_point, "a_zero_point"},
     AttrInfo{AttrId::b_zero_point, "b_zero_point"},
+    AttrInfo{AttrId::axis, "axis"},
+    AttrInfo{AttrId::axes, "axes"},
+    AttrInfo{AttrId::keepdims, "keepdims"},
+    AttrInfo{AttrId::noop_with_empty_axes, "noop_with_empty_axes"},
+    AttrInfo{AttrId::select_last_index, "select_last_index"},
+    AttrInfo{AttrId::epsilon, "epsilon"},
+    AttrInfo{AttrId::momentum, "momentum"},
+    AttrInfo{AttrId::kernel_shape, "kernel_shape"},
+    AttrInfo{AttrId::strides, "strides"},
+    AttrInfo{AttrId::pads, "pads"},
+    AttrInfo{AttrId::dilations, "dilations"},
+    AttrInfo{AttrId::group, "group"},
+    AttrInfo{AttrId::auto_pad, "auto_pad"},
+    AttrInfo{AttrId::output_padding, "output_padding"},
+    AttrInfo{AttrId::output_shape, "output_shape"},
+    AttrInfo{AttrId::ceil_mode, "ceil_mode"},
+    AttrInfo{AttrId::count_include_pad, "count_include_pad"},
+    AttrInfo{AttrId::storage_order, "storage_order"},
+    AttrInfo{AttrId::perm, "perm"},
+    AttrInfo{AttrId::allowzero, "allowzero"},
+    AttrInfo{AttrId::mode, "mode"},
+    AttrInfo{AttrId::stash_type, "stash_type"},
+    AttrInfo{AttrId::start, "start"},
+    AttrInfo{AttrId::end, "end"},
+    AttrInfo{AttrId::split, "split"},
+    AttrInfo{AttrId::gamma, "gamma"},
+    AttrInfo{AttrId::training_mode, "training_mode"},
+    AttrInfo{AttrId::to, "to"},
+    AttrInfo{AttrId::upper, "upper"},
+    AttrInfo{AttrId::blocksize, "blocksize"},
+    AttrInfo{AttrId::seed, "seed"},
 };
 
 constexpr std::array<std::string_view, 4> kAttrTypeNames{"i64", "f64", "i64 list", "f64 list"};
@@ -90,6 +196,10 @@ enum class Family : std::uint8_t { movement = 0, unary = 1, binary = 2, matrix =
 Family family(TensorOpKind k) noexcept {
   return static_cast<Family>(static_cast<std::uint16_t>(k) >> 8);
 }
+
+}  // namespace
+
+namespace detail {
 
 std::string kind_label(TensorOpKind k) {
   return is_known_kind(static_cast<std::uint16_t>(k))
@@ -112,6 +222,90 @@ std::string shape_string(std::span<const std::int64_t> shape) {
   s += ']';
   return s;
 }
+
+std::uint64_t product(std::span<const std::int64_t> shape) noexcept {
+  std::uint64_t n = 1;
+  for (const auto d : shape) n *= static_cast<std::uint64_t>(d);
+  return n;
+}
+
+const FamilyOps* extension_family(TensorOpKind k) noexcept {
+  switch (static_cast<std::uint16_t>(k) >> 8) {
+    case 0x4:
+      return &kConvFamily;
+    case 0x5:
+      return &kPoolFamily;
+    case 0x6:
+      return &kNormFamily;
+    case 0x7:
+      return &kReduceFamily;
+    case 0x8:
+      return &kShapeFamily;
+    case 0x9:
+      return &kQuantFamily;
+    case 0xA:
+      return &kLogicFamily;
+    default:
+      return nullptr;
+  }
+}
+
+// Element-wise operators that also take integer dtypes.
+bool integer_capable(TensorOpKind k) noexcept {
+  switch (k) {
+    case TensorOpKind::add:
+    case TensorOpKind::sub:
+    case TensorOpKind::mul:
+    case TensorOpKind::div:
+    case TensorOpKind::max:
+    case TensorOpKind::min:
+    case TensorOpKind::sum:
+    case TensorOpKind::pow:
+    case TensorOpKind::clip:
+    case TensorOpKind::neg:
+    case TensorOpKind::abs:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Max, Min, Sum and Mean take one or more inputs.
+bool variadic(TensorOpKind k) noexcept {
+  return k == TensorOpKind::max || k == TensorOpKind::min || k == TensorOpKind::sum ||
+         k == TensorOpKind::mean;
+}
+
+// Operand names as ONNX gives them, for messages.
+std::string_view operand_name(TensorOpKind k, bool input, std::size_t i) {
+  if (const auto* f = extension_family(k); f != nullptr && is_known_kind(static_cast<std::uint16_t>(k))) {
+    const auto sig = f->signature(k);
+    const auto& names = input ? sig.inputs : sig.outputs;
+    return i < names.size() ? names[i] : "?";
+  }
+  switch (family(k)) {
+    case Family::matrix:
+      if (!input) return "Y";
+      if (k == TensorOpKind::matmul_integer && i >= 2)
+        return i == 2 ? "a_zero_point" : i == 3 ? "b_zero_point" : "?";
+      return i == 0 ? "A" : i == 1 ? "B" : i == 2 ? "C" : "?";
+    case Family::binary:
+      if (!input)
+        return variadic(k) ? (k == TensorOpKind::max   ? "max"
+                              : k == TensorOpKind::min ? "min"
+                              : k == TensorOpKind::sum ? "sum"
+                                                       : "mean")
+                           : "C";
+      return i == 0 ? "A" : i == 1 ? "B" : "data";
+    default:
+      if (k == TensorOpKind::clip && input && i > 0) return i == 1 ? "min" : i == 2 ? "max" : "?";
+      return input ? (i == 0 ? "X" : "?") : "Y";
+  }
+}
+
+}  // namespace detail
+
+namespace {
 
 std::string value_string(const AttrValue& v) {
   if (const auto* i = std::get_if<std::int64_t>(&v)) return fmt::format("{}", *i);
@@ -151,12 +345,6 @@ std::optional<std::string> format_problem(const TensorOperand& o) {
     n *= ud;
   }
   return std::nullopt;
-}
-
-std::uint64_t product(std::span<const std::int64_t> shape) noexcept {
-  std::uint64_t n = 1;
-  for (const auto d : shape) n *= static_cast<std::uint64_t>(d);
-  return n;
 }
 
 // ---- Codec ----
@@ -244,79 +432,6 @@ std::string operand_where(bool input, std::size_t i) {
 
 // ---- Validation ----
 
-// Operand names as ONNX gives them, for messages.
-std::string_view operand_name(TensorOpKind k, bool input, std::size_t i) {
-  switch (family(k)) {
-    case Family::matrix:
-      if (!input) return "Y";
-      return i == 0 ? "A" : i == 1 ? "B" : i == 2 ? "C" : "?";
-    case Family::binary:
-      if (!input) return "C";
-      return i == 0 ? "A" : i == 1 ? "B" : "?";
-    default:
-      return input ? (i == 0 ? "X" : "?") : "Y";
-  }
-}
-
-class Checker {
- public:
-  explicit Checker(const TensorOp& op) : op_(op), name_(kind_label(op.kind)) {}
-
-  [[noreturn]] void invalid(const std::string& message) const {
-    throw InvalidArgumentError(ErrorCode::invalid_argument, fmt::format("{}: {}", name_, message));
-  }
-  [[noreturn]] void unsupported(const std::string& message) const {
-    throw UnsupportedError(ErrorCode::unsupported, fmt::format("{}: {}", name_, message));
-  }
-  std::string in(std::size_t i) const {
-    return fmt::format("input {} ({})", i, operand_name(op_.kind, true, i));
-  }
-  std::string out(std::size_t i) const {
-    return fmt::format("output {} ({})", i, operand_name(op_.kind, false, i));
-  }
-  const TensorOp& op() const { return op_; }
-
- private:
-  const TensorOp& op_;
-  std::string name_;
-};
-
-constexpr std::array kFloatTypes{DType::f32, DType::f16, DType::bf16};
-constexpr std::array kInt8Types{DType::i8, DType::u8};
-
-template <std::size_t N>
-void require_dtype(const Checker& c, const std::string& label, DType t, const std::array<DType, N>& allowed) {
-  if (std::find(allowed.begin(), allowed.end(), t) != allowed.end()) return;
-  c.unsupported(fmt::format("{}: dtype {} is not supported (supported: {})", label, to_string(t),
-                            join_by(allowed, [](DType d) { return to_string(d); })));
-}
-
-void require_same_dtype(const Checker& c, const std::string& label, DType t, const std::string& ref_label,
-                        DType ref) {
-  if (t != ref)
-    c.invalid(
-        fmt::format("{}: dtype {} differs from {} dtype {}", label, to_string(t), ref_label, to_string(ref)));
-}
-
-void require_shape(const Checker& c, const std::string& label, std::span<const std::int64_t> shape,
-                   std::span<const std::int64_t> expected) {
-  if (!std::equal(shape.begin(), shape.end(), expected.begin(), expected.end()))
-    c.invalid(fmt::format("{}: shape {} should be {}", label, shape_string(shape), shape_string(expected)));
-}
-
-std::optional<std::vector<std::int64_t>> try_broadcast(std::span<const std::int64_t> a,
-                                                       std::span<const std::int64_t> b) {
-  const std::size_t rank = std::max(a.size(), b.size());
-  std::vector<std::int64_t> out(rank);
-  for (std::size_t i = 0; i < rank; ++i) {
-    const std::int64_t da = i < a.size() ? a[a.size() - 1 - i] : 1;
-    const std::int64_t db = i < b.size() ? b[b.size() - 1 - i] : 1;
-    if (da != db && da != 1 && db != 1) return std::nullopt;
-    out[rank - 1 - i] = da == 1 ? db : da;
-  }
-  return out;
-}
-
 // The numpy matmul view of two shapes.
 struct MatMulDims {
   std::vector<std::int64_t> a_batch, b_batch, batch;  // batch = broadcast of the two
@@ -373,12 +488,8 @@ GemmDims gemm_dims(const Checker& c) {
 }
 
 // Which attributes each operator takes, with their types.
-struct AttrRule {
-  AttrId id;
-  bool i64 = false, f64 = false, i64_list = false;
-};
-
 std::vector<AttrRule> attr_rules(TensorOpKind k) {
+  if (const auto* f = extension_family(k)) return f->attr_rules(k);
   switch (k) {
     case TensorOpKind::gemm:
       return {{.id = AttrId::alpha, .i64 = false, .f64 = true, .i64_list = false},
@@ -386,10 +497,18 @@ std::vector<AttrRule> attr_rules(TensorOpKind k) {
               {.id = AttrId::trans_a, .i64 = true, .f64 = false, .i64_list = false},
               {.id = AttrId::trans_b, .i64 = true, .f64 = false, .i64_list = false}};
     case TensorOpKind::leaky_relu:
-      return {{.id = AttrId::alpha, .i64 = false, .f64 = true, .i64_list = false}};
+    case TensorOpKind::elu:
+    case TensorOpKind::thresholded_relu:
+      return {f64_attr(AttrId::alpha)};
+    case TensorOpKind::selu:
+      return {f64_attr(AttrId::alpha), f64_attr(AttrId::gamma)};
+    case TensorOpKind::hard_sigmoid:
+      return {f64_attr(AttrId::alpha), f64_attr(AttrId::beta)};
     case TensorOpKind::clip:
       return {{.id = AttrId::min, .i64 = false, .f64 = true, .i64_list = false},
               {.id = AttrId::max, .i64 = false, .f64 = true, .i64_list = false}};
+    case TensorOpKind::cast:
+      return {i64_attr(AttrId::to)};
     case TensorOpKind::matmul_integer:
       return {{.id = AttrId::a_zero_point, .i64 = true, .f64 = false, .i64_list = true},
               {.id = AttrId::b_zero_point, .i64 = true, .f64 = false, .i64_list = true}};
@@ -434,13 +553,26 @@ void check_attributes(const Checker& c) {
   }
 }
 
-// Zero points of MatMulInteger: a scalar, or a list of `count` (rows of A, columns of B).
-std::vector<std::int32_t> zero_points(const Checker& c, AttrId id, DType t, std::int64_t count) {
+// Zero points of MatMulInteger: a scalar, or a list of `count` (rows of A, columns of B), given as the
+// attribute `id` or as input `index` (as ONNX does; `bytes` its buffer, empty when validating).
+std::vector<std::int32_t> zero_points(const Checker& c, AttrId id, DType t, std::int64_t count,
+                                      std::size_t index, std::span<const std::uint8_t> bytes = {}) {
   const std::int64_t lo = t == DType::i8 ? -128 : 0;
   const std::int64_t hi = t == DType::i8 ? 127 : 255;
   const auto* v = c.op().find(id);
   std::vector<std::int64_t> values;
-  if (v == nullptr) {
+  const auto& ins = c.op().inputs;
+  if (ins.size() > index && !ins[index].absent) {
+    const auto& z = ins[index];
+    if (v != nullptr)
+      c.invalid(fmt::format("{} given both as {} and attribute", attr_label(id), c.in(index)));
+    require_same_dtype(c, c.in(index), z.dtype, c.in(index - 2), ins[index - 2].dtype);
+    if (z.shape.size() > 1 || (z.elements() != 1 && static_cast<std::int64_t>(z.elements()) != count))
+      c.invalid(
+          fmt::format("{}: shape {} should be a scalar or [{}]", c.in(index), shape_string(z.shape), count));
+    if (bytes.empty()) return {};
+    for (std::size_t i = 0; i < bytes.size(); ++i) values.push_back(load_int(bytes.data() + i, z.dtype));
+  } else if (v == nullptr) {
     values.assign(1, 0);
   } else if (const auto* s = std::get_if<std::int64_t>(v)) {
     values.assign(1, *s);
@@ -463,23 +595,38 @@ std::vector<std::int32_t> zero_points(const Checker& c, AttrId id, DType t, std:
 
 void check_operands(const Checker& c) {
   const auto& op = c.op();
-  std::size_t min_in = 1, max_in = 1;
-  switch (family(op.kind)) {
+  std::size_t min_in = 1, max_in = 1, min_out = 1, max_out = 1;
+  if (const auto* f = extension_family(op.kind)) {
+    const auto sig = f->signature(op.kind);
+    min_in = sig.min_in;
+    max_in = sig.max_in;
+    min_out = sig.min_out;
+    max_out = sig.max_out;
+  }
+  switch (extension_family(op.kind) != nullptr ? Family::movement : family(op.kind)) {
     case Family::binary:
       min_in = max_in = 2;
+      if (variadic(op.kind)) {
+        min_in = 1;
+        max_in = kMaxTensorOperands;
+      }
       break;
     case Family::matrix:
       min_in = 2;
-      max_in = op.kind == TensorOpKind::gemm ? 3 : 2;
+      max_in = op.kind == TensorOpKind::gemm ? 3 : op.kind == TensorOpKind::matmul_integer ? 4 : 2;
       break;
     default:
+      if (op.kind == TensorOpKind::clip) max_in = 3;
       break;
   }
   if (op.inputs.size() < min_in || op.inputs.size() > max_in)
     c.invalid(min_in == max_in
                   ? fmt::format("{} inputs given, {} expected", op.inputs.size(), min_in)
                   : fmt::format("{} inputs given, {} to {} expected", op.inputs.size(), min_in, max_in));
-  if (op.outputs.size() != 1) c.invalid(fmt::format("{} outputs given, 1 expected", op.outputs.size()));
+  if (op.outputs.size() < min_out || op.outputs.size() > max_out)
+    c.invalid(min_out == max_out
+                  ? fmt::format("{} outputs given, {} expected", op.outputs.size(), min_out)
+                  : fmt::format("{} outputs given, {} to {} expected", op.outputs.size(), min_out, max_out));
   auto check = [&](const TensorOperand& o, const std::string& label, bool optional) {
     if (o.absent) {
       if (!optional) c.invalid(fmt::format("{} is required", label));
@@ -491,11 +638,12 @@ void check_operands(const Checker& c) {
       c.invalid(fmt::format("{}: {} bytes at 0x{:x} wrap around the address space", label, bytes, o.address));
   };
   for (std::size_t i = 0; i < op.inputs.size(); ++i) check(op.inputs[i], c.in(i), i >= min_in);
-  check(op.outputs[0], c.out(0), false);
+  for (std::size_t i = 0; i < op.outputs.size(); ++i) check(op.outputs[i], c.out(i), i >= min_out);
 }
 
 void check_types_and_shapes(const Checker& c) {
   const auto& op = c.op();
+  if (const auto* f = extension_family(op.kind)) return f->check(c);
   const auto& x = op.inputs[0];
   const auto& y = op.outputs[0];
   switch (op.kind) {
@@ -505,6 +653,25 @@ void check_types_and_shapes(const Checker& c) {
       return;
     case TensorOpKind::cast:
       require_shape(c, c.out(0), y.shape, x.shape);
+      if (const auto* to = op.find(AttrId::to)) {
+        // ONNX TensorProto.DataType numbers of the dtypes the chip has.
+        static constexpr std::array<std::pair<std::int64_t, DType>, 8> kOnnxTypes{{{1, DType::f32},
+                                                                                   {2, DType::u8},
+                                                                                   {3, DType::i8},
+                                                                                   {6, DType::i32},
+                                                                                   {7, DType::i64},
+                                                                                   {9, DType::boolean},
+                                                                                   {10, DType::f16},
+                                                                                   {16, DType::bf16}}};
+        const auto v = std::get<std::int64_t>(*to);
+        const auto it =
+            std::find_if(kOnnxTypes.begin(), kOnnxTypes.end(), [v](const auto& p) { return p.first == v; });
+        if (it == kOnnxTypes.end())
+          c.unsupported(fmt::format("attribute to = {} names a dtype the chip lacks", v));
+        if (it->second != y.dtype)
+          c.invalid(fmt::format("attribute to = {} ({}) differs from {} dtype {}", v, to_string(it->second),
+                                c.out(0), to_string(y.dtype)));
+      }
       return;
     case TensorOpKind::matmul: {
       require_dtype(c, c.in(0), x.dtype, kFloatTypes);
@@ -520,8 +687,8 @@ void check_types_and_shapes(const Checker& c) {
         c.invalid(fmt::format("{}: dtype {} should be i32", c.out(0), to_string(y.dtype)));
       const auto d = matmul_dims(c, x.shape, op.inputs[1].shape);
       require_shape(c, c.out(0), y.shape, d.out);
-      zero_points(c, AttrId::a_zero_point, x.dtype, d.m);
-      zero_points(c, AttrId::b_zero_point, op.inputs[1].dtype, d.n);
+      zero_points(c, AttrId::a_zero_point, x.dtype, d.m, 2);
+      zero_points(c, AttrId::b_zero_point, op.inputs[1].dtype, d.n, 3);
       return;
     }
     case TensorOpKind::gemm: {
@@ -544,158 +711,119 @@ void check_types_and_shapes(const Checker& c) {
     default:
       break;
   }
-  require_dtype(c, c.in(0), x.dtype, kFloatTypes);
+  if (integer_capable(op.kind))
+    require_dtype(c, c.in(0), x.dtype, kNumericTypes);
+  else
+    require_dtype(c, c.in(0), x.dtype, kFloatTypes);
   if (family(op.kind) == Family::binary) {
-    const auto& b = op.inputs[1];
-    require_same_dtype(c, c.in(1), b.dtype, c.in(0), x.dtype);
-    const auto out = try_broadcast(x.shape, b.shape);
-    if (!out)
-      c.invalid(fmt::format("{}: shape {} does not broadcast with {} {}", c.in(1), shape_string(b.shape),
-                            c.in(0), shape_string(x.shape)));
+    std::optional<std::vector<std::int64_t>> out = x.shape;
+    for (std::size_t i = 1; i < op.inputs.size(); ++i) {
+      const auto& b = op.inputs[i];
+      if (b.absent) c.invalid(fmt::format("{} is required", c.in(i)));
+      if (op.kind == TensorOpKind::pow) {
+        // The exponent may have another numeric type.
+        require_dtype(c, c.in(i), b.dtype,
+                      std::array{DType::f32, DType::f16, DType::bf16, DType::i32, DType::i64});
+      } else {
+        require_same_dtype(c, c.in(i), b.dtype, c.in(0), x.dtype);
+      }
+      auto next = try_broadcast(*out, b.shape);
+      if (!next)
+        c.invalid(fmt::format("{}: shape {} does not broadcast with {} {}", c.in(i), shape_string(b.shape),
+                              i == 1 ? c.in(0) : "the others", shape_string(*out)));
+      out = std::move(next);
+    }
     require_same_dtype(c, c.out(0), y.dtype, c.in(0), x.dtype);
     require_shape(c, c.out(0), y.shape, *out);
     return;
   }
+  if (op.kind == TensorOpKind::clip)
+    for (std::size_t i = 1; i < op.inputs.size(); ++i) {
+      const auto& b = op.inputs[i];
+      if (b.absent) continue;
+      require_same_dtype(c, c.in(i), b.dtype, c.in(0), x.dtype);
+      if (b.elements() != 1 || b.shape.size() > 1)
+        c.invalid(fmt::format("{}: shape {} should be a scalar", c.in(i), shape_string(b.shape)));
+      if (op.find(i == 1 ? AttrId::min : AttrId::max) != nullptr)
+        c.invalid(fmt::format("{} given both as {} and attribute", i == 1 ? "min" : "max", c.in(i)));
+    }
   require_same_dtype(c, c.out(0), y.dtype, c.in(0), x.dtype);
   require_shape(c, c.out(0), y.shape, x.shape);
 }
 
-// ---- Kernels ----
-
-template <typename U>
-U load_le(const std::uint8_t* p) noexcept {
-  U v = 0;
-  for (std::size_t i = 0; i < sizeof(U); ++i) v = static_cast<U>(v | static_cast<U>(U{p[i]} << (8 * i)));
-  return v;
-}
-
-template <typename U>
-void store_le(std::uint8_t* p, U v) noexcept {
-  for (std::size_t i = 0; i < sizeof(U); ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-
-float load_float(const std::uint8_t* p, DType t) noexcept {
-  switch (t) {
-    case DType::f16:
-      return fp16_to_float(load_le<std::uint16_t>(p));
-    case DType::bf16:
-      return bf16_to_float(load_le<std::uint16_t>(p));
-    default:
-      return float_from_bits(load_le<std::uint32_t>(p));
-  }
-}
-
-void store_float(std::uint8_t* p, DType t, float v) noexcept {
-  switch (t) {
-    case DType::f16:
-      store_le(p, float_to_fp16(v));
-      break;
-    case DType::bf16:
-      store_le(p, float_to_bf16(v));
-      break;
-    default:
-      store_le(p, float_bits(v));
-      break;
-  }
-}
-
-std::int64_t load_int(const std::uint8_t* p, DType t) noexcept {
-  switch (t) {
-    case DType::i8:
-      return static_cast<std::int8_t>(p[0]);
-    case DType::u8:
-      return p[0];
-    case DType::i32:
-      return static_cast<std::int32_t>(load_le<std::uint32_t>(p));
-    case DType::i64:
-      return static_cast<std::int64_t>(load_le<std::uint64_t>(p));
-    case DType::boolean:
-      return p[0] != 0 ? 1 : 0;
-    default:
-      return 0;
-  }
-}
-
-void store_int(std::uint8_t* p, DType t, std::int64_t v) noexcept {
-  const auto u = static_cast<std::uint64_t>(v);
-  switch (t) {
-    case DType::i8:
-    case DType::u8:
-      p[0] = static_cast<std::uint8_t>(u);
-      break;
-    case DType::boolean:
-      p[0] = v != 0 ? 1 : 0;
-      break;
-    case DType::i32:
-      store_le(p, static_cast<std::uint32_t>(u));
-      break;
-    default:
-      store_le(p, u);
-      break;
-  }
-}
-
-std::vector<float> load_floats(const TensorOperand& o, std::span<const std::uint8_t> bytes) {
-  const std::size_t n = o.elements();
-  const std::size_t size = dtype_size(o.dtype);
-  std::vector<float> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = load_float(bytes.data() + i * size, o.dtype);
-  return v;
-}
-
-// Writes output elements: the lane result goes through the tap, then is rounded to the output dtype.
-class Emitter {
- public:
-  Emitter(const TensorOperand& out, std::vector<std::uint8_t>& bytes, ResultTap* tap)
-      : dtype_(out.dtype), size_(dtype_size(out.dtype)), bytes_(bytes.data()), tap_(tap) {}
-
-  void f32(std::uint64_t i, float v) {
-    std::uint32_t bits = float_bits(v);
-    if (tap_ != nullptr) bits = tap_->apply(i, bits);
-    store_float(bytes_ + i * size_, dtype_, float_from_bits(bits));
-  }
-  void i32(std::uint64_t i, std::uint32_t bits) {
-    if (tap_ != nullptr) bits = tap_->apply(i, bits);
-    store_le(bytes_ + i * size_, bits);
-  }
-
- private:
-  DType dtype_;
-  std::size_t size_;
-  std::uint8_t* bytes_;
-  ResultTap* tap_;
-};
-
-// Calls f(i, ia, ib) for every element i of `out` (row-major) with the offsets of the elements of `a`
-// and `b` that broadcast to it.
-template <typename F>
-void for_each_broadcast(std::span<const std::int64_t> out, std::span<const std::int64_t> a,
-                        std::span<const std::int64_t> b, F&& f) {
-  const std::size_t rank = out.size();
-  std::array<std::int64_t, kMaxTensorRank> sa{}, sb{}, idx{};
-  auto strides = [&](std::span<const std::int64_t> in, std::array<std::int64_t, kMaxTensorRank>& s) {
-    std::int64_t stride = 1;
-    for (std::size_t j = 0; j < in.size(); ++j) {
-      const std::size_t axis = rank - 1 - j;
-      const std::int64_t d = in[in.size() - 1 - j];
-      s[axis] = d == 1 ? 0 : stride;
-      stride *= d;
+// Integer element-wise arithmetic: exact in int64, wrapped to the output dtype (two's complement).
+// Division truncates toward zero; division by zero gives 0. Pow of an integer base goes through double
+// and truncates.
+std::int64_t int_binary(TensorOpKind k, std::int64_t a, std::int64_t b, double fb) noexcept {
+  const auto ua = static_cast<std::uint64_t>(a), ub = static_cast<std::uint64_t>(b);
+  switch (k) {
+    case TensorOpKind::add:
+    case TensorOpKind::sum:
+      return static_cast<std::int64_t>(ua + ub);
+    case TensorOpKind::sub:
+      return static_cast<std::int64_t>(ua - ub);
+    case TensorOpKind::mul:
+      return static_cast<std::int64_t>(ua * ub);
+    case TensorOpKind::div:
+      if (b == 0) return 0;
+      if (b == -1) return static_cast<std::int64_t>(0 - ua);
+      return a / b;
+    case TensorOpKind::max:
+      return std::max(a, b);
+    case TensorOpKind::min:
+      return std::min(a, b);
+    default: {  // pow
+      const double p = std::pow(static_cast<double>(a), fb);
+      if (!(p > -0x1p63 && p < 0x1p63)) return 0;
+      return static_cast<std::int64_t>(p);
     }
+  }
+}
+
+void run_integer(const TensorOp& op, InputBytes ins, std::vector<std::uint8_t>& out, ResultTap* tap) {
+  const auto& y = op.outputs[0];
+  const auto size = dtype_size(y.dtype);
+  std::vector<std::int64_t> acc(product(y.shape));
+  const auto a = load_ints(op.inputs[0], ins[0]);
+  for_each_broadcast(
+      y.shape, op.inputs[0].shape, y.shape,
+      [&](std::uint64_t i, std::int64_t ia, std::int64_t) { acc[i] = a[static_cast<std::size_t>(ia)]; });
+  // Reads the value of the result type: wraps an intermediate to the output dtype.
+  auto wrap = [&](std::int64_t v) {
+    std::array<std::uint8_t, 8> b{};
+    store_int(b.data(), y.dtype, v);
+    return load_int(b.data(), y.dtype);
   };
-  strides(a, sa);
-  strides(b, sb);
-  const std::uint64_t total = product(out);
-  std::int64_t oa = 0, ob = 0;
-  for (std::uint64_t i = 0; i < total; ++i) {
-    f(i, oa, ob);
-    for (std::size_t axis = rank; axis-- > 0;) {
-      oa += sa[axis];
-      ob += sb[axis];
-      if (++idx[axis] < out[axis]) break;
-      oa -= sa[axis] * out[axis];
-      ob -= sb[axis] * out[axis];
-      idx[axis] = 0;
+  if (family(op.kind) == Family::binary) {
+    for (std::size_t k = 1; k < op.inputs.size(); ++k) {
+      const auto& o = op.inputs[k];
+      const auto b = is_float(o.dtype) ? std::vector<std::int64_t>(o.elements()) : load_ints(o, ins[k]);
+      const auto fb = is_float(o.dtype) ? load_floats(o, ins[k]) : std::vector<float>{};
+      for_each_broadcast(y.shape, y.shape, o.shape, [&](std::uint64_t i, std::int64_t, std::int64_t ib) {
+        const auto j = static_cast<std::size_t>(ib);
+        acc[i] = wrap(int_binary(op.kind, acc[i], b[j], fb.empty() ? static_cast<double>(b[j]) : fb[j]));
+      });
     }
+  } else {
+    std::int64_t lo = std::numeric_limits<std::int64_t>::min(), hi = std::numeric_limits<std::int64_t>::max();
+    for (std::size_t k = 1; k < op.inputs.size() && k < 3; ++k)
+      if (!op.inputs[k].absent) (k == 1 ? lo : hi) = load_int(ins[k].data(), op.inputs[k].dtype);
+    if (const auto* v = op.find(AttrId::min)) lo = static_cast<std::int64_t>(std::ceil(std::get<double>(*v)));
+    if (const auto* v = op.find(AttrId::max))
+      hi = static_cast<std::int64_t>(std::floor(std::get<double>(*v)));
+    for (auto& v : acc) {
+      if (op.kind == TensorOpKind::neg)
+        v = wrap(static_cast<std::int64_t>(0 - static_cast<std::uint64_t>(v)));
+      if (op.kind == TensorOpKind::abs && v < 0)
+        v = wrap(static_cast<std::int64_t>(0 - static_cast<std::uint64_t>(v)));
+      if (op.kind == TensorOpKind::clip) v = std::min(std::max(v, lo), hi);
+    }
+  }
+  // The lane result is the low 32 bits of each result (an i64 keeps its high half).
+  for (std::size_t i = 0; i < acc.size(); ++i) {
+    auto u = static_cast<std::uint64_t>(acc[i]);
+    if (tap != nullptr) u = (u & 0xFFFF'FFFF'0000'0000ull) | tap->apply(i, static_cast<std::uint32_t>(u));
+    store_int(out.data() + i * size, y.dtype, static_cast<std::int64_t>(u));
   }
 }
 
@@ -722,11 +850,24 @@ float fmin_nan(float a, float b) noexcept {
   return a < b ? a : b;
 }
 
-void run_unary(const TensorOp& op, std::span<const std::uint8_t> in, Emitter& e) {
-  const auto x = load_floats(op.inputs[0], in);
-  const auto alpha = static_cast<float>(op.attr_f64(AttrId::alpha, 0.01));
-  const auto lo = static_cast<float>(op.attr_f64(AttrId::min, -std::numeric_limits<double>::infinity()));
-  const auto hi = static_cast<float>(op.attr_f64(AttrId::max, std::numeric_limits<double>::infinity()));
+void run_unary(const TensorOp& op, InputBytes ins, Emitter& e) {
+  const auto x = load_floats(op.inputs[0], ins[0]);
+  double alpha_default = 0.01;
+  if (op.kind == TensorOpKind::elu || op.kind == TensorOpKind::thresholded_relu) alpha_default = 1.0;
+  if (op.kind == TensorOpKind::selu) alpha_default = 1.67326319217681884765625;
+  if (op.kind == TensorOpKind::hard_sigmoid) alpha_default = 0.2;
+  const auto alpha = static_cast<float>(op.attr_f64(AttrId::alpha, alpha_default));
+  const auto beta = static_cast<float>(op.attr_f64(AttrId::beta, 0.5));
+  const auto gamma = static_cast<float>(op.attr_f64(AttrId::gamma, 1.05070102214813232421875));
+  auto lo = static_cast<float>(op.attr_f64(AttrId::min, -std::numeric_limits<double>::infinity()));
+  auto hi = static_cast<float>(op.attr_f64(AttrId::max, std::numeric_limits<double>::infinity()));
+  // Clip's bounds as inputs (opset 11 and later); a NaN bound is ignored.
+  for (std::size_t i = 1; i < op.inputs.size() && i < 3; ++i) {
+    if (op.inputs[i].absent) continue;
+    const float v = load_float(ins[i].data(), op.inputs[i].dtype);
+    if (std::isnan(v)) continue;
+    (i == 1 ? lo : hi) = v;
+  }
   auto each = [&](auto f) {
     for (std::size_t i = 0; i < x.size(); ++i) e.f32(i, f(x[i]));
   };
@@ -749,6 +890,61 @@ void run_unary(const TensorOp& op, std::span<const std::uint8_t> in, Emitter& e)
       return each([](float v) { return std::sqrt(v); });
     case TensorOpKind::erf:
       return each([](float v) { return std::erf(v); });
+    case TensorOpKind::reciprocal:
+      return each([](float v) { return 1.0f / v; });
+    case TensorOpKind::floor:
+      return each([](float v) { return std::floor(v); });
+    case TensorOpKind::ceil:
+      return each([](float v) { return std::ceil(v); });
+    case TensorOpKind::round:
+      return each([](float v) { return std::nearbyint(v); });  // the default rounding mode: half to even
+    case TensorOpKind::sign:
+      return each([](float v) { return v > 0 ? 1.0f : v < 0 ? -1.0f : v == 0 ? 0.0f : v; });
+    case TensorOpKind::elu:
+      return each([alpha](float v) {
+        if (v >= 0 || std::isnan(v)) return v;
+        const float em1 = std::exp(v) - 1.0f;
+        const float r = alpha * em1;
+        return r;
+      });
+    case TensorOpKind::selu:
+      return each([alpha, gamma](float v) {
+        if (v > 0 || std::isnan(v)) {
+          const float r = gamma * v;
+          return r;
+        }
+        const float ae = alpha * std::exp(v);
+        const float d = ae - alpha;
+        const float r = gamma * d;
+        return r;
+      });
+    case TensorOpKind::hard_sigmoid:
+      return each([alpha, beta](float v) {
+        const float ax = alpha * v;
+        const float t = ax + beta;
+        return std::isnan(t) ? t : std::min(1.0f, std::max(0.0f, t));
+      });
+    case TensorOpKind::softplus:
+      return each([](float v) { return std::log1p(std::exp(v)); });
+    case TensorOpKind::softsign:
+      return each([](float v) {
+        const float d = 1.0f + std::fabs(v);
+        return v / d;
+      });
+    case TensorOpKind::thresholded_relu:
+      return each([alpha](float v) { return v > alpha || std::isnan(v) ? v : 0.0f; });
+    case TensorOpKind::hard_swish:
+      return each([](float v) {
+        const float sixth = v / 6.0f;
+        const float t = sixth + 0.5f;
+        const float h = std::isnan(t) ? t : std::min(1.0f, std::max(0.0f, t));
+        const float r = v * h;
+        return r;
+      });
+    case TensorOpKind::sin:
+      return each([](float v) { return std::sin(v); });
+    case TensorOpKind::cos:
+      return each([](float v) { return std::cos(v); });
     case TensorOpKind::leaky_relu:
       return each([alpha](float v) {
         if (v < 0) {
@@ -769,18 +965,40 @@ void run_unary(const TensorOp& op, std::span<const std::uint8_t> in, Emitter& e)
   }
 }
 
-void run_binary(const TensorOp& op, std::span<const std::uint8_t> in_a, std::span<const std::uint8_t> in_b,
-                Emitter& e) {
-  const auto a = load_floats(op.inputs[0], in_a);
-  const auto b = load_floats(op.inputs[1], in_b);
+// Inputs as FP32; Pow's integer exponent converts (nearest-even).
+std::vector<float> load_operand_floats(const TensorOperand& o, std::span<const std::uint8_t> bytes) {
+  if (is_float(o.dtype)) return load_floats(o, bytes);
+  const auto ints = load_ints(o, bytes);
+  std::vector<float> v(ints.size());
+  for (std::size_t i = 0; i < ints.size(); ++i) v[i] = static_cast<float>(ints[i]);
+  return v;
+}
+
+void run_binary(const TensorOp& op, InputBytes ins, Emitter& e) {
+  const auto& out = op.outputs[0].shape;
+  // Folds the inputs left to right, one FP32 operation per element and input: acc = f(acc, input i).
   auto each = [&](auto f) {
-    for_each_broadcast(op.outputs[0].shape, op.inputs[0].shape, op.inputs[1].shape,
-                       [&](std::uint64_t i, std::int64_t ia, std::int64_t ib) {
-                         e.f32(i, f(a[static_cast<std::size_t>(ia)], b[static_cast<std::size_t>(ib)]));
-                       });
+    std::vector<float> acc(product(out));
+    const auto a = load_operand_floats(op.inputs[0], ins[0]);
+    for_each_broadcast(out, op.inputs[0].shape, out, [&](std::uint64_t i, std::int64_t ia, std::int64_t) {
+      acc[i] = a[static_cast<std::size_t>(ia)];
+    });
+    for (std::size_t k = 1; k < op.inputs.size(); ++k) {
+      const auto b = load_operand_floats(op.inputs[k], ins[k]);
+      for_each_broadcast(out, out, op.inputs[k].shape, [&](std::uint64_t i, std::int64_t, std::int64_t ib) {
+        acc[i] = f(acc[i], b[static_cast<std::size_t>(ib)]);
+      });
+    }
+    if (op.kind == TensorOpKind::mean) {
+      const auto n = static_cast<float>(op.inputs.size());
+      for (auto& v : acc) v = v / n;
+    }
+    for (std::size_t i = 0; i < acc.size(); ++i) e.f32(i, acc[i]);
   };
   switch (op.kind) {
     case TensorOpKind::add:
+    case TensorOpKind::sum:
+    case TensorOpKind::mean:
       return each([](float p, float q) { return p + q; });
     case TensorOpKind::sub:
       return each([](float p, float q) { return p - q; });
@@ -794,6 +1012,12 @@ void run_binary(const TensorOp& op, std::span<const std::uint8_t> in_a, std::spa
       return each(fmin_nan);
     case TensorOpKind::pow:
       return each([](float p, float q) { return std::pow(p, q); });
+    case TensorOpKind::prelu:
+      return each([](float p, float q) {
+        if (p >= 0 || std::isnan(p)) return p;
+        const float r = q * p;
+        return r;
+      });
     default:
       throw InternalError(ErrorCode::internal,
                           fmt::format("{} is not a binary operator", kind_label(op.kind)));
@@ -872,13 +1096,14 @@ void run_gemm(const Checker& c, std::span<const std::span<const std::uint8_t>> i
 }
 
 void run_matmul_integer(const Checker& c, std::span<const std::uint8_t> in_a,
-                        std::span<const std::uint8_t> in_b, Emitter& e) {
+                        std::span<const std::uint8_t> in_b, std::span<const std::uint8_t> in_za,
+                        std::span<const std::uint8_t> in_zb, Emitter& e) {
   const auto& op = c.op();
   const auto& oa = op.inputs[0];
   const auto& ob = op.inputs[1];
   const auto d = matmul_dims(c, oa.shape, ob.shape);
-  const auto za = zero_points(c, AttrId::a_zero_point, oa.dtype, d.m);
-  const auto zb = zero_points(c, AttrId::b_zero_point, ob.dtype, d.n);
+  const auto za = zero_points(c, AttrId::a_zero_point, oa.dtype, d.m, 2, in_za);
+  const auto zb = zero_points(c, AttrId::b_zero_point, ob.dtype, d.n, 3, in_zb);
   const auto m = static_cast<std::size_t>(d.m), k = static_cast<std::size_t>(d.k),
              n = static_cast<std::size_t>(d.n);
   // A with its zero points subtracted (row-major), B likewise but transposed per batch.
@@ -1000,7 +1225,9 @@ std::span<const TensorOpKind> known_kinds() noexcept {
 }
 
 bool has_lane_results(TensorOpKind kind) noexcept {
-  return is_known_kind(static_cast<std::uint16_t>(kind)) && family(kind) != Family::movement;
+  if (!is_known_kind(static_cast<std::uint16_t>(kind))) return false;
+  if (const auto* f = extension_family(kind)) return f->lanes(kind);
+  return family(kind) != Family::movement;
 }
 
 std::string_view to_string(AttrId id) noexcept {
@@ -1015,6 +1242,25 @@ AttrId attr_from_string(std::string_view name) {
   throw NotFoundError(ErrorCode::not_found,
                       fmt::format("unknown tensor attribute \"{}\" (known: {})", name,
                                   join_by(kAttrs, [](const AttrInfo& a) { return a.name; })));
+}
+
+std::int64_t string_attribute_value(AttrId id, std::string_view value) {
+  static constexpr std::array<std::string_view, 4> kAutoPad{"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"};
+  // One numbering for every operator's "mode": Pad takes 0..2, DepthToSpace 3..4.
+  static constexpr std::array<std::string_view, 5> kPadMode{"constant", "reflect", "edge", "DCR", "CRD"};
+  std::span<const std::string_view> values;
+  if (id == AttrId::auto_pad) values = kAutoPad;
+  if (id == AttrId::mode) values = kPadMode;
+  if (values.empty())
+    throw UnsupportedError(
+        ErrorCode::unsupported,
+        fmt::format("attribute {} takes no string value (given \"{}\")", attr_label(id), value));
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (values[i] == value) return static_cast<std::int64_t>(i);
+  throw UnsupportedError(
+      ErrorCode::unsupported,
+      fmt::format("attribute {}: value \"{}\" is not supported (supported: {})", attr_label(id), value,
+                  join_by(values, [](std::string_view v) { return v; })));
 }
 
 // ---- Operands and ops ----
@@ -1215,6 +1461,7 @@ std::vector<std::int64_t> broadcast_shapes(std::span<const std::int64_t> a, std:
 std::uint64_t mac_count(const TensorOp& op) noexcept {
   if (!is_known_kind(static_cast<std::uint16_t>(op.kind)) || op.outputs.empty() || op.inputs.empty())
     return 0;
+  if (const auto* f = extension_family(op.kind)) return f->macs(op);
   const std::uint64_t elements = op.outputs[0].elements();
   const auto& a = op.inputs[0].shape;
   std::uint64_t k = 1;
@@ -1252,6 +1499,10 @@ std::vector<std::vector<std::uint8_t>> reference_execute(
   std::vector<std::vector<std::uint8_t>> outputs;
   outputs.reserve(op.outputs.size());
   for (const auto& o : op.outputs) outputs.emplace_back(o.bytes());
+  if (const auto* f = extension_family(op.kind)) {
+    f->run(c, inputs, outputs, tap);
+    return outputs;
+  }
   Emitter e(op.outputs[0], outputs[0], tap);
   switch (op.kind) {
     case TensorOpKind::identity:
@@ -1267,13 +1518,17 @@ std::vector<std::vector<std::uint8_t>> reference_execute(
       run_gemm(c, inputs, e);
       break;
     case TensorOpKind::matmul_integer:
-      run_matmul_integer(c, inputs[0], inputs[1], e);
+      run_matmul_integer(c, inputs[0], inputs[1],
+                         inputs.size() > 2 ? inputs[2] : std::span<const std::uint8_t>{},
+                         inputs.size() > 3 ? inputs[3] : std::span<const std::uint8_t>{}, e);
       break;
     default:
-      if (family(op.kind) == Family::binary)
-        run_binary(op, inputs[0], inputs[1], e);
+      if (!is_float(op.inputs[0].dtype))
+        run_integer(op, inputs, outputs[0], tap);
+      else if (family(op.kind) == Family::binary)
+        run_binary(op, inputs, e);
       else
-        run_unary(op, inputs[0], e);
+        run_unary(op, inputs, e);
       break;
   }
   return outputs;
