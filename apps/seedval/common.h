@@ -42,5 +42,6 @@ void add_reg(CLI::App& app);
 void add_mem(CLI::App& app);
 void add_population(CLI::App& app);
 void add_faultsim(CLI::App& app);
+void add_conformance(CLI::App& app);
 
 }  // namespace seedval::cli

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   seedval::cli::add_mem(app);
   seedval::cli::add_population(app);
   seedval::cli::add_faultsim(app);
+  seedval::cli::add_conformance(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
