@@ -128,8 +128,8 @@ int main() {
     // "Stats: Completed: 139616.00M in 5.00s 27919.14MB/s, with 0 hardware incidents, 0 errors"
     const std::size_t at = c ? c->output.find("Completed: ") : std::string::npos;
     double megabytes = 0, seconds = 0, rate = 0;
-    if (at != std::string::npos &&
-        std::sscanf(c->output.c_str() + at, "Completed: %lfM in %lfs %lfMB/s", &megabytes, &seconds, &rate) == 3) {
+    if (at != std::string::npos && std::sscanf(c->output.c_str() + at, "Completed: %lfM in %lfs %lfMB/s",
+                                               &megabytes, &seconds, &rate) == 3) {
       const double bytes_per_s = rate * (1 << 20);  // its MB are 2^20 bytes (-M 16 is 16 MiB)
       row("stressapptest, 2 s, 2 copy threads", bytes_per_s, t_memcpy,
           static_cast<double>(bytes) / bytes_per_s, "its own copy figure: time to copy the size once");

@@ -79,7 +79,8 @@ void parse_march_file(std::string_view text, std::string_view source, MarchLibra
       throw ConfigError(ErrorCode::config,
                         fmt::format("{}: expected NAME = NOTATION, found \"{}\"", where, line));
     const std::string_view name = trim(line.substr(0, eq));
-    if (name.empty()) throw ConfigError(ErrorCode::config, fmt::format("{}: the algorithm has no name", where));
+    if (name.empty())
+      throw ConfigError(ErrorCode::config, fmt::format("{}: the algorithm has no name", where));
     MarchAlgorithm algorithm;
     try {
       algorithm = parse_march(trim(line.substr(eq + 1)), std::string(name));
@@ -98,8 +99,7 @@ MarchLibrary load_march_library(const std::filesystem::path& path) {
     for (const auto& entry : std::filesystem::directory_iterator(path, ec))
       if (entry.path().extension() == ".march") files.push_back(entry.path());
     std::sort(files.begin(), files.end());
-    if (files.empty())
-      throw IoError(ErrorCode::io, fmt::format("{} holds no .march files", path.string()));
+    if (files.empty()) throw IoError(ErrorCode::io, fmt::format("{} holds no .march files", path.string()));
   } else {
     files.push_back(path);
   }

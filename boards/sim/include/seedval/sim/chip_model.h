@@ -27,7 +27,7 @@ struct ChipConfig {
   std::uint32_t sram_kib = 256;               ///< on-chip SRAM per tensor core
   std::uint32_t spare_rows = 4;               ///< repair resources per HBM bank (HBM_SPARES)
   std::uint32_t spare_columns = 2;
-  std::string model = "seedchip-sim";         ///< what identify reports
+  std::string model = "seedchip-sim";  ///< what identify reports
   /// Capability bits the die does not declare (a chip variant or bring-up firmware without them): their
   /// opcodes answer "unsupported", as such a chip would.
   std::uint64_t disabled_capabilities = 0;

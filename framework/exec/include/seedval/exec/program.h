@@ -16,7 +16,8 @@
 // 0}},
 //          "fail_bin": 500, "optional": false, "description": "..."}
 // A limit may name its own bin, used when that measurement is the first of the step to fail:
-//   "limits": {"unrepairable_banks": {"high": 0, "fail_bin": 510}, "failing_cells": {"high": 0, "fail_bin": 520}}
+//   "limits": {"unrepairable_banks": {"high": 0, "fail_bin": 510}, "failing_cells": {"high": 0, "fail_bin":
+//   520}}
 // Setup and teardown steps always run; flow steps stop at the first failure when stop_on_fail is set.
 #pragma once
 
@@ -47,7 +48,7 @@ struct Step {
   const TestDefinition* test = nullptr;  ///< owned by the TestRegistry
   Params params;
   std::map<std::string, Limits, std::less<>> limits;
-  int fail_bin = 0;       ///< soft bin when this step fails (flow steps)
+  int fail_bin = 0;  ///< soft bin when this step fails (flow steps)
   /// Soft bins of particular measurements: when the first failing measurement (in the order the test
   /// recorded them) has one, the unit takes it instead of fail_bin.
   std::map<std::string, int, std::less<>> limit_bins;
