@@ -94,4 +94,58 @@ Comparison compare(const HostTensor& actual, const HostTensor& expected, const T
   return c;
 }
 
+Comparison compare_bits(const HostTensor& actual, const HostTensor& expected) {
+  Comparison c;
+  if (actual.dtype != expected.dtype || actual.shape != expected.shape ||
+      actual.data.size() != expected.data.size() ||
+      expected.data.size() != expected.elements() * chip::dtype_size(expected.dtype)) {
+    c.match = false;
+    c.reason = fmt::format("got {} ({} bytes), expected {} ({} bytes)", actual.describe(), actual.data.size(),
+                           expected.describe(), expected.data.size());
+    return c;
+  }
+  const std::uint64_t n = expected.elements();
+  const std::size_t size = chip::dtype_size(expected.dtype);
+  std::string first;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    if (std::memcmp(actual.data.data() + i * size, expected.data.data() + i * size, size) == 0) continue;
+    const double a = actual.element(i), e = expected.element(i);
+    if (std::isfinite(a) && std::isfinite(e)) {
+      const double diff = std::fabs(a - e);
+      c.max_abs_error = std::max(c.max_abs_error, diff);
+      if (e != 0) c.max_rel_error = std::max(c.max_rel_error, diff / std::fabs(e));
+    }
+    if (c.mismatches++ == 0) {
+      c.first_mismatch = i;
+      first = fmt::format("{}: got {}, expected {}", i, a, e);
+    }
+  }
+  if (c.mismatches > 0) {
+    c.match = false;
+    c.reason = fmt::format("{} of {} elements of {} differ bit for bit, first at {} (max abs error {:g}, max "
+                           "rel error {:g})",
+                           c.mismatches, n, expected.describe(), first, c.max_abs_error, c.max_rel_error);
+  }
+  return c;
+}
+
+Tolerance type_tolerance(chip::DType dtype, std::uint64_t reduction_length, double scale) {
+  double u;
+  switch (dtype) {
+    case chip::DType::f32:
+      u = 0x1p-24;
+      break;
+    case chip::DType::f16:
+      u = 0x1p-11;
+      break;
+    case chip::DType::bf16:
+      u = 0x1p-8;
+      break;
+    default:
+      return {.rtol = 0, .atol = 0};
+  }
+  const double rtol = 2 * u + static_cast<double>(reduction_length) * 0x1p-24;
+  return {.rtol = rtol, .atol = rtol * std::fabs(scale)};
+}
+
 }  // namespace seedval::inference

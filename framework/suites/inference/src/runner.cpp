@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -208,46 +209,47 @@ GraphRunner::GraphRunner(Device& device, RunnerOptions options) : device_(device
                   device_.name(), count, harvest, enable));
 }
 
-std::vector<HostTensor> GraphRunner::run(const Graph& graph, std::span<const HostTensor> inputs,
-                                         std::span<const OutputSpec> outputs) {
-  if (inputs.size() != graph.inputs.size())
+namespace {
+
+// Maps and checks every node and places every value: no device traffic. `available` bytes from `base`.
+PreparedGraph plan(const Graph& graph, std::span<const OutputSpec> input_types,
+                   std::span<const OutputSpec> outputs, std::uint64_t base, std::uint64_t available) {
+  if (input_types.size() != graph.inputs.size())
     throw InvalidArgumentError(ErrorCode::invalid_argument, fmt::format("the graph has {} inputs, {} given",
-                                                                        graph.inputs.size(), inputs.size()));
+                                                                        graph.inputs.size(), input_types.size()));
   if (outputs.size() != graph.outputs.size())
     throw InvalidArgumentError(
         ErrorCode::invalid_argument,
         fmt::format("the graph has {} outputs, {} expected", graph.outputs.size(), outputs.size()));
 
-  // The type of every value, and the host data of those known before the run.
+  PreparedGraph p;
+  // The type of every value, and the values known before the run.
   std::map<std::string, OutputSpec, std::less<>> types;
-  std::map<std::string, const HostTensor*, std::less<>> host_values;
-  std::vector<HostTensor> constants;
-  constants.reserve(graph.nodes.size());
+  std::map<std::string, HostTensor, std::less<>> constants;
   for (std::size_t k = 0; k < outputs.size(); ++k) types[graph.outputs[k].name] = outputs[k];
-  for (std::size_t k = 0; k < inputs.size(); ++k) {
+  std::set<std::string, std::less<>> defined;
+  for (std::size_t k = 0; k < input_types.size(); ++k) {
     const ValueInfo& in = graph.inputs[k];
     if (!in.unsupported.empty())
       unsupported(fmt::format("graph input \"{}\" is {}", in.name, in.unsupported));
-    if (in.dtype && *in.dtype != inputs[k].dtype)
-      throw InvalidArgumentError(ErrorCode::invalid_argument,
-                                 fmt::format("graph input \"{}\" is {}, given {}", in.name,
-                                             chip::to_string(*in.dtype), inputs[k].describe()));
-    types[in.name] = {inputs[k].dtype, inputs[k].shape};
-    host_values[in.name] = &inputs[k];
+    if (in.dtype && *in.dtype != input_types[k].dtype)
+      throw InvalidArgumentError(
+          ErrorCode::invalid_argument,
+          fmt::format("graph input \"{}\" is {}, given {}", in.name, chip::to_string(*in.dtype),
+                      HostTensor{.dtype = input_types[k].dtype, .shape = input_types[k].shape, .data = {}}
+                          .describe()));
+    types[in.name] = input_types[k];
+    defined.insert(in.name);
   }
   for (const auto& [name, t] : graph.initializers) {
     types[name] = {t.dtype, t.shape};
-    host_values[name] = &t;
+    defined.insert(name);
   }
   for (const auto& out : graph.outputs)
     if (!out.unsupported.empty())
       unsupported(fmt::format("graph output \"{}\" is {}", out.name, out.unsupported));
 
-  // Map and check every node before anything reaches the device.
-  std::vector<chip::TensorOp> ops(graph.nodes.size());
-  std::vector<bool> is_constant(graph.nodes.size(), false);
-  std::set<std::string, std::less<>> defined;
-  for (const auto& [name, t] : host_values) defined.insert(name);
+  std::vector<std::optional<chip::TensorOp>> ops(graph.nodes.size());
   for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
     const Node& node = graph.nodes[i];
     for (std::size_t k = 0; k < node.inputs.size(); ++k)
@@ -259,10 +261,9 @@ std::vector<HostTensor> GraphRunner::run(const Graph& graph, std::span<const Hos
       if (node.outputs.size() != 1 || node.outputs[0].empty())
         throw InvalidArgumentError(ErrorCode::invalid_argument,
                                    fmt::format("{}: a Constant has one output", node.describe(i)));
-      constants.push_back(constant_value(node, i));
-      is_constant[i] = true;
-      types[node.outputs[0]] = {constants.back().dtype, constants.back().shape};
-      host_values[node.outputs[0]] = &constants.back();
+      HostTensor value = constant_value(node, i);
+      types[node.outputs[0]] = {value.dtype, value.shape};
+      constants[node.outputs[0]] = std::move(value);
       defined.insert(node.outputs[0]);
       continue;
     }
@@ -287,13 +288,7 @@ std::vector<HostTensor> GraphRunner::run(const Graph& graph, std::span<const Hos
       throw InvalidArgumentError(ErrorCode::invalid_argument,
                                  fmt::format("graph output \"{}\" is computed by no node", out.name));
 
-  // Place every value the run touches: a bump allocator over the runner's part of HBM.
-  const std::uint64_t memory = device_.identify().memory_size;
-  const std::uint64_t base = align_up(options_.memory_base);
-  const std::uint64_t available =
-      base >= memory
-          ? 0
-          : (options_.memory_limit == 0 ? memory - base : std::min(options_.memory_limit, memory - base));
+  // Place every value the run touches: a bump allocator over [base, base + available).
   std::map<std::string, std::uint64_t, std::less<>> address;
   std::uint64_t used = 0;
   auto place = [&](const std::string& v) {
@@ -301,6 +296,7 @@ std::vector<HostTensor> GraphRunner::run(const Graph& graph, std::span<const Hos
     address[v] = base + used;
     used += align_up(tensor_bytes(types.at(v)));
   };
+  for (const auto& in : graph.inputs) place(in.name);
   for (const auto& node : graph.nodes) {
     for (const auto& v : node.inputs) place(v);
     for (const auto& v : node.outputs) place(v);
@@ -308,28 +304,129 @@ std::vector<HostTensor> GraphRunner::run(const Graph& graph, std::span<const Hos
   for (const auto& out : graph.outputs) place(out.name);
   if (used > available)
     unsupported(fmt::format("the graph needs {} bytes of device memory, {} are available", used, available));
+  p.memory_base = base;
+  p.memory_used = used;
 
-  for (const auto& [name, t] : host_values) {
-    const auto it = address.find(name);
-    if (it != address.end() && !t->data.empty()) device_.write_memory(it->second, t->data);
+  for (const auto& [name, t] : graph.initializers)
+    if (const auto it = address.find(name); it != address.end() && !t.data.empty())
+      p.constants.push_back({it->second, t});
+  for (auto& [name, t] : constants)
+    if (const auto it = address.find(name); it != address.end() && !t.data.empty())
+      p.constants.push_back({it->second, std::move(t)});
+  for (const auto& in : graph.inputs) {
+    p.inputs.push_back(types.at(in.name));
+    p.input_addresses.push_back(address.at(in.name));
   }
   for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
-    if (is_constant[i]) continue;
-    chip::TensorOp& op = ops[i];
+    if (!ops[i]) continue;
+    chip::TensorOp op = std::move(*ops[i]);
     const Node& node = graph.nodes[i];
     for (std::size_t k = 0; k < node.inputs.size(); ++k)
       if (!node.inputs[k].empty()) op.inputs[k].address = address.at(node.inputs[k]);
     for (std::size_t k = 0; k < node.outputs.size(); ++k)
       if (!node.outputs[k].empty()) op.outputs[k].address = address.at(node.outputs[k]);
-    device_.execute_tensor(core_, op);
+    p.macs += chip::mac_count(op);
+    p.ops.push_back(std::move(op));
+    p.op_nodes.push_back(i);
   }
-  std::vector<HostTensor> results;
   for (const auto& out : graph.outputs) {
-    const OutputSpec& t = types.at(out.name);
+    p.outputs.push_back(types.at(out.name));
+    p.output_addresses.push_back(address.at(out.name));
+  }
+  return p;
+}
+
+void check_inputs(const PreparedGraph& p, std::span<const HostTensor> inputs) {
+  if (inputs.size() != p.inputs.size())
+    throw InvalidArgumentError(ErrorCode::invalid_argument,
+                               fmt::format("the graph has {} inputs, {} given", p.inputs.size(), inputs.size()));
+  for (std::size_t k = 0; k < inputs.size(); ++k)
+    if (inputs[k].dtype != p.inputs[k].dtype || inputs[k].shape != p.inputs[k].shape ||
+        inputs[k].data.size() != tensor_bytes(p.inputs[k]))
+      throw InvalidArgumentError(
+          ErrorCode::invalid_argument,
+          fmt::format("input {} is {}, the graph was prepared for {}", k, inputs[k].describe(),
+                      HostTensor{.dtype = p.inputs[k].dtype, .shape = p.inputs[k].shape, .data = {}}.describe()));
+}
+
+}  // namespace
+
+PreparedGraph GraphRunner::prepare(const Graph& graph, std::span<const OutputSpec> input_types,
+                                   std::span<const OutputSpec> outputs) {
+  const std::uint64_t memory = device_.identify().memory_size;
+  const std::uint64_t base = align_up(options_.memory_base);
+  const std::uint64_t available =
+      base >= memory
+          ? 0
+          : (options_.memory_limit == 0 ? memory - base : std::min(options_.memory_limit, memory - base));
+  return plan(graph, input_types, outputs, base, available);
+}
+
+void GraphRunner::load(const PreparedGraph& prepared, std::span<const HostTensor> inputs) {
+  check_inputs(prepared, inputs);
+  for (const auto& [address, t] : prepared.constants) device_.write_memory(address, t.data);
+  for (std::size_t k = 0; k < inputs.size(); ++k)
+    if (!inputs[k].data.empty()) device_.write_memory(prepared.input_addresses[k], inputs[k].data);
+}
+
+void GraphRunner::execute(const PreparedGraph& prepared, std::optional<std::uint32_t> core) {
+  const std::uint32_t c = core.value_or(core_);
+  for (const auto& op : prepared.ops) device_.execute_tensor(c, op);
+}
+
+std::vector<HostTensor> GraphRunner::read_outputs(const PreparedGraph& prepared) {
+  std::vector<HostTensor> results;
+  for (std::size_t k = 0; k < prepared.outputs.size(); ++k) {
+    const OutputSpec& t = prepared.outputs[k];
     HostTensor r{.dtype = t.dtype, .shape = t.shape, .data = {}};
     r.data.resize(tensor_bytes(t));
-    if (!r.data.empty()) device_.read_memory(address.at(out.name), r.data);
+    if (!r.data.empty()) device_.read_memory(prepared.output_addresses[k], r.data);
     results.push_back(std::move(r));
+  }
+  return results;
+}
+
+std::vector<HostTensor> GraphRunner::run(const Graph& graph, std::span<const HostTensor> inputs,
+                                         std::span<const OutputSpec> outputs) {
+  if (inputs.size() != graph.inputs.size())
+    throw InvalidArgumentError(ErrorCode::invalid_argument, fmt::format("the graph has {} inputs, {} given",
+                                                                        graph.inputs.size(), inputs.size()));
+  std::vector<OutputSpec> input_types;
+  for (const auto& t : inputs) input_types.push_back({t.dtype, t.shape});
+  const PreparedGraph prepared = prepare(graph, input_types, outputs);
+  load(prepared, inputs);
+  execute(prepared);
+  return read_outputs(prepared);
+}
+
+std::vector<HostTensor> run_reference(const Graph& graph, std::span<const HostTensor> inputs,
+                                      std::span<const OutputSpec> outputs) {
+  std::vector<OutputSpec> input_types;
+  for (const auto& t : inputs) input_types.push_back({t.dtype, t.shape});
+  const PreparedGraph p =
+      plan(graph, input_types, outputs, 0, std::numeric_limits<std::uint64_t>::max());
+  check_inputs(p, inputs);
+  // Host memory laid out as the device's would be: the same descriptors run on it unchanged.
+  std::vector<std::uint8_t> memory(p.memory_used);
+  auto at = [&](std::uint64_t address, std::uint64_t bytes) {
+    return std::span<std::uint8_t>(memory).subspan(address, bytes);
+  };
+  for (const auto& [address, t] : p.constants) std::copy(t.data.begin(), t.data.end(), memory.begin() + static_cast<std::ptrdiff_t>(address));
+  for (std::size_t k = 0; k < inputs.size(); ++k)
+    std::copy(inputs[k].data.begin(), inputs[k].data.end(), memory.begin() + static_cast<std::ptrdiff_t>(p.input_addresses[k]));
+  std::vector<std::span<const std::uint8_t>> in;
+  for (const auto& op : p.ops) {
+    in.clear();
+    for (const auto& o : op.inputs) in.push_back(o.absent ? std::span<const std::uint8_t>{} : at(o.address, o.bytes()));
+    const auto out = chip::reference_execute(op, std::span<const std::span<const std::uint8_t>>(in));
+    for (std::size_t k = 0; k < op.outputs.size(); ++k)
+      if (!op.outputs[k].absent) std::copy(out[k].begin(), out[k].end(),
+                  memory.begin() + static_cast<std::ptrdiff_t>(op.outputs[k].address));
+  }
+  std::vector<HostTensor> results;
+  for (std::size_t k = 0; k < p.outputs.size(); ++k) {
+    const auto bytes = at(p.output_addresses[k], tensor_bytes(p.outputs[k]));
+    results.push_back({.dtype = p.outputs[k].dtype, .shape = p.outputs[k].shape, .data = {bytes.begin(), bytes.end()}});
   }
   return results;
 }

@@ -35,4 +35,15 @@ struct Comparison {
 /// equal. A dtype or shape mismatch is no match (with no first_mismatch).
 Comparison compare(const HostTensor& actual, const HostTensor& expected, const Tolerance& tolerance = {});
 
+/// Bit for bit: an element matches only if its bytes are equal (so +0 and -0, or two NaN payloads,
+/// differ). The errors are measured over the mismatching elements that are finite on both sides. For a
+/// deterministic chip against a golden reference that models its accumulation.
+Comparison compare_bits(const HostTensor& actual, const HostTensor& expected);
+
+/// The tolerance a result of `dtype` may be held to when the device's accumulation order is not the
+/// golden reference's: rtol = 2·u + n·2⁻²⁴ (u the unit roundoff of `dtype`: 2⁻²⁴ f32, 2⁻¹¹ f16, 2⁻⁸ bf16;
+/// n the longest FP32 accumulation) and atol = rtol·scale, `scale` being the largest magnitude of the
+/// expected output (cancellation makes small results carry the large terms' error). Integer dtypes: 0.
+Tolerance type_tolerance(chip::DType dtype, std::uint64_t reduction_length, double scale);
+
 }  // namespace seedval::inference

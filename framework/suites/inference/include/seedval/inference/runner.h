@@ -17,6 +17,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <seedval/chip/tensor.h>
@@ -65,6 +66,23 @@ std::vector<std::string> unsupported_operators(const Graph& graph);
 chip::TensorOp describe_node(const Node& node, std::size_t index,
                              const std::function<const OutputSpec*(const std::string&)>& types);
 
+/// A graph mapped onto the chip and placed in device memory: every node's descriptor with its operands'
+/// addresses. Prepared once, it can be loaded once and executed any number of times, on any core (the
+/// silent-data-corruption screens repeat the same work this way); inputs and constants are never
+/// written by the nodes, so every execution computes the same thing.
+struct PreparedGraph {
+  std::vector<chip::TensorOp> ops;      ///< one per node that runs on a core (not Constant), in order
+  std::vector<std::size_t> op_nodes;    ///< the graph node of each op
+  std::vector<std::pair<std::uint64_t, HostTensor>> constants;  ///< initializers and Constant values
+  std::vector<OutputSpec> inputs;       ///< type of each graph input
+  std::vector<std::uint64_t> input_addresses;
+  std::vector<OutputSpec> outputs;      ///< type of each graph output
+  std::vector<std::uint64_t> output_addresses;
+  std::uint64_t memory_base = 0;
+  std::uint64_t memory_used = 0;  ///< bytes from memory_base
+  std::uint64_t macs = 0;         ///< chip::mac_count summed over the ops: the lane work of one execution
+};
+
 class GraphRunner {
  public:
   /// Borrows `device` for the runner's lifetime. Reads CORE_COUNT, HARVEST_MASK and CORE_ENABLE to
@@ -82,10 +100,26 @@ class GraphRunner {
   std::vector<HostTensor> run(const Graph& graph, std::span<const HostTensor> inputs,
                               std::span<const OutputSpec> outputs);
 
+  /// run() in steps. prepare() maps, checks and places `graph` for inputs of `input_types` (no work
+  /// reaches the device; throws as run() does); load() writes the constants and `inputs` (which must be
+  /// of the prepared types: InvalidArgumentError otherwise); execute() issues every op on `core` (the
+  /// runner's core if empty); read_outputs() downloads the outputs.
+  PreparedGraph prepare(const Graph& graph, std::span<const OutputSpec> input_types,
+                        std::span<const OutputSpec> outputs);
+  void load(const PreparedGraph& prepared, std::span<const HostTensor> inputs);
+  void execute(const PreparedGraph& prepared, std::optional<std::uint32_t> core = std::nullopt);
+  std::vector<HostTensor> read_outputs(const PreparedGraph& prepared);
+
  private:
   Device& device_;
   RunnerOptions options_;
   std::uint32_t core_ = 0;
 };
+
+/// The host's golden reference: runs `graph` as GraphRunner::run would, on host memory laid out as the
+/// device's, with the chip's reference kernels (chip::reference_execute) and no lane faults, so a chip
+/// that computes right matches it bit for bit. Throws as GraphRunner::run does (less the device's errors).
+std::vector<HostTensor> run_reference(const Graph& graph, std::span<const HostTensor> inputs,
+                                      std::span<const OutputSpec> outputs);
 
 }  // namespace seedval::inference
