@@ -6,6 +6,9 @@ include(GNUInstallDirs)
 add_library(seedval_warnings INTERFACE)
 target_compile_options(seedval_warnings INTERFACE
   $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor>)
+# The chip's numerics are defined as separate FP32 multiplies and adds (framework/chip tensor.h): the
+# compiler must never fuse them into a multiply-add, whatever the target has.
+target_compile_options(seedval_warnings INTERFACE $<$<CXX_COMPILER_ID:GNU,Clang>:-ffp-contract=off>)
 if(SEEDVAL_WARNINGS_AS_ERRORS)
   target_compile_options(seedval_warnings INTERFACE $<$<CXX_COMPILER_ID:GNU,Clang>:-Werror>)
 endif()

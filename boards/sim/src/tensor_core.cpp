@@ -108,16 +108,21 @@ TensorStats TensorCore::execute(const chip::TensorOp& op, TensorMemory& memory,
       for (const auto& o : *list)
         if (!o.absent) memory.check(o.address, o.bytes());
 
-    std::vector<std::vector<std::uint8_t>> inputs(op.inputs.size());
+    // Input buffers are kept from one operation to the next: repeated work (a stress load, an SDC
+    // screen) does not allocate and fault in fresh pages for every operand.
+    auto& inputs = scratch_;
+    if (inputs.size() < op.inputs.size()) inputs.resize(op.inputs.size());
+    std::vector<std::span<const std::uint8_t>> views(op.inputs.size());
     for (std::size_t i = 0; i < op.inputs.size(); ++i) {
       if (op.inputs[i].absent) continue;
       inputs[i].resize(op.inputs[i].bytes());
       memory.read(op.inputs[i].address, inputs[i]);
+      views[i] = inputs[i];
     }
 
     FaultTap tap(index_, faults_, conditions);
     const auto outputs =
-        chip::reference_execute(op, inputs, chip::has_lane_results(op.kind) ? &tap : nullptr);
+        chip::reference_execute(op, std::span<const std::span<const std::uint8_t>>(views), chip::has_lane_results(op.kind) ? &tap : nullptr);
 
     TensorStats stats{.macs = chip::mac_count(op),
                       .elements = 0,

@@ -65,6 +65,7 @@ class TensorCore {
  private:
   int index_;
   std::vector<CoreFault> faults_;
+  std::vector<std::vector<std::uint8_t>> scratch_;  ///< input buffers, reused
 };
 
 }  // namespace seedval::sim

@@ -1024,16 +1024,15 @@ void run_binary(const TensorOp& op, InputBytes ins, Emitter& e) {
   }
 }
 
-// One FP32 dot product in index order; a and b are contiguous rows of length k.
-float dot(const float* a, const float* b, std::size_t k) noexcept {
-  float acc = 0.0f;
-  for (std::size_t i = 0; i < k; ++i) {
-    const float p = a[i] * b[i];  // a separate statement: never contracted into a fused multiply-add
-    acc = acc + p;
+// acc[j] += x·b[j] for one row: one FP32 product and one FP32 addition per element. Every output
+// element of a matrix product is accumulated over k in index order by calls for k = 0..K-1; the loop
+// over j vectorises without changing any element's order of operations.
+void axpy_row(float* acc, float x, const float* b, std::size_t n) noexcept {
+  for (std::size_t j = 0; j < n; ++j) {
+    const float p = x * b[j];  // a separate statement (and -ffp-contract=off): never a fused multiply-add
+    acc[j] = acc[j] + p;
   }
-  return acc;
 }
-
 void run_matmul(const Checker& c, std::span<const std::uint8_t> in_a, std::span<const std::uint8_t> in_b,
                 Emitter& e) {
   const auto& op = c.op();
@@ -1042,17 +1041,17 @@ void run_matmul(const Checker& c, std::span<const std::uint8_t> in_a, std::span<
   const auto b = load_floats(op.inputs[1], in_b);
   const auto m = static_cast<std::size_t>(d.m), k = static_cast<std::size_t>(d.k),
              n = static_cast<std::size_t>(d.n);
-  std::vector<float> bt(n * k);  // one batch of B, transposed so that each column is contiguous
+  std::vector<float> row(n);
   for_each_broadcast(d.batch, d.a_batch, d.b_batch,
                      [&](std::uint64_t batch, std::int64_t ia, std::int64_t ib) {
                        const float* pa = a.data() + static_cast<std::size_t>(ia) * m * k;
                        const float* pb = b.data() + static_cast<std::size_t>(ib) * k * n;
-                       for (std::size_t kk = 0; kk < k; ++kk)
-                         for (std::size_t j = 0; j < n; ++j) bt[j * k + kk] = pb[kk * n + j];
                        const std::uint64_t base = batch * m * n;
-                       for (std::size_t i = 0; i < m; ++i)
-                         for (std::size_t j = 0; j < n; ++j)
-                           e.f32(base + i * n + j, dot(pa + i * k, bt.data() + j * k, k));
+                       for (std::size_t i = 0; i < m; ++i) {
+                         std::fill(row.begin(), row.end(), 0.0f);
+                         for (std::size_t kk = 0; kk < k; ++kk) axpy_row(row.data(), pa[i * k + kk], pb + kk * n, n);
+                         for (std::size_t j = 0; j < n; ++j) e.f32(base + i * n + j, row[j]);
+                       }
                      });
 }
 
@@ -1067,12 +1066,12 @@ void run_gemm(const Checker& c, std::span<const std::span<const std::uint8_t>> i
              n = static_cast<std::size_t>(d.n);
   const auto a_raw = load_floats(op.inputs[0], in[0]);
   const auto b_raw = load_floats(op.inputs[1], in[1]);
-  // Rows of A' and columns of B' (the operands after the transposes), each contiguous in k.
-  std::vector<float> a(m * k), bt(n * k);
+  // A' and B' (the operands after the transposes), row-major.
+  std::vector<float> a(m * k), bp(k * n);
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t kk = 0; kk < k; ++kk) a[i * k + kk] = ta ? a_raw[kk * m + i] : a_raw[i * k + kk];
-  for (std::size_t j = 0; j < n; ++j)
-    for (std::size_t kk = 0; kk < k; ++kk) bt[j * k + kk] = tb ? b_raw[j * k + kk] : b_raw[kk * n + j];
+  for (std::size_t kk = 0; kk < k; ++kk)
+    for (std::size_t j = 0; j < n; ++j) bp[kk * n + j] = tb ? b_raw[j * k + kk] : b_raw[kk * n + j];
   const bool has_c = op.inputs.size() == 3 && !op.inputs[2].absent;
   std::vector<float> cv;
   std::size_t c_rows = 1, c_cols = 1;
@@ -1082,10 +1081,12 @@ void run_gemm(const Checker& c, std::span<const std::span<const std::uint8_t>> i
     if (s.size() >= 1) c_cols = static_cast<std::size_t>(s.back());
     if (s.size() == 2) c_rows = static_cast<std::size_t>(s[0]);
   }
-  for (std::size_t i = 0; i < m; ++i)
+  std::vector<float> row(n);
+  for (std::size_t i = 0; i < m; ++i) {
+    std::fill(row.begin(), row.end(), 0.0f);
+    for (std::size_t kk = 0; kk < k; ++kk) axpy_row(row.data(), a[i * k + kk], bp.data() + kk * n, n);
     for (std::size_t j = 0; j < n; ++j) {
-      const float acc = dot(a.data() + i * k, bt.data() + j * k, k);
-      float y = alpha * acc;
+      float y = alpha * row[j];
       if (has_c) {
         const float cval = cv[(c_rows == 1 ? 0 : i) * c_cols + (c_cols == 1 ? 0 : j)];
         const float scaled = beta * cval;
@@ -1093,6 +1094,7 @@ void run_gemm(const Checker& c, std::span<const std::span<const std::uint8_t>> i
       }
       e.f32(i * n + j, y);
     }
+  }
 }
 
 void run_matmul_integer(const Checker& c, std::span<const std::uint8_t> in_a,
@@ -1112,23 +1114,26 @@ void run_matmul_integer(const Checker& c, std::span<const std::uint8_t> in_a,
     const std::size_t row = k == 0 ? 0 : (i / k) % m;
     a[i] = static_cast<std::int32_t>(load_int(in_a.data() + i, oa.dtype)) - za[za.size() == 1 ? 0 : row];
   }
-  std::vector<std::int32_t> bt(n * k);
+  std::vector<std::int32_t> bz(k * n);
+  std::vector<std::uint32_t> row(n);
   for_each_broadcast(
       d.batch, d.a_batch, d.b_batch, [&](std::uint64_t batch, std::int64_t ia, std::int64_t ib) {
         const std::int32_t* pa = a.data() + static_cast<std::size_t>(ia) * m * k;
         const std::uint8_t* pb = in_b.data() + static_cast<std::size_t>(ib) * k * n;
         for (std::size_t kk = 0; kk < k; ++kk)
           for (std::size_t j = 0; j < n; ++j)
-            bt[j * k + kk] =
+            bz[kk * n + j] =
                 static_cast<std::int32_t>(load_int(pb + kk * n + j, ob.dtype)) - zb[zb.size() == 1 ? 0 : j];
         const std::uint64_t base = batch * m * n;
-        for (std::size_t i = 0; i < m; ++i)
-          for (std::size_t j = 0; j < n; ++j) {
-            std::uint32_t acc = 0;  // int32 with two's complement wrap
-            for (std::size_t kk = 0; kk < k; ++kk)
-              acc += static_cast<std::uint32_t>(pa[i * k + kk] * bt[j * k + kk]);
-            e.i32(base + i * n + j, acc);
+        for (std::size_t i = 0; i < m; ++i) {
+          std::fill(row.begin(), row.end(), 0u);  // int32 with two's complement wrap
+          for (std::size_t kk = 0; kk < k; ++kk) {
+            const auto x = static_cast<std::uint32_t>(pa[i * k + kk]);
+            const std::int32_t* brow = bz.data() + kk * n;
+            for (std::size_t j = 0; j < n; ++j) row[j] += x * static_cast<std::uint32_t>(brow[j]);
           }
+          for (std::size_t j = 0; j < n; ++j) e.i32(base + i * n + j, row[j]);
+        }
       });
 }
 
