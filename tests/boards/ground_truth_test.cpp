@@ -195,11 +195,11 @@ BOOST_AUTO_TEST_CASE(core_sdc_and_register_faults_are_named) {
   BOOST_TEST(truth[0].where == "core 2 lane 5 bit 30");
   BOOST_TEST(truth[0].detail == die.core_faults[0].describe());
   BOOST_TEST(has(truth[0].caught_by, "inference.golden"));
-  BOOST_TEST(has(truth[0].caught_by, "inference.cross_core"));
+  BOOST_TEST(has(truth[0].caught_by, "inference.sdc"));
   BOOST_TEST(!truth[0].harmless);
   BOOST_TEST(truth[1].category == "sdc");
   BOOST_TEST(truth[1].kind == "flaky lane");
-  BOOST_TEST(truth[1].caught_by == std::vector<std::string>{"inference.sdc_repeat"},
+  BOOST_TEST(truth[1].caught_by == std::vector<std::string>{"inference.sdc"},
              boost::test_tools::per_element());
   // Core 9 is a spare, fused off by default: its fault is harmless and nothing can catch it.
   BOOST_TEST(truth[2].harmless);

@@ -130,9 +130,9 @@ Defect core_defect(const DieInstance& die, const CoreFault& f) {
   if (d.harmless)
     d.detail = fmt::format("{}; the core is fused off", d.detail);
   else if (flaky)
-    d.caught_by = {"inference.sdc_repeat"};
+    d.caught_by = {"inference.sdc"};
   else
-    d.caught_by = {"inference.golden", "inference.cross_core"};
+    d.caught_by = {"inference.golden", "inference.sdc"};
   return d;
 }
 

@@ -6,6 +6,9 @@
 // the part should carry, so a program can sort the die into a lower grade instead of failing it.
 #include <algorithm>
 #include <bit>
+#include <set>
+#include <string_view>
+#include <vector>
 
 #include <fmt/core.h>
 #include <fmt/ranges.h>
@@ -28,8 +31,10 @@ TestDefinition sdc_test() {
   t.params = {
       {"workload", ParamType::string, std::string("gemm"), "gemm, conv, mlp or transformer", {}, {},
        {"gemm", "conv", "mlp", "transformer"}},
-      {"dtype", ParamType::string, std::string("f32"),
-       "f32 (every result bit visible), bf16, f16 or i8", {}, {}, {"f32", "bf16", "f16", "i8"}},
+      {"dtypes", ParamType::string, std::string("f32,i8"),
+       "comma-separated, each screened in turn: f32 (every bit of the FP32 result visible), i8 (the int32 "
+       "accumulator: the exponent-range bits FP32 data leaves constant), bf16, f16",
+       {}, {}, {}},
       {"size", ParamType::integer, std::int64_t{64}, "model width d (a multiple of 8)", 8.0, 1024.0, {}},
       {"seed", ParamType::integer, std::int64_t{1}, "seed of the workload's data", 0.0, 4294967295.0, {}},
       {"repeats", ParamType::integer, std::int64_t{3}, "runs per core", 1.0, 1000.0, {}},
@@ -53,45 +58,60 @@ TestDefinition sdc_test() {
   t.run = [](TestContext& ctx) {
     const auto& p = ctx.params();
     Device& dev = ctx.device();
-    const Workload w = make_workload({.kind = workload_from_string(p.string("workload")),
-                                      .dtype = chip::dtype_from_string(p.string("dtype")),
-                                      .seed = static_cast<std::uint64_t>(p.integer("seed")),
-                                      .size = static_cast<int>(p.integer("size"))});
-    ScreenOptions options{.cores = detail::parse_cores(dev, p.string("cores")),
-                          .repeats = static_cast<int>(p.integer("repeats")),
-                          .runner = {}};
-    ScreenReport report = run_sdc_screen(dev, w, options, ctx.stop_token());
-    for (const auto& f : report.findings) ctx.note(f);
-    ctx.attach("sdc_screen", to_json(report));
-    const ScreenReport first = report;
+    std::vector<Workload> workloads;
+    for (const auto dtype : detail::parse_dtypes(p.string("dtypes")))
+      workloads.push_back(make_workload({.kind = workload_from_string(p.string("workload")),
+                                         .dtype = dtype,
+                                         .seed = static_cast<std::uint64_t>(p.integer("seed")),
+                                         .size = static_cast<int>(p.integer("size"))}));
+    ScreenOptions options;
+    options.cores = detail::parse_cores(dev, p.string("cores"));
+    options.repeats = static_cast<int>(p.integer("repeats"));
+
+    // Every workload screened on `options.cores`; the totals over them.
+    struct Totals {
+      std::set<std::uint32_t> corrupt, disagreeing;
+      bool timing = false;
+      std::uint64_t corrupted = 0, checked = 0, unstable = 0;
+    };
+    auto screen_all = [&](std::string_view when) {
+      Totals sum;
+      for (const auto& w : workloads) {
+        const ScreenReport r = run_sdc_screen(dev, w, options, ctx.stop_token());
+        for (const auto& f : r.findings) ctx.note(fmt::format("{}{}: {}", when, w.name, f));
+        ctx.attach(fmt::format("sdc_screen{}.{}", when.empty() ? "" : ".after_harvest", w.name), to_json(r));
+        sum.corrupt.insert(r.corrupt_cores.begin(), r.corrupt_cores.end());
+        sum.disagreeing.insert(r.disagreeing_cores.begin(), r.disagreeing_cores.end());
+        sum.timing = sum.timing || r.timing_suspected;
+        sum.corrupted += r.corrupted_elements;
+        sum.checked += r.elements_checked;
+        sum.unstable += r.unstable_runs;
+      }
+      return sum;
+    };
+    const Totals first = screen_all("");
+    Totals last = first;
 
     std::uint32_t harvested = 0;
-    if (p.boolean("harvest") && !report.timing_suspected && !report.corrupt_cores.empty()) {
-      for (auto c : report.corrupt_cores) harvested |= 1u << c;
+    if (p.boolean("harvest") && !first.timing && !first.corrupt.empty()) {
+      for (auto c : first.corrupt) harvested |= 1u << c;
       const std::uint32_t enable = dev.read_register(chip::reg::CORE_ENABLE);
       dev.write_register(chip::reg::CORE_ENABLE, enable & ~harvested);
-      ctx.note(fmt::format("harvested cores {}: CORE_ENABLE 0x{:03x} -> 0x{:03x}", fmt::join(report.corrupt_cores, ", "),
+      ctx.note(fmt::format("harvested cores {}: CORE_ENABLE 0x{:03x} -> 0x{:03x}", fmt::join(first.corrupt, ", "),
                            enable, enable & ~harvested));
-      options.cores.erase(std::remove_if(options.cores.begin(), options.cores.end(),
-                                         [&](std::uint32_t c) { return (harvested >> c & 1u) != 0; }),
-                          options.cores.end());
-      if (!options.cores.empty()) {
-        report = run_sdc_screen(dev, w, options, ctx.stop_token());
-        for (const auto& f : report.findings) ctx.note("after harvesting: " + f);
-        ctx.attach("sdc_screen_after_harvest", to_json(report));
-      } else {
-        report = {};
-      }
+      std::erase_if(options.cores, [&](std::uint32_t c) { return (harvested >> c & 1u) != 0; });
+      last = options.cores.empty() ? Totals{} : screen_all("after harvesting: ");
     }
     const std::uint32_t fused = dev.read_register(chip::reg::HARVEST_MASK);
-    ctx.measure("timing_corruption", first.timing_suspected || report.timing_suspected ? 1 : 0);
-    ctx.measure("corrupt_cores", static_cast<double>(report.corrupt_cores.size()));
-    ctx.measure("corruption_rate", report.corruption_rate);
-    ctx.measure("good_cores", static_cast<double>(options.cores.size() - report.corrupt_cores.size()));
+    ctx.measure("timing_corruption", first.timing || last.timing ? 1 : 0);
+    ctx.measure("corrupt_cores", static_cast<double>(last.corrupt.size()));
+    ctx.measure("corruption_rate",
+                last.checked == 0 ? 0.0 : static_cast<double>(last.corrupted) / static_cast<double>(last.checked));
+    ctx.measure("good_cores", static_cast<double>(options.cores.size() - last.corrupt.size()));
     ctx.measure("harvested_cores", std::popcount(harvested));
     ctx.measure("harvest_mask", fused | harvested);
-    ctx.measure("disagreeing_cores", static_cast<double>(first.disagreeing_cores.size()));
-    ctx.measure("unstable_runs", static_cast<double>(first.unstable_runs));
+    ctx.measure("disagreeing_cores", static_cast<double>(first.disagreeing.size()));
+    ctx.measure("unstable_runs", static_cast<double>(first.unstable));
   };
   return t;
 }
