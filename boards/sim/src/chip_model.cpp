@@ -587,6 +587,7 @@ void ChipModel::handle(Opcode op, protocol::PayloadReader& req, protocol::Payloa
       require(chip::Capability::mbist);
       break;
     case Opcode::tensor:
+    case Opcode::tensor_caps:
       require(chip::Capability::tensor);
       break;
     case Opcode::sensors:
@@ -704,6 +705,17 @@ void ChipModel::handle(Opcode op, protocol::PayloadReader& req, protocol::Payloa
     case Opcode::tensor:
       handle_tensor(req, resp);
       return;
+    case Opcode::tensor_caps: {
+      req.expect_end();
+      protocol::TensorCapabilities m{.cores = static_cast<std::uint32_t>(kCoreCount),
+                                     .lanes_per_core = static_cast<std::uint32_t>(kLanesPerCore),
+                                     .dtypes = (1u << chip::kDTypeCount) - 1u,
+                                     .operators = {}};
+      for (const auto kind : chip::known_kinds()) m.operators.push_back(static_cast<std::uint16_t>(kind));
+      std::sort(m.operators.begin(), m.operators.end());
+      resp.bytes(protocol::encode(m));
+      return;
+    }
     case Opcode::sensors:
       req.expect_end();
       resp.bytes(protocol::encode(sensors()));

@@ -180,6 +180,13 @@ std::size_t Device::send_bulk(protocol::Opcode op, protocol::PayloadWriter&& req
   return frame.fields.size() + frame.bulk.size();
 }
 
+const protocol::TensorCapabilities& Device::tensor_capabilities(bool refresh) {
+  if (tensor_caps_ && !refresh) return *tensor_caps_;
+  const auto payload = call(protocol::Opcode::tensor_caps, {});
+  tensor_caps_ = decode("tensor_caps", [&] { return protocol::decode_tensor_capabilities(payload); });
+  return *tensor_caps_;
+}
+
 const Identity& Device::identify(bool refresh) {
   if (identity_ && !refresh) return *identity_;
   const auto payload = call(protocol::Opcode::identify, {});
@@ -344,6 +351,7 @@ void Device::reset(protocol::ResetKind kind) {
   auto payload = call(protocol::Opcode::reset, w.data(), kind == protocol::ResetKind::soft ? "soft" : "hard");
   decode("reset", [&] { protocol::PayloadReader(payload, "reset response").expect_end(); });
   identity_.reset();
+  tensor_caps_.reset();
   geometry_.reset();
 }
 

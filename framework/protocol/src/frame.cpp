@@ -70,6 +70,8 @@ std::string opcode_name(std::uint8_t opcode) {
       return "hold";
     case Opcode::operating_point:
       return "operating_point";
+    case Opcode::tensor_caps:
+      return "tensor_caps";
   }
   return fmt::format("opcode 0x{:02x}", opcode);
 }

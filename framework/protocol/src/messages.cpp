@@ -29,6 +29,32 @@ IdentifyResponse decode_identify_response(std::span<const std::uint8_t> payload)
   return m;
 }
 
+std::vector<std::uint8_t> encode(const TensorCapabilities& m) {
+  PayloadWriter w;
+  w.u32(m.cores);
+  w.u32(m.lanes_per_core);
+  w.u32(m.dtypes);
+  w.u32(static_cast<std::uint32_t>(m.operators.size()));
+  for (auto op : m.operators) w.u16(op);
+  return std::move(w).take();
+}
+
+TensorCapabilities decode_tensor_capabilities(std::span<const std::uint8_t> payload) {
+  PayloadReader r(payload, "tensor_caps response");
+  TensorCapabilities m;
+  m.cores = r.u32();
+  m.lanes_per_core = r.u32();
+  m.dtypes = r.u32();
+  const std::uint32_t count = r.u32();
+  if (count > 4096)
+    throw ProtocolError(ErrorCode::protocol,
+                        fmt::format("tensor_caps response: {} operators exceeds the limit of 4096", count));
+  m.operators.reserve(count);
+  for (std::uint32_t i = 0; i < count; ++i) m.operators.push_back(r.u16());
+  r.expect_end();
+  return m;
+}
+
 std::vector<std::uint8_t> encode_reg_read(std::uint32_t address) {
   PayloadWriter w;
   w.u32(address);

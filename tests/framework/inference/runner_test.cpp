@@ -2,6 +2,7 @@
 // and gives what the chip's reference kernels give chained on the host; what the chip cannot run is
 // unsupported before any work reaches it; ONNX models load with their nodes, attributes and
 // initializers.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <ostream>
@@ -16,6 +17,8 @@
 #include <seedval/core/error.h>
 #include <seedval/inference/graph.h>
 #include <seedval/inference/runner.h>
+#include <seedval/protocol/frame.h>
+#include <seedval/protocol/messages.h>
 
 #include "support/errors.h"
 #include "support/sim_bench.h"
@@ -105,6 +108,73 @@ BOOST_AUTO_TEST_CASE(a_graph_built_in_code_matches_the_reference_kernels_chained
   GraphRunner other(*sim.device, {.core = 5, .memory_base = 0x8000, .memory_limit = 0});
   BOOST_TEST(other.core() == 5u);
   BOOST_TEST((other.run(g, inputs, outputs)[0] == expected));
+}
+
+// A chip that declares less than the model can run: its tensor_caps answer is replaced on the way back.
+class DeclaringTransport final : public testing::ForwardingTransport {
+ public:
+  DeclaringTransport(std::unique_ptr<Transport> inner, protocol::TensorCapabilities caps)
+      : ForwardingTransport(std::move(inner)), caps_(std::move(caps)) {}
+  void exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response,
+                     Deadline deadline, std::stop_token stop) override {
+    const protocol::FrameView req = protocol::decode_frame(request);
+    if (req.header.opcode != protocol::Opcode::tensor_caps) {
+      ForwardingTransport::exchange_into(request, response, deadline, std::move(stop));
+      return;
+    }
+    protocol::Header h = req.header;
+    h.flags = protocol::kFlagResponse;
+    const auto payload = protocol::encode(caps_);
+    h.length = static_cast<std::uint32_t>(payload.size());
+    response = protocol::encode_frame(h, payload);
+  }
+
+ private:
+  protocol::TensorCapabilities caps_;
+};
+
+BOOST_AUTO_TEST_CASE(the_chip_declares_its_operator_set_and_a_node_outside_it_is_unsupported) {
+  auto sim = bench();
+  const protocol::TensorCapabilities& caps = sim.device->tensor_capabilities();
+  BOOST_TEST(caps.cores == 10u);
+  BOOST_TEST(caps.lanes_per_core == 16u);
+  BOOST_TEST(caps.operators.size() == chip::known_kinds().size());
+  BOOST_TEST(std::is_sorted(caps.operators.begin(), caps.operators.end()));
+  BOOST_TEST(caps.dtypes == (1u << chip::kDTypeCount) - 1u);
+
+  const HostTensor w = ramp({8, 16}, -0.5f, 0.125f), b = ramp({16}, 0.0f, 1.0f);
+  const std::vector<HostTensor> inputs{ramp({4, 8}, -1.0f, 0.25f)};
+  const std::vector<OutputSpec> outputs{{chip::DType::f32, {4, 16}}};
+  auto declare = [&](std::vector<chip::TensorOpKind> kinds, std::uint32_t dtypes) {
+    protocol::TensorCapabilities c{.cores = 10, .lanes_per_core = 16, .dtypes = dtypes, .operators = {}};
+    for (auto k : kinds) c.operators.push_back(static_cast<std::uint16_t>(k));
+    std::sort(c.operators.begin(), c.operators.end());
+    return testing::make_sim_bench(testing::chip_model(testing::clean_die({"ONNX", 1, 2, 3}), 1u << 20),
+                                   [c](std::unique_ptr<Transport> link) -> std::unique_ptr<Transport> {
+                                     return std::make_unique<DeclaringTransport>(std::move(link), c);
+                                   });
+  };
+  const std::uint32_t f32 = 1u << static_cast<unsigned>(chip::DType::f32);
+  {
+    auto partial = declare({chip::TensorOpKind::matmul, chip::TensorOpKind::add}, f32);
+    GraphRunner runner(*partial.device);
+    BOOST_CHECK_EXCEPTION(
+        runner.run(mlp_layer(w, b), inputs, outputs), UnsupportedError,
+        testing::error_with(ErrorCode::unsupported, "(Relu): operator Relu is not in the operator set the chip declares"));
+    BOOST_TEST(partial.device->read_register(chip::reg::TENSOR_OPS) == 0u, "nothing ran");
+  }
+  {
+    auto no_f32 = declare({chip::TensorOpKind::matmul, chip::TensorOpKind::add, chip::TensorOpKind::relu},
+                          1u << static_cast<unsigned>(chip::DType::bf16));
+    GraphRunner runner(*no_f32.device);
+    BOOST_CHECK_EXCEPTION(runner.run(mlp_layer(w, b), inputs, outputs), UnsupportedError,
+                          testing::error_with(ErrorCode::unsupported, "dtype f32 is not among the dtypes the chip declares"));
+  }
+  {
+    auto enough = declare({chip::TensorOpKind::matmul, chip::TensorOpKind::add, chip::TensorOpKind::relu}, f32);
+    GraphRunner runner(*enough.device);
+    BOOST_TEST(runner.run(mlp_layer(w, b), inputs, outputs).size() == 1u);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(the_runner_picks_the_first_core_neither_fused_off_nor_disabled) {

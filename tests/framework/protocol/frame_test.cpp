@@ -708,7 +708,8 @@ BOOST_AUTO_TEST_CASE(opcode_names) {
   BOOST_TEST(opcode_name(0x42) == "opcode 0x42");
   BOOST_TEST(opcode_name(0x09) == "mbist");
   BOOST_TEST(opcode_name(0x0D) == "operating_point");
-  BOOST_TEST(opcode_name(0x0E) == "opcode 0x0e");
+  BOOST_TEST(opcode_name(0x0E) == "tensor_caps");
+  BOOST_TEST(opcode_name(0x0F) == "opcode 0x0f");
   for (unsigned op = 0; op <= 0xFF; ++op)
     BOOST_TEST(is_known_opcode(static_cast<std::uint8_t>(op)) == (op <= kLastOpcode), "opcode " << op);
 }

@@ -325,6 +325,23 @@ BOOST_AUTO_TEST_CASE(sensor_hold_and_operating_point_messages_round_trip) {
   BOOST_TEST(tr.device_ns == 777u);
 }
 
+BOOST_AUTO_TEST_CASE(tensor_capabilities_round_trip_and_reject_bad_lengths) {
+  const TensorCapabilities c{.cores = 10, .lanes_per_core = 16, .dtypes = 0xFF, .operators = {0x100, 0x101, 0x900}};
+  const Bytes wire = encode(c);
+  BOOST_TEST(wire.size() == 16u + 3u * 2u);
+  BOOST_TEST((decode_tensor_capabilities(wire) == c));
+  Bytes truncated(wire.begin(), wire.end() - 1);
+  BOOST_CHECK_THROW(decode_tensor_capabilities(truncated), ProtocolError);
+  Bytes extra = wire;
+  extra.push_back(0);
+  BOOST_CHECK_THROW(decode_tensor_capabilities(extra), ProtocolError);
+  Bytes huge = encode(TensorCapabilities{});
+  huge[12] = 0x01;
+  huge[13] = 0x10;  // 4097 operators
+  BOOST_CHECK_EXCEPTION(decode_tensor_capabilities(huge), ProtocolError,
+                        testing::error_with(ErrorCode::protocol, "4097 operators exceeds the limit"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace seedval::protocol

@@ -212,8 +212,10 @@ GraphRunner::GraphRunner(Device& device, RunnerOptions options) : device_(device
 namespace {
 
 // Maps and checks every node and places every value: no device traffic. `available` bytes from `base`.
+// `caps`, when given, is what the chip declares: a node outside it is unsupported.
 PreparedGraph plan(const Graph& graph, std::span<const OutputSpec> input_types,
-                   std::span<const OutputSpec> outputs, std::uint64_t base, std::uint64_t available) {
+                   std::span<const OutputSpec> outputs, std::uint64_t base, std::uint64_t available,
+                   const protocol::TensorCapabilities* caps) {
   if (input_types.size() != graph.inputs.size())
     throw InvalidArgumentError(ErrorCode::invalid_argument, fmt::format("the graph has {} inputs, {} given",
                                                                         graph.inputs.size(), input_types.size()));
@@ -267,7 +269,11 @@ PreparedGraph plan(const Graph& graph, std::span<const OutputSpec> input_types,
       defined.insert(node.outputs[0]);
       continue;
     }
-    node_kind(node, i);  // an operator outside the set says so before anything else
+    const chip::TensorOpKind kind = node_kind(node, i);  // an operator outside the set says so first
+    if (caps != nullptr &&
+        !std::binary_search(caps->operators.begin(), caps->operators.end(), static_cast<std::uint16_t>(kind)))
+      unsupported(fmt::format("{}: operator {} is not in the operator set the chip declares", node.describe(i),
+                              node.op_type));
     for (const auto& out : node.outputs) {
       if (out.empty() || types.contains(out)) continue;
       const ValueInfo* info = graph.find_value_info(out);
@@ -280,6 +286,12 @@ PreparedGraph plan(const Graph& graph, std::span<const OutputSpec> input_types,
       const auto it = types.find(v);
       return it == types.end() ? nullptr : &it->second;
     });
+    if (caps != nullptr)
+      for (const auto* list : {&ops[i]->inputs, &ops[i]->outputs})
+        for (const auto& o : *list)
+          if (!o.absent && (caps->dtypes >> static_cast<unsigned>(o.dtype) & 1u) == 0)
+            unsupported(fmt::format("{}: dtype {} is not among the dtypes the chip declares", node.describe(i),
+                                    chip::to_string(o.dtype)));
     for (const auto& out : node.outputs)
       if (!out.empty()) defined.insert(out);
   }
@@ -359,7 +371,7 @@ PreparedGraph GraphRunner::prepare(const Graph& graph, std::span<const OutputSpe
       base >= memory
           ? 0
           : (options_.memory_limit == 0 ? memory - base : std::min(options_.memory_limit, memory - base));
-  return plan(graph, input_types, outputs, base, available);
+  return plan(graph, input_types, outputs, base, available, &device_.tensor_capabilities());
 }
 
 void GraphRunner::load(const PreparedGraph& prepared, std::span<const HostTensor> inputs) {
@@ -404,7 +416,7 @@ std::vector<HostTensor> run_reference(const Graph& graph, std::span<const HostTe
   std::vector<OutputSpec> input_types;
   for (const auto& t : inputs) input_types.push_back({t.dtype, t.shape});
   const PreparedGraph p =
-      plan(graph, input_types, outputs, 0, std::numeric_limits<std::uint64_t>::max());
+      plan(graph, input_types, outputs, 0, std::numeric_limits<std::uint64_t>::max(), nullptr);
   check_inputs(p, inputs);
   // Host memory laid out as the device's would be: the same descriptors run on it unchanged.
   std::vector<std::uint8_t> memory(p.memory_used);

@@ -117,6 +117,9 @@ class Device {
   /// core's SRAM). Throws UnsupportedError for an operation outside the chip's set and DeviceError when
   /// the core refuses (fused off, disabled, thermal trip).
   protocol::TensorResponse execute_tensor(std::uint32_t core, const chip::TensorOp& op);
+  /// What the tensor cores declare they run: operators, dtypes, cores and lanes. Cached like
+  /// identify(). Throws UnsupportedError if the chip has no tensor cores.
+  const protocol::TensorCapabilities& tensor_capabilities(bool refresh = false);
 
   /// Every sensor and the operating point, in one request.
   protocol::SensorsResponse read_sensors();
@@ -162,6 +165,7 @@ class Device {
   DeviceTimeouts timeouts_;
   std::uint32_t sequence_ = 1;
   std::optional<Identity> identity_;
+  std::optional<protocol::TensorCapabilities> tensor_caps_;
   std::optional<chip::HbmGeometry> geometry_;
 };
 

@@ -49,8 +49,9 @@ enum class Opcode : std::uint8_t {
   sensors = 0x0B,          ///< read every sensor and the operating point at once
   hold = 0x0C,             ///< hold the device (idle or under load) for a time
   operating_point = 0x0D,  ///< set core voltage and clock (and HBM voltage) at once
+  tensor_caps = 0x0E,      ///< the tensor cores' declared operator set, dtypes and geometry
 };
-inline constexpr std::uint8_t kLastOpcode = 0x0D;
+inline constexpr std::uint8_t kLastOpcode = 0x0E;
 
 /// "mem_read" etc.; "opcode 0x42" for values outside the enum.
 std::string opcode_name(std::uint8_t opcode);

@@ -118,6 +118,20 @@ struct TensorResponse {
 std::vector<std::uint8_t> encode(const TensorResponse& m);
 TensorResponse decode_tensor_response(std::span<const std::uint8_t> payload);
 
+// tensor_caps: empty request. What the tensor cores declare they can run: an operator outside
+// `operators` or an operand dtype outside `dtypes` is never sent to them.
+struct TensorCapabilities {
+  std::uint32_t cores = 0;           ///< tensor cores on the die (fused-off ones included)
+  std::uint32_t lanes_per_core = 0;  ///< MAC lanes: output element i of an operator runs on lane i % lanes
+  std::uint32_t dtypes = 0;          ///< bit per chip::DType value the cores accept
+  std::vector<std::uint16_t> operators;  ///< chip::TensorOpKind values, ascending
+  friend bool operator==(const TensorCapabilities&, const TensorCapabilities&) = default;
+};
+// u32 cores, u32 lanes_per_core, u32 dtypes, u32 count, count × u16 operator
+std::vector<std::uint8_t> encode(const TensorCapabilities& m);
+/// Throws ProtocolError for a truncated payload, trailing bytes or more than 4096 operators.
+TensorCapabilities decode_tensor_capabilities(std::span<const std::uint8_t> payload);
+
 // sensors: empty request. hold and operating_point answer with the same record.
 struct SensorsResponse {
   std::int32_t temperature_mc = 0;      ///< die, milli-degC
