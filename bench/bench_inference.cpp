@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
     fmt::print("  whole run                      {:8.3f} s   ({} passed, {} failed, {} unsupported)\n\n", t,
                report.passed, report.failed, report.unsupported);
   } else {
-    fmt::print("ONNX node conformance: {} is not there (Debian package libonnx-testdata)\n\n", cases.string());
+    fmt::print("ONNX node conformance: {} is not there (Debian package libonnx-testdata)\n\n",
+               cases.string());
   }
 
   fmt::print("golden GEMM throughput (chip model vs plain host GEMM, same numerics, one thread)\n");
@@ -57,10 +58,7 @@ int main(int argc, char** argv) {
       RunnerOptions o;
       o.core = 0;
       GraphRunner runner(device, o);
-      std::vector<OutputSpec> types;
-      for (const auto& t : w.inputs) types.push_back({t.dtype, t.shape});
-      const PreparedGraph p = runner.prepare(w.graph, types, w.outputs);
-      runner.load(p, w.inputs);
+      const PreparedGraph p = runner.prepare_and_load(w.graph, w.inputs, w.outputs);
       std::vector<HostTensor> got;
       const double t_chip = best_seconds(
           [&] {
@@ -72,7 +70,8 @@ int main(int argc, char** argv) {
       const HostTensor& b = w.graph.initializers.begin()->second;
       const double t_host = best_seconds([&] { host = host_gemm(w.inputs[0], b); }, 5);
       if (!compare_bits(got[0], host).match) {
-        fmt::print("  {}: the chip model and the host GEMM disagree: {}\n", w.name, compare_bits(got[0], host).reason);
+        fmt::print("  {}: the chip model and the host GEMM disagree: {}\n", w.name,
+                   compare_bits(got[0], host).reason);
         return 1;
       }
       const double macs = static_cast<double>(p.macs);
@@ -85,13 +84,14 @@ int main(int argc, char** argv) {
   const Workload screen_w = make_workload({});
   ScreenReport screen;
   const double t_screen = best_seconds([&] { screen = run_sdc_screen(device, screen_w, {}); }, 3);
-  fmt::print("  SDC screen, gemm.f32 d=64, {} runs   {:8.4f} s  ({} elements checked)\n", screen.runs, t_screen,
-             screen.elements_checked);
+  fmt::print("  SDC screen, gemm.f32 d=64, {} runs   {:8.4f} s  ({} elements checked)\n", screen.runs,
+             t_screen, screen.elements_checked);
   const std::vector<std::uint32_t> core0{0};
   const double t_golden = best_seconds(
       [&] {
         for (auto k : kWorkloadKinds)
-          for (auto d : kWorkloadDTypes) check_workload(device, make_workload({.kind = k, .dtype = d, .size = 32}), core0);
+          for (auto d : kWorkloadDTypes)
+            check_workload(device, make_workload({.kind = k, .dtype = d, .size = 32}), core0);
       },
       3);
   fmt::print("  16 golden workloads, d=32, one core  {:8.4f} s  (host reference included)\n", t_golden);

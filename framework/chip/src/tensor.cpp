@@ -1049,7 +1049,8 @@ void run_matmul(const Checker& c, std::span<const std::uint8_t> in_a, std::span<
                        const std::uint64_t base = batch * m * n;
                        for (std::size_t i = 0; i < m; ++i) {
                          std::fill(row.begin(), row.end(), 0.0f);
-                         for (std::size_t kk = 0; kk < k; ++kk) axpy_row(row.data(), pa[i * k + kk], pb + kk * n, n);
+                         for (std::size_t kk = 0; kk < k; ++kk)
+                           axpy_row(row.data(), pa[i * k + kk], pb + kk * n, n);
                          for (std::size_t j = 0; j < n; ++j) e.f32(base + i * n + j, row[j]);
                        }
                      });

@@ -160,18 +160,21 @@ BOOST_AUTO_TEST_CASE(the_chip_declares_its_operator_set_and_a_node_outside_it_is
     GraphRunner runner(*partial.device);
     BOOST_CHECK_EXCEPTION(
         runner.run(mlp_layer(w, b), inputs, outputs), UnsupportedError,
-        testing::error_with(ErrorCode::unsupported, "(Relu): operator Relu is not in the operator set the chip declares"));
+        testing::error_with(ErrorCode::unsupported,
+                            "(Relu): operator Relu is not in the operator set the chip declares"));
     BOOST_TEST(partial.device->read_register(chip::reg::TENSOR_OPS) == 0u, "nothing ran");
   }
   {
     auto no_f32 = declare({chip::TensorOpKind::matmul, chip::TensorOpKind::add, chip::TensorOpKind::relu},
                           1u << static_cast<unsigned>(chip::DType::bf16));
     GraphRunner runner(*no_f32.device);
-    BOOST_CHECK_EXCEPTION(runner.run(mlp_layer(w, b), inputs, outputs), UnsupportedError,
-                          testing::error_with(ErrorCode::unsupported, "dtype f32 is not among the dtypes the chip declares"));
+    BOOST_CHECK_EXCEPTION(
+        runner.run(mlp_layer(w, b), inputs, outputs), UnsupportedError,
+        testing::error_with(ErrorCode::unsupported, "dtype f32 is not among the dtypes the chip declares"));
   }
   {
-    auto enough = declare({chip::TensorOpKind::matmul, chip::TensorOpKind::add, chip::TensorOpKind::relu}, f32);
+    auto enough =
+        declare({chip::TensorOpKind::matmul, chip::TensorOpKind::add, chip::TensorOpKind::relu}, f32);
     GraphRunner runner(*enough.device);
     BOOST_TEST(runner.run(mlp_layer(w, b), inputs, outputs).size() == 1u);
   }

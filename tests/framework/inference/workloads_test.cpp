@@ -86,7 +86,9 @@ BOOST_AUTO_TEST_CASE(every_workload_and_dtype_matches_golden_bit_for_bit_on_a_de
 }
 
 BOOST_AUTO_TEST_CASE(the_graphs_use_the_operators_the_issue_names) {
-  auto ops = [](WorkloadKind k, chip::DType t) { return make_workload({.kind = k, .dtype = t}).graph.operators(); };
+  auto ops = [](WorkloadKind k, chip::DType t) {
+    return make_workload({.kind = k, .dtype = t}).graph.operators();
+  };
   auto has = [](const std::vector<std::string>& v, std::string_view op) {
     return std::find(v.begin(), v.end(), op) != v.end();
   };
@@ -94,7 +96,8 @@ BOOST_AUTO_TEST_CASE(the_graphs_use_the_operators_the_issue_names) {
   for (auto op : {"LayerNormalization", "MatMul", "Softmax", "Transpose", "Reshape", "Erf", "Gemm", "Add"})
     BOOST_TEST(has(tf, op), op);
   const auto tq = ops(WorkloadKind::transformer, chip::DType::i8);
-  for (auto op : {"QuantizeLinear", "QLinearMatMul", "DequantizeLinear", "Softmax"}) BOOST_TEST(has(tq, op), op);
+  for (auto op : {"QuantizeLinear", "QLinearMatMul", "DequantizeLinear", "Softmax"})
+    BOOST_TEST(has(tq, op), op);
   BOOST_TEST(has(ops(WorkloadKind::gemm, chip::DType::i8), "MatMulInteger"));
   BOOST_TEST(has(ops(WorkloadKind::conv, chip::DType::i8), "ConvInteger"));
   BOOST_TEST(has(ops(WorkloadKind::conv, chip::DType::bf16), "Conv"));
@@ -131,7 +134,8 @@ BOOST_AUTO_TEST_CASE(the_plain_host_gemm_agrees_with_the_chip_kernels_in_every_d
     }
   }
   // A plain GEMM that adds in another order is not bit-exact: the check can fail.
-  const Workload w = make_workload({.kind = WorkloadKind::gemm, .dtype = chip::DType::f32, .seed = 3, .size = 48});
+  const Workload w =
+      make_workload({.kind = WorkloadKind::gemm, .dtype = chip::DType::f32, .seed = 3, .size = 48});
   HostTensor reversed = host_gemm(w.inputs[0], w.graph.initializers.begin()->second);
   {
     const auto& A = w.inputs[0];
@@ -153,7 +157,8 @@ BOOST_AUTO_TEST_CASE(the_plain_host_gemm_agrees_with_the_chip_kernels_in_every_d
   BOOST_TEST(!compare_bits(reversed, golden[0]).match);
   // ... but it is within the type-derived tolerance.
   double scale = 0;
-  for (std::uint64_t i = 0; i < golden[0].elements(); ++i) scale = std::max(scale, std::fabs(golden[0].element(i)));
+  for (std::uint64_t i = 0; i < golden[0].elements(); ++i)
+    scale = std::max(scale, std::fabs(golden[0].element(i)));
   BOOST_TEST(compare(reversed, golden[0], type_tolerance(chip::DType::f32, 48, scale)).match);
   BOOST_CHECK_THROW(host_gemm(w.inputs[0], HostTensor::from_floats({2, 2}, std::vector<float>(4))),
                     InvalidArgumentError);
@@ -174,10 +179,12 @@ BOOST_AUTO_TEST_CASE(type_tolerance_follows_the_output_type) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_workload_specs_are_refused) {
-  BOOST_CHECK_EXCEPTION(make_workload({.kind = WorkloadKind::gemm, .dtype = chip::DType::i32}), InvalidArgumentError,
+  BOOST_CHECK_EXCEPTION(make_workload({.kind = WorkloadKind::gemm, .dtype = chip::DType::i32}),
+                        InvalidArgumentError,
                         testing::error_with(ErrorCode::invalid_argument, "dtype i32 is not one of"));
-  BOOST_CHECK_EXCEPTION(make_workload({.kind = WorkloadKind::gemm, .dtype = chip::DType::f32, .seed = 1, .size = 12}),
-                        InvalidArgumentError, testing::error_with(ErrorCode::invalid_argument, "size 12"));
+  BOOST_CHECK_EXCEPTION(
+      make_workload({.kind = WorkloadKind::gemm, .dtype = chip::DType::f32, .seed = 1, .size = 12}),
+      InvalidArgumentError, testing::error_with(ErrorCode::invalid_argument, "size 12"));
   BOOST_CHECK_EXCEPTION(workload_from_string("resnet"), InvalidArgumentError,
                         testing::error_with(ErrorCode::invalid_argument, "unknown workload \"resnet\""));
 }
@@ -303,8 +310,9 @@ BOOST_AUTO_TEST_CASE(inference_golden_measures_each_workload_and_names_the_faili
   BOOST_TEST(nlohmann::json::parse(pass.artifacts[0].content).size() == 128u);
 
   auto bad = bench({stuck(4, 0, 22)});
-  const StepRecord fail = run_test(
-      *bad.device, def, def.make_params({{"size", std::int64_t{16}}, {"dtypes", std::string("f32,i8")}}), {}, {});
+  const StepRecord fail =
+      run_test(*bad.device, def,
+               def.make_params({{"size", std::int64_t{16}}, {"dtypes", std::string("f32,i8")}}), {}, {});
   BOOST_TEST(fail.outcome == Outcome::failed);
   m = measurements(fail);
   BOOST_TEST(m["gemm_f32_mismatches"] > 0.0);
@@ -349,8 +357,9 @@ BOOST_AUTO_TEST_CASE(inference_sdc_fails_a_corrupt_core_or_harvests_it) {
   BOOST_TEST(m["harvest_mask"] == 0x302);
   BOOST_TEST((harvest.device->read_register(chip::reg::CORE_ENABLE) & 0x2u) == 0u);
   // A program that sells only full-grade parts bins it by good_cores.
-  const StepRecord graded = run_test(*bench({stuck(1, 9, 3)}).device, def, def.make_params({{"harvest", true}}),
-                                     {{"good_cores", Limits{.low = 8.0, .high = {}}}}, {});
+  const StepRecord graded =
+      run_test(*bench({stuck(1, 9, 3)}).device, def, def.make_params({{"harvest", true}}),
+               {{"good_cores", Limits{.low = 8.0, .high = {}}}}, {});
   BOOST_TEST(graded.outcome == Outcome::failed);
 }
 
@@ -393,7 +402,8 @@ BOOST_AUTO_TEST_CASE(a_defect_free_die_passes_every_inference_step) {
   const UnitRecord u = run_production(testing::clean_die({"GOLD", 7, 3, 4}));
   BOOST_TEST(u.passed, u.message);
   for (const char* step : {"inference_sdc", "inference_golden", "inference_conformance"})
-    BOOST_TEST(std::any_of(u.steps.begin(), u.steps.end(), [&](const StepRecord& s) { return s.id == step; }), step);
+    BOOST_TEST(std::any_of(u.steps.begin(), u.steps.end(), [&](const StepRecord& s) { return s.id == step; }),
+               step);
   BOOST_TEST(step_measurement(u, "inference_sdc", "good_cores") == 8.0);
 }
 

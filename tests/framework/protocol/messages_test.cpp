@@ -326,7 +326,8 @@ BOOST_AUTO_TEST_CASE(sensor_hold_and_operating_point_messages_round_trip) {
 }
 
 BOOST_AUTO_TEST_CASE(tensor_capabilities_round_trip_and_reject_bad_lengths) {
-  const TensorCapabilities c{.cores = 10, .lanes_per_core = 16, .dtypes = 0xFF, .operators = {0x100, 0x101, 0x900}};
+  const TensorCapabilities c{
+      .cores = 10, .lanes_per_core = 16, .dtypes = 0xFF, .operators = {0x100, 0x101, 0x900}};
   const Bytes wire = encode(c);
   BOOST_TEST(wire.size() == 16u + 3u * 2u);
   BOOST_TEST((decode_tensor_capabilities(wire) == c));

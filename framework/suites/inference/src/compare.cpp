@@ -122,9 +122,10 @@ Comparison compare_bits(const HostTensor& actual, const HostTensor& expected) {
   }
   if (c.mismatches > 0) {
     c.match = false;
-    c.reason = fmt::format("{} of {} elements of {} differ bit for bit, first at {} (max abs error {:g}, max "
-                           "rel error {:g})",
-                           c.mismatches, n, expected.describe(), first, c.max_abs_error, c.max_rel_error);
+    c.reason = fmt::format(
+        "{} of {} elements of {} differ bit for bit, first at {} (max abs error {:g}, max "
+        "rel error {:g})",
+        c.mismatches, n, expected.describe(), first, c.max_abs_error, c.max_rel_error);
   }
   return c;
 }

@@ -24,30 +24,54 @@ TestDefinition golden_test() {
       "runs seeded GEMM, convolution, MLP and transformer-block workloads on tensor cores and compares them "
       "with the host's golden reference, which models the chip's accumulation";
   t.params = {
-      {"workloads", ParamType::string, std::string("gemm,conv,mlp,transformer"),
-       "comma-separated: gemm, conv, mlp, transformer", {}, {}, {}},
-      {"dtypes", ParamType::string, std::string("f32,bf16,f16,i8"), "comma-separated: f32, bf16, f16, i8", {},
-       {}, {}},
+      {"workloads",
+       ParamType::string,
+       std::string("gemm,conv,mlp,transformer"),
+       "comma-separated: gemm, conv, mlp, transformer",
+       {},
+       {},
+       {}},
+      {"dtypes",
+       ParamType::string,
+       std::string("f32,bf16,f16,i8"),
+       "comma-separated: f32, bf16, f16, i8",
+       {},
+       {},
+       {}},
       {"size", ParamType::integer, std::int64_t{64}, "model width d (a multiple of 8)", 8.0, 1024.0, {}},
       {"seed", ParamType::integer, std::int64_t{1}, "seed of the workloads' data", 0.0, 4294967295.0, {}},
-      {"cores", ParamType::string, std::string("all"),
-       "tensor cores: all (every enabled core), first, or a list such as 0,3", {}, {}, {}},
-      {"match", ParamType::string, std::string("exact"),
-       "exact: bit for bit; tolerance: within the output type's tolerance", {}, {}, {"exact", "tolerance"}},
+      {"cores",
+       ParamType::string,
+       std::string("all"),
+       "tensor cores: all (every enabled core), first, or a list such as 0,3",
+       {},
+       {},
+       {}},
+      {"match",
+       ParamType::string,
+       std::string("exact"),
+       "exact: bit for bit; tolerance: within the output type's tolerance",
+       {},
+       {},
+       {"exact", "tolerance"}},
   };
   for (auto k : kWorkloadKinds)
     for (auto d : kWorkloadDTypes) {
-      t.measurements.push_back({measurement_name(k, d, "mismatches"), units::count,
+      t.measurements.push_back({measurement_name(k, d, "mismatches"),
+                                units::count,
                                 fmt::format("{}.{}: output elements differing from golden, summed over cores",
                                             to_string(k), chip::to_string(d)),
                                 {{}, 0.0}});
-      t.measurements.push_back({measurement_name(k, d, "max_abs_error"), units::none,
+      t.measurements.push_back({measurement_name(k, d, "max_abs_error"),
+                                units::none,
                                 fmt::format("{}.{}: largest absolute error against golden over cores",
                                             to_string(k), chip::to_string(d)),
                                 {}});
     }
-  t.measurements.push_back(
-      {"failed_checks", units::count, "workload runs (one per workload, dtype and core) not matching", {{}, 0.0}});
+  t.measurements.push_back({"failed_checks",
+                            units::count,
+                            "workload runs (one per workload, dtype and core) not matching",
+                            {{}, 0.0}});
   t.measurements.push_back({"checks", units::count, "workload runs compared", {}});
   t.requires_caps = {chip::Capability::tensor};
   t.run = [](TestContext& ctx) {
@@ -75,11 +99,14 @@ TestDefinition golden_test() {
             ++failed;
             ctx.note(fmt::format("{} on core {}: {}", w.name, c.core, c.comparison.reason));
           }
-          nlohmann::ordered_json j{{"workload", w.name},     {"core", c.core},
-                                   {"passed", c.passed},     {"mismatches", c.comparison.mismatches},
+          nlohmann::ordered_json j{{"workload", w.name},
+                                   {"core", c.core},
+                                   {"passed", c.passed},
+                                   {"mismatches", c.comparison.mismatches},
                                    {"max_abs_error", c.comparison.max_abs_error},
                                    {"max_rel_error", c.comparison.max_rel_error},
-                                   {"macs", c.macs},         {"seconds", c.seconds}};
+                                   {"macs", c.macs},
+                                   {"seconds", c.seconds}};
           if (c.comparison.first_mismatch) j["first_mismatch"] = *c.comparison.first_mismatch;
           artifact.push_back(std::move(j));
         }

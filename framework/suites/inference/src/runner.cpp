@@ -217,8 +217,9 @@ PreparedGraph plan(const Graph& graph, std::span<const OutputSpec> input_types,
                    std::span<const OutputSpec> outputs, std::uint64_t base, std::uint64_t available,
                    const protocol::TensorCapabilities* caps) {
   if (input_types.size() != graph.inputs.size())
-    throw InvalidArgumentError(ErrorCode::invalid_argument, fmt::format("the graph has {} inputs, {} given",
-                                                                        graph.inputs.size(), input_types.size()));
+    throw InvalidArgumentError(
+        ErrorCode::invalid_argument,
+        fmt::format("the graph has {} inputs, {} given", graph.inputs.size(), input_types.size()));
   if (outputs.size() != graph.outputs.size())
     throw InvalidArgumentError(
         ErrorCode::invalid_argument,
@@ -272,8 +273,8 @@ PreparedGraph plan(const Graph& graph, std::span<const OutputSpec> input_types,
     const chip::TensorOpKind kind = node_kind(node, i);  // an operator outside the set says so first
     if (caps != nullptr &&
         !std::binary_search(caps->operators.begin(), caps->operators.end(), static_cast<std::uint16_t>(kind)))
-      unsupported(fmt::format("{}: operator {} is not in the operator set the chip declares", node.describe(i),
-                              node.op_type));
+      unsupported(fmt::format("{}: operator {} is not in the operator set the chip declares",
+                              node.describe(i), node.op_type));
     for (const auto& out : node.outputs) {
       if (out.empty() || types.contains(out)) continue;
       const ValueInfo* info = graph.find_value_info(out);
@@ -290,8 +291,8 @@ PreparedGraph plan(const Graph& graph, std::span<const OutputSpec> input_types,
       for (const auto* list : {&ops[i]->inputs, &ops[i]->outputs})
         for (const auto& o : *list)
           if (!o.absent && (caps->dtypes >> static_cast<unsigned>(o.dtype) & 1u) == 0)
-            unsupported(fmt::format("{}: dtype {} is not among the dtypes the chip declares", node.describe(i),
-                                    chip::to_string(o.dtype)));
+            unsupported(fmt::format("{}: dtype {} is not among the dtypes the chip declares",
+                                    node.describe(i), chip::to_string(o.dtype)));
     for (const auto& out : node.outputs)
       if (!out.empty()) defined.insert(out);
   }
@@ -350,15 +351,16 @@ PreparedGraph plan(const Graph& graph, std::span<const OutputSpec> input_types,
 
 void check_inputs(const PreparedGraph& p, std::span<const HostTensor> inputs) {
   if (inputs.size() != p.inputs.size())
-    throw InvalidArgumentError(ErrorCode::invalid_argument,
-                               fmt::format("the graph has {} inputs, {} given", p.inputs.size(), inputs.size()));
+    throw InvalidArgumentError(ErrorCode::invalid_argument, fmt::format("the graph has {} inputs, {} given",
+                                                                        p.inputs.size(), inputs.size()));
   for (std::size_t k = 0; k < inputs.size(); ++k)
     if (inputs[k].dtype != p.inputs[k].dtype || inputs[k].shape != p.inputs[k].shape ||
         inputs[k].data.size() != tensor_bytes(p.inputs[k]))
       throw InvalidArgumentError(
           ErrorCode::invalid_argument,
-          fmt::format("input {} is {}, the graph was prepared for {}", k, inputs[k].describe(),
-                      HostTensor{.dtype = p.inputs[k].dtype, .shape = p.inputs[k].shape, .data = {}}.describe()));
+          fmt::format(
+              "input {} is {}, the graph was prepared for {}", k, inputs[k].describe(),
+              HostTensor{.dtype = p.inputs[k].dtype, .shape = p.inputs[k].shape, .data = {}}.describe()));
 }
 
 }  // namespace
@@ -398,15 +400,21 @@ std::vector<HostTensor> GraphRunner::read_outputs(const PreparedGraph& prepared)
   return results;
 }
 
-std::vector<HostTensor> GraphRunner::run(const Graph& graph, std::span<const HostTensor> inputs,
-                                         std::span<const OutputSpec> outputs) {
+PreparedGraph GraphRunner::prepare_and_load(const Graph& graph, std::span<const HostTensor> inputs,
+                                            std::span<const OutputSpec> outputs) {
   if (inputs.size() != graph.inputs.size())
     throw InvalidArgumentError(ErrorCode::invalid_argument, fmt::format("the graph has {} inputs, {} given",
                                                                         graph.inputs.size(), inputs.size()));
   std::vector<OutputSpec> input_types;
   for (const auto& t : inputs) input_types.push_back({t.dtype, t.shape});
-  const PreparedGraph prepared = prepare(graph, input_types, outputs);
+  PreparedGraph prepared = prepare(graph, input_types, outputs);
   load(prepared, inputs);
+  return prepared;
+}
+
+std::vector<HostTensor> GraphRunner::run(const Graph& graph, std::span<const HostTensor> inputs,
+                                         std::span<const OutputSpec> outputs) {
+  const PreparedGraph prepared = prepare_and_load(graph, inputs, outputs);
   execute(prepared);
   return read_outputs(prepared);
 }
@@ -423,22 +431,27 @@ std::vector<HostTensor> run_reference(const Graph& graph, std::span<const HostTe
   auto at = [&](std::uint64_t address, std::uint64_t bytes) {
     return std::span<std::uint8_t>(memory).subspan(address, bytes);
   };
-  for (const auto& [address, t] : p.constants) std::copy(t.data.begin(), t.data.end(), memory.begin() + static_cast<std::ptrdiff_t>(address));
+  for (const auto& [address, t] : p.constants)
+    std::copy(t.data.begin(), t.data.end(), memory.begin() + static_cast<std::ptrdiff_t>(address));
   for (std::size_t k = 0; k < inputs.size(); ++k)
-    std::copy(inputs[k].data.begin(), inputs[k].data.end(), memory.begin() + static_cast<std::ptrdiff_t>(p.input_addresses[k]));
+    std::copy(inputs[k].data.begin(), inputs[k].data.end(),
+              memory.begin() + static_cast<std::ptrdiff_t>(p.input_addresses[k]));
   std::vector<std::span<const std::uint8_t>> in;
   for (const auto& op : p.ops) {
     in.clear();
-    for (const auto& o : op.inputs) in.push_back(o.absent ? std::span<const std::uint8_t>{} : at(o.address, o.bytes()));
+    for (const auto& o : op.inputs)
+      in.push_back(o.absent ? std::span<const std::uint8_t>{} : at(o.address, o.bytes()));
     const auto out = chip::reference_execute(op, std::span<const std::span<const std::uint8_t>>(in));
     for (std::size_t k = 0; k < op.outputs.size(); ++k)
-      if (!op.outputs[k].absent) std::copy(out[k].begin(), out[k].end(),
+      if (!op.outputs[k].absent)
+        std::copy(out[k].begin(), out[k].end(),
                   memory.begin() + static_cast<std::ptrdiff_t>(op.outputs[k].address));
   }
   std::vector<HostTensor> results;
   for (std::size_t k = 0; k < p.outputs.size(); ++k) {
     const auto bytes = at(p.output_addresses[k], tensor_bytes(p.outputs[k]));
-    results.push_back({.dtype = p.outputs[k].dtype, .shape = p.outputs[k].shape, .data = {bytes.begin(), bytes.end()}});
+    results.push_back(
+        {.dtype = p.outputs[k].dtype, .shape = p.outputs[k].shape, .data = {bytes.begin(), bytes.end()}});
   }
   return results;
 }

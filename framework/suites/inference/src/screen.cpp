@@ -56,13 +56,14 @@ ScreenReport run_sdc_screen(Device& device, const Workload& workload, const Scre
   report.workload = workload.name;
   const std::vector<std::uint32_t> cores = options.cores.empty() ? enabled_cores(device) : options.cores;
   if (cores.empty())
-    throw DeviceError(ErrorCode::device, fmt::format("{}: no tensor core is enabled to screen", device.name()));
+    throw DeviceError(ErrorCode::device,
+                      fmt::format("{}: no tensor core is enabled to screen", device.name()));
   const std::uint32_t count = device.read_register(chip::reg::CORE_COUNT);
   for (auto c : cores)
     if (c >= count)
-      throw InvalidArgumentError(ErrorCode::invalid_argument,
-                                 fmt::format("{}: tensor core {} does not exist (the chip has {})", device.name(),
-                                             c, count));
+      throw InvalidArgumentError(
+          ErrorCode::invalid_argument,
+          fmt::format("{}: tensor core {} does not exist (the chip has {})", device.name(), c, count));
   report.frequency_mhz = device.read_register(chip::reg::PLL_FREQ_MHZ);
   report.vdd_core_mv = device.read_register(chip::reg::VDD_CORE_MV);
 
@@ -70,10 +71,7 @@ ScreenReport run_sdc_screen(Device& device, const Workload& workload, const Scre
   RunnerOptions runner_options = options.runner;
   runner_options.core = cores.front();
   GraphRunner runner(device, runner_options);
-  std::vector<OutputSpec> input_types;
-  for (const auto& t : workload.inputs) input_types.push_back({t.dtype, t.shape});
-  const PreparedGraph prepared = runner.prepare(workload.graph, input_types, workload.outputs);
-  runner.load(prepared, workload.inputs);
+  const PreparedGraph prepared = runner.prepare_and_load(workload.graph, workload.inputs, workload.outputs);
 
   std::uint64_t per_run = 0;
   for (const auto& g : golden) per_run += g.elements();
@@ -156,10 +154,11 @@ ScreenReport run_sdc_screen(Device& device, const Workload& workload, const Scre
             ? fmt::format("output elements i ≡ {} (mod {}), one MAC lane", cs.lane_residue, cs.lane_period)
             : fmt::format("first at element {}", cs.worst.first_mismatch.value_or(0));
     cs.diagnosis = fmt::format(
-        "core {}: {} corruption — {} of {} runs wrong ({} elements), {} differ from the core's first run; {}; "
+        "core {}: {} corruption — {} of {} runs wrong ({} elements), {} differ from the core's first run; "
+        "{}; "
         "bits {} wrong",
-        cs.core, persistent ? "persistent" : "intermittent", cs.corrupted_runs, cs.runs, cs.corrupted_elements,
-        cs.unstable_runs, where, bit_list(cs.wrong_bits));
+        cs.core, persistent ? "persistent" : "intermittent", cs.corrupted_runs, cs.runs,
+        cs.corrupted_elements, cs.unstable_runs, where, bit_list(cs.wrong_bits));
     report.findings.push_back(cs.diagnosis);
   }
   report.corruption_rate = report.elements_checked == 0 ? 0.0

@@ -29,28 +29,52 @@ TestDefinition sdc_test() {
       "repeats a workload on every enabled tensor core and compares bit for bit with golden, with the core's "
       "first run and across cores; names corrupt cores and reports timing corruption";
   t.params = {
-      {"workload", ParamType::string, std::string("gemm"), "gemm, conv, mlp or transformer", {}, {},
+      {"workload",
+       ParamType::string,
+       std::string("gemm"),
+       "gemm, conv, mlp or transformer",
+       {},
+       {},
        {"gemm", "conv", "mlp", "transformer"}},
-      {"dtypes", ParamType::string, std::string("f32,i8"),
+      {"dtypes",
+       ParamType::string,
+       std::string("f32,i8"),
        "comma-separated, each screened in turn: f32 (every bit of the FP32 result visible), i8 (the int32 "
        "accumulator: the exponent-range bits FP32 data leaves constant), bf16, f16",
-       {}, {}, {}},
+       {},
+       {},
+       {}},
       {"size", ParamType::integer, std::int64_t{64}, "model width d (a multiple of 8)", 8.0, 1024.0, {}},
       {"seed", ParamType::integer, std::int64_t{1}, "seed of the workload's data", 0.0, 4294967295.0, {}},
       {"repeats", ParamType::integer, std::int64_t{3}, "runs per core", 1.0, 1000.0, {}},
-      {"cores", ParamType::string, std::string("all"), "all (every enabled core), first, or a list such as 0,3",
-       {}, {}, {}},
-      {"harvest", ParamType::boolean, false,
-       "disable corrupt cores (CORE_ENABLE) and re-screen the rest, instead of failing the die", {}, {}, {}},
+      {"cores",
+       ParamType::string,
+       std::string("all"),
+       "all (every enabled core), first, or a list such as 0,3",
+       {},
+       {},
+       {}},
+      {"harvest",
+       ParamType::boolean,
+       false,
+       "disable corrupt cores (CORE_ENABLE) and re-screen the rest, instead of failing the die",
+       {},
+       {},
+       {}},
   };
   t.measurements = {
       {"timing_corruption", units::count, "1 if intermittent corruption hit two or more cores", {{}, 0.0}},
       {"corrupt_cores", units::count, "enabled cores computing wrong results (after harvesting)", {{}, 0.0}},
-      {"corruption_rate", units::ratio, "corrupted output elements / elements checked (after harvesting)",
+      {"corruption_rate",
+       units::ratio,
+       "corrupted output elements / elements checked (after harvesting)",
        {{}, 0.0}},
       {"good_cores", units::count, "enabled cores that computed right every time", {}},
       {"harvested_cores", units::count, "cores this test disabled", {}},
-      {"harvest_mask", units::none, "fuse mask the part should carry: HARVEST_MASK and the harvested cores", {}},
+      {"harvest_mask",
+       units::none,
+       "fuse mask the part should carry: HARVEST_MASK and the harvested cores",
+       {}},
       {"disagreeing_cores", units::count, "cores outside the majority of the cross-core comparison", {}},
       {"unstable_runs", units::count, "runs differing from their core's first run", {}},
   };
@@ -97,16 +121,17 @@ TestDefinition sdc_test() {
       for (auto c : first.corrupt) harvested |= 1u << c;
       const std::uint32_t enable = dev.read_register(chip::reg::CORE_ENABLE);
       dev.write_register(chip::reg::CORE_ENABLE, enable & ~harvested);
-      ctx.note(fmt::format("harvested cores {}: CORE_ENABLE 0x{:03x} -> 0x{:03x}", fmt::join(first.corrupt, ", "),
-                           enable, enable & ~harvested));
+      ctx.note(fmt::format("harvested cores {}: CORE_ENABLE 0x{:03x} -> 0x{:03x}",
+                           fmt::join(first.corrupt, ", "), enable, enable & ~harvested));
       std::erase_if(options.cores, [&](std::uint32_t c) { return (harvested >> c & 1u) != 0; });
       last = options.cores.empty() ? Totals{} : screen_all("after harvesting: ");
     }
     const std::uint32_t fused = dev.read_register(chip::reg::HARVEST_MASK);
     ctx.measure("timing_corruption", first.timing || last.timing ? 1 : 0);
     ctx.measure("corrupt_cores", static_cast<double>(last.corrupt.size()));
-    ctx.measure("corruption_rate",
-                last.checked == 0 ? 0.0 : static_cast<double>(last.corrupted) / static_cast<double>(last.checked));
+    ctx.measure(
+        "corruption_rate",
+        last.checked == 0 ? 0.0 : static_cast<double>(last.corrupted) / static_cast<double>(last.checked));
     ctx.measure("good_cores", static_cast<double>(options.cores.size() - last.corrupt.size()));
     ctx.measure("harvested_cores", std::popcount(harvested));
     ctx.measure("harvest_mask", fused | harvested);

@@ -1,3 +1,5 @@
+#include "suite_params.h"
+
 #include <algorithm>
 #include <charconv>
 
@@ -6,8 +8,6 @@
 #include <seedval/core/error.h>
 #include <seedval/core/strings.h>
 #include <seedval/inference/screen.h>
-
-#include "suite_params.h"
 
 namespace seedval::inference::detail {
 namespace {
@@ -46,8 +46,9 @@ std::vector<std::uint32_t> parse_cores(Device& device, const std::string& text) 
     if (ec != std::errc() || end != item.data() + item.size() || c > 31)
       throw InvalidArgumentError(
           ErrorCode::invalid_argument,
-          fmt::format("cores: \"{}\" is not a core number 0..31 (give \"all\", \"first\" or a list like \"0,3\")",
-                      item));
+          fmt::format(
+              "cores: \"{}\" is not a core number 0..31 (give \"all\", \"first\" or a list like \"0,3\")",
+              item));
     cores.push_back(c);
   }
   return cores;

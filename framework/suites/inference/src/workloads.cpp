@@ -27,7 +27,9 @@ class Rng {
     return z ^ (z >> 31);
   }
   /// Uniform in [-1, 1), a multiple of 2^-23.
-  float uniform() noexcept { return static_cast<float>(static_cast<std::int64_t>(next() >> 40) - (1 << 23)) * 0x1p-23f; }
+  float uniform() noexcept {
+    return static_cast<float>(static_cast<std::int64_t>(next() >> 40) - (1 << 23)) * 0x1p-23f;
+  }
 
  private:
   std::uint64_t state_;
@@ -121,8 +123,9 @@ class Builder {
     HostTensor t{.dtype = dtype, .shape = shape, .data = std::vector<std::uint8_t>(n)};
     for (auto& b : t.data) {
       const std::uint64_t r = rng_.next() >> 56;
-      b = dtype == DType::u8 ? static_cast<std::uint8_t>(r)
-                             : static_cast<std::uint8_t>(static_cast<std::int8_t>(static_cast<int>(r % 255) - 127));
+      b = dtype == DType::u8
+              ? static_cast<std::uint8_t>(r)
+              : static_cast<std::uint8_t>(static_cast<std::int8_t>(static_cast<int>(r % 255) - 127));
     }
     return t;
   }
@@ -208,9 +211,9 @@ void build_conv(Builder& b, DType dt, std::int64_t d) {
   const auto r1 = b.node("Relu", {y1}, dt, {1, c, hw, hw});
   const auto w2 = b.weight("conv2.weight", dt, {c, c / 2, 3, 3}, inv_sqrt(c / 2 * 9));
   const auto b2 = b.weight("conv2.bias", dt, {c}, 0.1f);
-  b.output(b.node("Conv", {r1, w2, b2}, dt, {1, c, hw / 2, hw / 2},
-                  {attr("kernel_shape", {3, 3}), attr("pads", {1, 1, 1, 1}), attr("strides", {2, 2}),
-                   attr("group", 2)}));
+  b.output(b.node(
+      "Conv", {r1, w2, b2}, dt, {1, c, hw / 2, hw / 2},
+      {attr("kernel_shape", {3, 3}), attr("pads", {1, 1, 1, 1}), attr("strides", {2, 2}), attr("group", 2)}));
   b.reduction(static_cast<std::uint64_t>(c * 9));
 }
 
@@ -252,7 +255,8 @@ std::string layer_norm(Builder& b, const std::string& name, DType act, const std
   const auto scale = b.constant(name + ".scale", float_tensor(act, {d}, ones));
   const auto bias = b.weight(name + ".bias", act, {d}, 0.1f);
   b.reduction(static_cast<std::uint64_t>(d));
-  return b.node("LayerNormalization", {x, scale, bias}, act, {s, d}, {attr("axis", -1), attr_f("epsilon", 1e-5)});
+  return b.node("LayerNormalization", {x, scale, bias}, act, {s, d},
+                {attr("axis", -1), attr_f("epsilon", 1e-5)});
 }
 
 void build_transformer(Builder& b, DType dt, std::int64_t d) {
@@ -291,20 +295,23 @@ void build_transformer(Builder& b, DType dt, std::int64_t d) {
   const auto h = b.node("Add", {x, attn}, act, {s, d});
   // MLP with GELU: 0.5·f·(1 + erf(f/√2)).
   const auto ln2 = layer_norm(b, "ln2", act, h, s, d);
-  const auto f = dt == DType::i8 ? b.node("Add", {project(b, "ff1", dt, ln2, s, d, ff, 4.0f),
-                                                  b.weight("ff1.bias", act, {ff}, 0.1f)},
-                                          act, {s, ff})
-                                 : dense(b, "ff1", dt, ln2, s, d, ff, 4.0f);
+  const auto f =
+      dt == DType::i8
+          ? b.node("Add", {project(b, "ff1", dt, ln2, s, d, ff, 4.0f), b.weight("ff1.bias", act, {ff}, 0.1f)},
+                   act, {s, ff})
+          : dense(b, "ff1", dt, ln2, s, d, ff, 4.0f);
   const auto c_sqrt = b.constant("gelu.inv_sqrt2", float_tensor(act, {}, {0.70710678f}));
   const auto c_one = b.constant("gelu.one", float_tensor(act, {}, {1.0f}));
   const auto c_half = b.constant("gelu.half", float_tensor(act, {}, {0.5f}));
   const auto e = b.node("Erf", {b.node("Mul", {f, c_sqrt}, act, {s, ff})}, act, {s, ff});
-  const auto g = b.node("Mul", {b.node("Mul", {f, b.node("Add", {e, c_one}, act, {s, ff})}, act, {s, ff}), c_half},
-                        act, {s, ff});
-  const auto f2 = dt == DType::i8 ? b.node("Add", {project(b, "ff2", dt, g, s, ff, d, 4.0f),
-                                                   b.weight("ff2.bias", act, {d}, 0.1f)},
-                                           act, {s, d})
-                                  : dense(b, "ff2", dt, g, s, ff, d, 4.0f);
+  const auto g =
+      b.node("Mul", {b.node("Mul", {f, b.node("Add", {e, c_one}, act, {s, ff})}, act, {s, ff}), c_half}, act,
+             {s, ff});
+  const auto f2 =
+      dt == DType::i8
+          ? b.node("Add", {project(b, "ff2", dt, g, s, ff, d, 4.0f), b.weight("ff2.bias", act, {d}, 0.1f)},
+                   act, {s, d})
+          : dense(b, "ff2", dt, g, s, ff, d, 4.0f);
   b.output(b.node("Add", {h, f2}, act, {s, d}));
 }
 
@@ -327,15 +334,17 @@ std::string_view to_string(WorkloadKind kind) noexcept {
 WorkloadKind workload_from_string(std::string_view name) {
   for (auto k : kWorkloadKinds)
     if (to_string(k) == name) return k;
-  throw InvalidArgumentError(ErrorCode::invalid_argument,
-                             fmt::format("unknown workload \"{}\" (known: gemm, conv, mlp, transformer)", name));
+  throw InvalidArgumentError(
+      ErrorCode::invalid_argument,
+      fmt::format("unknown workload \"{}\" (known: gemm, conv, mlp, transformer)", name));
 }
 
 Workload make_workload(const WorkloadSpec& spec) {
-  if (spec.dtype != DType::f32 && spec.dtype != DType::bf16 && spec.dtype != DType::f16 && spec.dtype != DType::i8)
+  if (spec.dtype != DType::f32 && spec.dtype != DType::bf16 && spec.dtype != DType::f16 &&
+      spec.dtype != DType::i8)
     throw InvalidArgumentError(ErrorCode::invalid_argument,
-                               fmt::format("workload {}: dtype {} is not one of f32, bf16, f16, i8", to_string(spec.kind),
-                                           chip::to_string(spec.dtype)));
+                               fmt::format("workload {}: dtype {} is not one of f32, bf16, f16, i8",
+                                           to_string(spec.kind), chip::to_string(spec.dtype)));
   if (spec.size < 8 || spec.size > 1024 || spec.size % 8 != 0)
     throw InvalidArgumentError(ErrorCode::invalid_argument,
                                fmt::format("workload {}: size {} is not a multiple of 8 in 8..1024",
@@ -374,15 +383,16 @@ std::vector<GoldenCheck> check_workload(Device& device, const Workload& workload
   RunnerOptions o = runner_options;
   o.core = cores.front();
   GraphRunner runner(device, o);
-  std::vector<OutputSpec> input_types;
-  for (const auto& t : workload.inputs) input_types.push_back({t.dtype, t.shape});
-  const PreparedGraph prepared = runner.prepare(workload.graph, input_types, workload.outputs);
-  runner.load(prepared, workload.inputs);
+  const PreparedGraph prepared = runner.prepare_and_load(workload.graph, workload.inputs, workload.outputs);
   for (const std::uint32_t core : cores) {
     const auto start = std::chrono::steady_clock::now();
     runner.execute(prepared, core);
     const std::vector<HostTensor> got = runner.read_outputs(prepared);
-    GoldenCheck c{.workload = workload.name, .core = core, .passed = true, .comparison = {}, .macs = prepared.macs,
+    GoldenCheck c{.workload = workload.name,
+                  .core = core,
+                  .passed = true,
+                  .comparison = {},
+                  .macs = prepared.macs,
                   .seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
     for (std::size_t k = 0; k < golden.size(); ++k) {
       double scale = 0;
@@ -404,13 +414,15 @@ std::vector<GoldenCheck> check_workload(Device& device, const Workload& workload
 HostTensor host_gemm(const HostTensor& a, const HostTensor& b) {
   if (a.shape.size() != 2 || b.shape.size() != 2 || a.shape[1] != b.shape[0] || a.dtype != b.dtype ||
       (a.dtype != DType::f32 && a.dtype != DType::f16 && a.dtype != DType::bf16 && a.dtype != DType::i8))
-    throw InvalidArgumentError(ErrorCode::invalid_argument,
-                               fmt::format("host_gemm: {} × {} is not a GEMM of f32, f16, bf16 or i8 matrices",
-                                           a.describe(), b.describe()));
+    throw InvalidArgumentError(
+        ErrorCode::invalid_argument,
+        fmt::format("host_gemm: {} × {} is not a GEMM of f32, f16, bf16 or i8 matrices", a.describe(),
+                    b.describe()));
   const auto m = static_cast<std::size_t>(a.shape[0]), k = static_cast<std::size_t>(a.shape[1]),
              n = static_cast<std::size_t>(b.shape[1]);
   if (a.dtype == DType::i8) {
-    HostTensor c{.dtype = DType::i32, .shape = {a.shape[0], b.shape[1]}, .data = std::vector<std::uint8_t>(m * n * 4)};
+    HostTensor c{
+        .dtype = DType::i32, .shape = {a.shape[0], b.shape[1]}, .data = std::vector<std::uint8_t>(m * n * 4)};
     const auto* pa = reinterpret_cast<const std::int8_t*>(a.data.data());
     const auto* pb = reinterpret_cast<const std::int8_t*>(b.data.data());
     std::vector<std::uint32_t> row(n);

@@ -71,12 +71,12 @@ chip::TensorOp describe_node(const Node& node, std::size_t index,
 /// silent-data-corruption screens repeat the same work this way); inputs and constants are never
 /// written by the nodes, so every execution computes the same thing.
 struct PreparedGraph {
-  std::vector<chip::TensorOp> ops;      ///< one per node that runs on a core (not Constant), in order
-  std::vector<std::size_t> op_nodes;    ///< the graph node of each op
+  std::vector<chip::TensorOp> ops;    ///< one per node that runs on a core (not Constant), in order
+  std::vector<std::size_t> op_nodes;  ///< the graph node of each op
   std::vector<std::pair<std::uint64_t, HostTensor>> constants;  ///< initializers and Constant values
-  std::vector<OutputSpec> inputs;       ///< type of each graph input
+  std::vector<OutputSpec> inputs;                               ///< type of each graph input
   std::vector<std::uint64_t> input_addresses;
-  std::vector<OutputSpec> outputs;      ///< type of each graph output
+  std::vector<OutputSpec> outputs;  ///< type of each graph output
   std::vector<std::uint64_t> output_addresses;
   std::uint64_t memory_base = 0;
   std::uint64_t memory_used = 0;  ///< bytes from memory_base
@@ -109,6 +109,9 @@ class GraphRunner {
   void load(const PreparedGraph& prepared, std::span<const HostTensor> inputs);
   void execute(const PreparedGraph& prepared, std::optional<std::uint32_t> core = std::nullopt);
   std::vector<HostTensor> read_outputs(const PreparedGraph& prepared);
+  /// prepare() for the types of `inputs`, then load() them: ready to execute() any number of times.
+  PreparedGraph prepare_and_load(const Graph& graph, std::span<const HostTensor> inputs,
+                                 std::span<const OutputSpec> outputs);
 
  private:
   Device& device_;

@@ -32,11 +32,11 @@ struct ScreenOptions {
 struct CoreScreen {
   std::uint32_t core = 0;
   int runs = 0;
-  int corrupted_runs = 0;              ///< runs with any output element differing from golden
-  int unstable_runs = 0;               ///< runs whose output differs from this core's first run
+  int corrupted_runs = 0;                ///< runs with any output element differing from golden
+  int unstable_runs = 0;                 ///< runs whose output differs from this core's first run
   std::uint64_t corrupted_elements = 0;  ///< over all runs
-  bool disagrees = false;              ///< its first run is outside the majority of cores
-  Comparison worst;                    ///< the run with most mismatching elements, against golden
+  bool disagrees = false;                ///< its first run is outside the majority of cores
+  Comparison worst;                      ///< the run with most mismatching elements, against golden
   /// Where persistent corruption sits: output elements i with i ≡ lane_residue (mod lane_period),
   /// lane_period > 1 when every corrupted element of every run shares it (one lane of the core).
   std::uint64_t lane_period = 0;
@@ -51,9 +51,9 @@ struct ScreenReport {
   std::uint32_t frequency_mhz = 0;  ///< PLL_FREQ_MHZ during the screen
   std::uint32_t vdd_core_mv = 0;    ///< VDD_CORE_MV during the screen
   std::vector<CoreScreen> cores;
-  std::uint64_t elements_checked = 0;    ///< output elements compared: outputs × runs × cores
+  std::uint64_t elements_checked = 0;  ///< output elements compared: outputs × runs × cores
   std::uint64_t corrupted_elements = 0;
-  double corruption_rate = 0;            ///< corrupted_elements / elements_checked
+  double corruption_rate = 0;  ///< corrupted_elements / elements_checked
   std::uint64_t runs = 0;
   std::uint64_t corrupted_runs = 0;
   std::vector<std::uint32_t> corrupt_cores;      ///< cores with any run differing from golden

@@ -75,7 +75,7 @@ struct GoldenCheck {
   std::string workload;
   std::uint32_t core = 0;
   bool passed = false;
-  Comparison comparison;  ///< of the output with most mismatching elements (the first output if none)
+  Comparison comparison;   ///< of the output with most mismatching elements (the first output if none)
   std::uint64_t macs = 0;  ///< lane operations of one execution
   double seconds = 0;      ///< device execution and download, host reference excluded
 };
