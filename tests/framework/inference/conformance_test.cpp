@@ -76,6 +76,10 @@ BOOST_AUTO_TEST_CASE(every_debian_node_case_is_accounted_for_and_none_fails_on_a
   BOOST_TEST(r.failed == 0);
   BOOST_TEST(r.passed > 0);
   for (const auto& c : r.cases) {
+    // Every case that ran also ran on the host reference, and none it fails is passed.
+    if (c.outcome == CaseOutcome::passed)
+      BOOST_TEST((c.reference_passed == std::optional<bool>(true)), c.name);
+    if (c.reference_passed == false) BOOST_TEST((c.outcome != CaseOutcome::passed), c.name);
     if (c.outcome == CaseOutcome::passed) BOOST_TEST(c.reason.empty());
     if (c.outcome == CaseOutcome::unsupported) BOOST_TEST(!c.reason.empty(), c.name);
   }
@@ -191,6 +195,21 @@ BOOST_AUTO_TEST_CASE(cases_the_chip_cannot_run_are_unsupported_and_wrong_answers
   BOOST_TEST(j["cases"][2]["outcome"] == "failed");
   BOOST_TEST(j["cases"][2]["first_mismatch"] == 1);
   BOOST_TEST(!j["cases"][1].contains("reason"));
+  BOOST_TEST(j["cases"][1]["reference_passed"] == true);
+  BOOST_TEST(j["cases"][2]["reference_passed"] == false);
+  BOOST_TEST(!r.cases[0].reference_passed.has_value());
+
+  // A chip whose lane 1 has bit 22 stuck at 1 computes Relu(2) = 3: what test_relu_wrong's outputs
+  // say, not what the reference kernels do. It is not passed.
+  auto odd = bench({{.core = 0, .lane = 1, .bit = 22, .kind = sim::CoreFault::Kind::stuck1, .flip_rate = 0}});
+  ConformanceOptions wrong_only;
+  wrong_only.filter = "relu_wrong";
+  const ConformanceReport o = run_conformance(*odd.device, dir.path(), wrong_only);
+  BOOST_REQUIRE(o.cases.size() == 1u);
+  BOOST_TEST(o.cases[0].outcome == CaseOutcome::failed);
+  BOOST_TEST(o.cases[0].max_abs_error.value_or(-1) == 0.0, "the chip matched the case's outputs");
+  BOOST_TEST(o.cases[0].reason.find("but the host reference does not") != std::string::npos,
+             o.cases[0].reason);
 
   ConformanceOptions only;
   only.filter = "relu_ok, frob";
