@@ -250,6 +250,44 @@ BOOST_AUTO_TEST_CASE(what_the_chip_cannot_run_is_unsupported_before_any_work_rea
   BOOST_TEST(sim.device->read_register(chip::reg::TENSOR_OPS) == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(intermediate_types_the_model_leaves_out_come_from_onnx_shape_inference) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(17);
+  auto* g = m.mutable_graph();
+  auto declare = [](onnx::ValueInfoProto* v, const char* name, std::vector<std::int64_t> dims) {
+    v->set_name(name);
+    auto* tt = v->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    for (auto d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  };
+  declare(g->add_input(), "x", {4, 8});
+  declare(g->add_input(), "w", {8, 16});
+  declare(g->add_output(), "y", {4, 16});
+  auto add_node = [&](const char* op, std::vector<const char*> ins, const char* out) {
+    auto* n = g->add_node();
+    n->set_op_type(op);
+    for (auto* i : ins) n->add_input(i);
+    n->add_output(out);
+  };
+  add_node("MatMul", {"x", "w"}, "h");  // "h" has no value_info in the model
+  add_node("Relu", {"h"}, "y");
+  std::string bytes;
+  BOOST_REQUIRE(m.SerializeToString(&bytes));
+  const Graph graph = Graph::parse(
+      std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()), "two-node model");
+  const ValueInfo* h = graph.find_value_info("h");
+  BOOST_REQUIRE(h != nullptr);
+  BOOST_TEST((h->dtype == chip::DType::f32));
+  BOOST_REQUIRE(h->shape.has_value());
+  BOOST_TEST((*h->shape == std::vector<std::int64_t>{4, 16}));
+  auto sim = bench();
+  GraphRunner runner(*sim.device);
+  const std::vector<HostTensor> inputs{ramp({4, 8}, -1.0f, 0.25f), ramp({8, 16}, -0.5f, 0.125f)};
+  const std::vector<OutputSpec> outputs{{chip::DType::f32, {4, 16}}};
+  BOOST_TEST((runner.run(graph, inputs, outputs) == run_reference(graph, inputs, outputs)));
+}
+
 BOOST_AUTO_TEST_CASE(an_onnx_model_loads_with_its_nodes_attributes_and_initializers) {
   onnx::ModelProto m;
   m.set_ir_version(8);

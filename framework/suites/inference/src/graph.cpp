@@ -2,6 +2,7 @@
 #include <set>
 
 #include <fmt/core.h>
+#include <onnx/shape_inference/implementation.h>
 
 #include <seedval/core/error.h>
 #include <seedval/inference/graph.h>
@@ -110,6 +111,35 @@ std::string Node::describe(std::size_t index) const {
                       : fmt::format("node {} \"{}\" ({})", index, name, op_type);
 }
 
+namespace {
+
+// Intermediate values whose type the model does not state (the "_expanded" function bodies, most
+// models straight from an exporter) get one from ONNX's own shape inference, with data propagation so
+// that shapes computed by Shape/Gather/Concat chains resolve. Inference is best effort: a value it
+// cannot type stays untyped and makes its node unsupported.
+void infer_missing_types(onnx::ModelProto& model) {
+  const onnx::GraphProto& g = model.graph();
+  std::set<std::string> typed;
+  for (const auto* list : {&g.input(), &g.output(), &g.value_info()})
+    for (const auto& v : *list) typed.insert(v.name());
+  for (const auto& init : g.initializer()) typed.insert(init.name());
+  bool missing = false;
+  for (const auto& n : g.node())
+    for (const auto& out : n.output()) missing = missing || (!out.empty() && !typed.contains(out));
+  if (!missing) return;
+  onnx::ShapeInferenceOptions options;
+  options.check_type = false;
+  options.error_mode = 0;  // a node ONNX cannot infer is skipped, not fatal
+  options.enable_data_propagation = true;
+  try {
+    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), options);
+  } catch (const std::exception&) {
+    // Whatever was inferred before the failure stays; the rest remains unknown.
+  }
+}
+
+}  // namespace
+
 Graph Graph::load(const std::filesystem::path& model_file) {
   return parse(detail::read_file(model_file), model_file.string());
 }
@@ -121,6 +151,7 @@ Graph Graph::parse(std::span<const std::uint8_t> bytes, std::string_view what) {
     throw ConfigError(ErrorCode::config, fmt::format("{}: not a valid ONNX model", what));
   if (!model.has_graph())
     throw ConfigError(ErrorCode::config, fmt::format("{}: the model has no graph", what));
+  infer_missing_types(model);
   const onnx::GraphProto& g = model.graph();
   Graph graph;
   graph.name = g.name();
