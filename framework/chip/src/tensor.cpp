@@ -137,6 +137,33 @@ constexpr std::array kKinds{
     KindInfo{TensorOpKind::logical_and, "And"},
     KindInfo{TensorOpKind::logical_or, "Or"},
     KindInfo{TensorOpKind::logical_xor, "Xor"},
+    KindInfo{TensorOpKind::gather_elements, "GatherElements"},
+    KindInfo{TensorOpKind::gather_nd, "GatherND"},
+    KindInfo{TensorOpKind::scatter_elements, "ScatterElements"},
+    KindInfo{TensorOpKind::scatter_nd, "ScatterND"},
+    KindInfo{TensorOpKind::constant_of_shape, "ConstantOfShape"},
+    KindInfo{TensorOpKind::size, "Size"},
+    KindInfo{TensorOpKind::range, "Range"},
+    KindInfo{TensorOpKind::one_hot, "OneHot"},
+    KindInfo{TensorOpKind::eye_like, "EyeLike"},
+    KindInfo{TensorOpKind::cum_sum, "CumSum"},
+    KindInfo{TensorOpKind::top_k, "TopK"},
+    KindInfo{TensorOpKind::hardmax, "Hardmax"},
+    KindInfo{TensorOpKind::mod, "Mod"},
+    KindInfo{TensorOpKind::is_nan, "IsNaN"},
+    KindInfo{TensorOpKind::is_inf, "IsInf"},
+    KindInfo{TensorOpKind::tan, "Tan"},
+    KindInfo{TensorOpKind::asin, "Asin"},
+    KindInfo{TensorOpKind::acos, "Acos"},
+    KindInfo{TensorOpKind::atan, "Atan"},
+    KindInfo{TensorOpKind::sinh, "Sinh"},
+    KindInfo{TensorOpKind::cosh, "Cosh"},
+    KindInfo{TensorOpKind::asinh, "Asinh"},
+    KindInfo{TensorOpKind::acosh, "Acosh"},
+    KindInfo{TensorOpKind::atanh, "Atanh"},
+    KindInfo{TensorOpKind::celu, "Celu"},
+    KindInfo{TensorOpKind::shrink, "Shrink"},
+    KindInfo{TensorOpKind::cast_like, "CastLike"},
 };
 constexpr auto kKindList = [] {
   std::array<TensorOpKind, kKinds.size()> list{};
@@ -188,6 +215,20 @@ constexpr std::array kAttrs{
     AttrInfo{AttrId::upper, "upper"},
     AttrInfo{AttrId::blocksize, "blocksize"},
     AttrInfo{AttrId::seed, "seed"},
+    AttrInfo{AttrId::fmod, "fmod"},
+    AttrInfo{AttrId::detect_negative, "detect_negative"},
+    AttrInfo{AttrId::detect_positive, "detect_positive"},
+    AttrInfo{AttrId::bias, "bias"},
+    AttrInfo{AttrId::lambd, "lambd"},
+    AttrInfo{AttrId::batch_dims, "batch_dims"},
+    AttrInfo{AttrId::reduction, "reduction"},
+    AttrInfo{AttrId::value, "value"},
+    AttrInfo{AttrId::dtype, "dtype"},
+    AttrInfo{AttrId::k, "k"},
+    AttrInfo{AttrId::exclusive, "exclusive"},
+    AttrInfo{AttrId::reverse, "reverse"},
+    AttrInfo{AttrId::largest, "largest"},
+    AttrInfo{AttrId::sorted, "sorted"},
 };
 
 constexpr std::array<std::string_view, 4> kAttrTypeNames{"i64", "f64", "i64 list", "f64 list"};
@@ -245,6 +286,10 @@ const FamilyOps* extension_family(TensorOpKind k) noexcept {
       return &kQuantFamily;
     case 0xA:
       return &kLogicFamily;
+    case 0xB:
+      return &kIndexFamily;
+    case 0xC:
+      return &kMathFamily;
     default:
       return nullptr;
   }
@@ -654,23 +699,12 @@ void check_types_and_shapes(const Checker& c) {
     case TensorOpKind::cast:
       require_shape(c, c.out(0), y.shape, x.shape);
       if (const auto* to = op.find(AttrId::to)) {
-        // ONNX TensorProto.DataType numbers of the dtypes the chip has.
-        static constexpr std::array<std::pair<std::int64_t, DType>, 8> kOnnxTypes{{{1, DType::f32},
-                                                                                   {2, DType::u8},
-                                                                                   {3, DType::i8},
-                                                                                   {6, DType::i32},
-                                                                                   {7, DType::i64},
-                                                                                   {9, DType::boolean},
-                                                                                   {10, DType::f16},
-                                                                                   {16, DType::bf16}}};
         const auto v = std::get<std::int64_t>(*to);
-        const auto it =
-            std::find_if(kOnnxTypes.begin(), kOnnxTypes.end(), [v](const auto& p) { return p.first == v; });
-        if (it == kOnnxTypes.end())
-          c.unsupported(fmt::format("attribute to = {} names a dtype the chip lacks", v));
-        if (it->second != y.dtype)
-          c.invalid(fmt::format("attribute to = {} ({}) differs from {} dtype {}", v, to_string(it->second),
-                                c.out(0), to_string(y.dtype)));
+        const auto t = dtype_from_onnx(v);
+        if (!t) c.unsupported(fmt::format("attribute to = {} names a dtype the chip lacks", v));
+        if (*t != y.dtype)
+          c.invalid(fmt::format("attribute to = {} ({}) differs from {} dtype {}", v, to_string(*t), c.out(0),
+                                to_string(y.dtype)));
       }
       return;
     case TensorOpKind::matmul: {
@@ -1138,6 +1172,25 @@ void run_matmul_integer(const Checker& c, std::span<const std::uint8_t> in_a,
       });
 }
 
+}  // namespace
+
+namespace detail {
+
+std::optional<DType> dtype_from_onnx(std::int64_t v) noexcept {
+  // ONNX TensorProto.DataType numbers of the dtypes the chip has.
+  static constexpr std::array<std::pair<std::int64_t, DType>, 8> kOnnxTypes{{{1, DType::f32},
+                                                                             {2, DType::u8},
+                                                                             {3, DType::i8},
+                                                                             {6, DType::i32},
+                                                                             {7, DType::i64},
+                                                                             {9, DType::boolean},
+                                                                             {10, DType::f16},
+                                                                             {16, DType::bf16}}};
+  for (const auto& [n, t] : kOnnxTypes)
+    if (n == v) return t;
+  return std::nullopt;
+}
+
 void run_cast(const TensorOp& op, std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out) {
   const DType from = op.inputs[0].dtype;
   const DType to = op.outputs[0].dtype;
@@ -1171,7 +1224,7 @@ void run_cast(const TensorOp& op, std::span<const std::uint8_t> in, std::vector<
   }
 }
 
-}  // namespace
+}  // namespace detail
 
 // ---- DType ----
 
@@ -1254,9 +1307,11 @@ std::int64_t string_attribute_value(AttrId id, std::string_view value) {
   static constexpr std::array<std::string_view, 4> kAutoPad{"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"};
   // One numbering for every operator's "mode": Pad takes 0..2, DepthToSpace 3..4.
   static constexpr std::array<std::string_view, 5> kPadMode{"constant", "reflect", "edge", "DCR", "CRD"};
+  static constexpr std::array<std::string_view, 5> kReduction{"none", "add", "mul", "max", "min"};
   std::span<const std::string_view> values;
   if (id == AttrId::auto_pad) values = kAutoPad;
   if (id == AttrId::mode) values = kPadMode;
+  if (id == AttrId::reduction) values = kReduction;
   if (values.empty())
     throw UnsupportedError(
         ErrorCode::unsupported,

@@ -283,6 +283,14 @@ extern const FamilyOps kReduceFamily;  // 0x700
 extern const FamilyOps kShapeFamily;   // 0x800
 extern const FamilyOps kQuantFamily;   // 0x900
 extern const FamilyOps kLogicFamily;   // 0xA00
+extern const FamilyOps kIndexFamily;   // 0xB00
+extern const FamilyOps kMathFamily;    // 0xC00
+
+/// The chip dtype of an ONNX TensorProto.DataType number (Cast's "to", EyeLike's "dtype"), or nothing.
+std::optional<DType> dtype_from_onnx(std::int64_t onnx_type) noexcept;
+
+/// Cast semantics (see tensor.h) of input 0 to output 0's dtype, element by element.
+void run_cast(const TensorOp& op, std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out);
 
 // ---- Shared helpers for the families ----
 

@@ -319,15 +319,34 @@ void check_matmul_integer(DType ta, DType tb, const Shape& a, const Shape& b, co
 constexpr std::array kFloats{DType::f32, DType::f16, DType::bf16};
 
 // Operators whose outputs are moved, not computed: they have no lane results.
-const std::set<TensorOpKind> kDataMovement{
-    TensorOpKind::identity,  TensorOpKind::cast,           TensorOpKind::reshape,
-    TensorOpKind::transpose, TensorOpKind::concat,         TensorOpKind::flatten,
-    TensorOpKind::squeeze,   TensorOpKind::unsqueeze,      TensorOpKind::slice,
-    TensorOpKind::gather,    TensorOpKind::split,          TensorOpKind::pad,
-    TensorOpKind::expand,    TensorOpKind::shape,          TensorOpKind::where,
-    TensorOpKind::trilu,     TensorOpKind::depth_to_space, TensorOpKind::space_to_depth,
-    TensorOpKind::tile,      TensorOpKind::dropout};
-constexpr std::size_t kKnownKindCount = 94;
+const std::set<TensorOpKind> kDataMovement{TensorOpKind::identity,
+                                           TensorOpKind::cast,
+                                           TensorOpKind::reshape,
+                                           TensorOpKind::transpose,
+                                           TensorOpKind::concat,
+                                           TensorOpKind::flatten,
+                                           TensorOpKind::squeeze,
+                                           TensorOpKind::unsqueeze,
+                                           TensorOpKind::slice,
+                                           TensorOpKind::gather,
+                                           TensorOpKind::split,
+                                           TensorOpKind::pad,
+                                           TensorOpKind::expand,
+                                           TensorOpKind::shape,
+                                           TensorOpKind::where,
+                                           TensorOpKind::trilu,
+                                           TensorOpKind::depth_to_space,
+                                           TensorOpKind::space_to_depth,
+                                           TensorOpKind::tile,
+                                           TensorOpKind::dropout,
+                                           TensorOpKind::gather_elements,
+                                           TensorOpKind::gather_nd,
+                                           TensorOpKind::constant_of_shape,
+                                           TensorOpKind::size,
+                                           TensorOpKind::one_hot,
+                                           TensorOpKind::eye_like,
+                                           TensorOpKind::cast_like};
+constexpr std::size_t kKnownKindCount = 121;
 
 // A counting tap that flips bit 0 of every lane result.
 struct FlipTap final : ResultTap {

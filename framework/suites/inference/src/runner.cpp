@@ -6,6 +6,7 @@
 
 #include <fmt/core.h>
 
+#include <seedval/chip/numeric.h>
 #include <seedval/chip/registers.h>
 #include <seedval/inference/runner.h>
 
@@ -60,7 +61,32 @@ chip::AttrValue chip_value(const Node& node, std::size_t index, const NodeAttrib
         rethrow_with_context(e, node.describe(index));
       }
     }
-    chip::AttrValue operator()(const HostTensor&) const { return refuse(); }
+    // A one-element tensor (ConstantOfShape's value) travels as its f64 value when that is exact.
+    chip::AttrValue operator()(const HostTensor& t) const {
+      const std::size_t size = chip::dtype_size(t.dtype);
+      if (t.elements() != 1 || size == 0 || t.data.size() != size) return refuse();
+      std::uint64_t u = 0;
+      for (std::size_t i = 0; i < size; ++i) u |= std::uint64_t{t.data[i]} << (8 * i);
+      switch (t.dtype) {
+        case chip::DType::f32:
+          return static_cast<double>(chip::float_from_bits(static_cast<std::uint32_t>(u)));
+        case chip::DType::f16:
+          return static_cast<double>(chip::fp16_to_float(static_cast<std::uint16_t>(u)));
+        case chip::DType::bf16:
+          return static_cast<double>(chip::bf16_to_float(static_cast<std::uint16_t>(u)));
+        case chip::DType::i8:
+          return static_cast<double>(static_cast<std::int8_t>(u));
+        case chip::DType::i32:
+          return static_cast<double>(static_cast<std::int32_t>(u));
+        case chip::DType::i64: {
+          const auto v = static_cast<std::int64_t>(u);
+          if (v < -(std::int64_t{1} << 53) || v > (std::int64_t{1} << 53)) return refuse();
+          return static_cast<double>(v);
+        }
+        default:  // u8, bool
+          return static_cast<double>(u);
+      }
+    }
     chip::AttrValue operator()(const Unmappable&) const { return refuse(); }
     chip::AttrValue refuse() const {
       unsupported(fmt::format("{}: attribute \"{}\" of type {} cannot be carried by the chip's descriptor",

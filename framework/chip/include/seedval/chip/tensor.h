@@ -53,12 +53,27 @@
 //     nothing); QLinear* requantise with multiplier fl(fl(a_scale·b_scale) / y_scale): one FP32 product
 //     with the accumulator (plus B for QLinearConv), rounded half to even, plus y_zero_point, saturated.
 //   - Comparisons compare FP32 values (NaN is unordered: only false) or integers exactly.
+//   - Index and generation: GatherElements, GatherND, ConstantOfShape, Size, OneHot, EyeLike move or
+//     generate values (a value rounds once to the output dtype). ScatterElements/ScatterND combine the
+//     updates of an element in FP32 (int64 for integers, wrapped) in update order, then round once;
+//     every output element is a lane result (its final value). Range: start + i·delta, one FP32
+//     multiply and add per element (integers exact, wrapped); length max(ceil((limit - start) /
+//     delta), 0), in double for floats. CumSum: one FP32 (wrapped integer) running sum per lane
+//     along the axis, in scan order. TopK: stable order by value (NaN above +inf; -0 equals +0, the
+//     lower index first); the Values are the lane results. Hardmax: 1 at the first maximum along the
+//     axis (NaN wins), else 0.
+//   - More element-wise math: libm float functions (tanf, asinf, ..., atanhf); Celu = max(0, x) +
+//     min(0, alpha·(exp(x / alpha) - 1)); Shrink = x + bias below -lambd, x - bias above lambd, else 0;
+//     Mod: fmodf for floats (fmod = 1 required), integers exact with the divisor's sign (fmod = 0) or
+//     the dividend's (fmod = 1), x mod 0 gives 0. IsNaN/IsInf: a 0/1 lane result as comparisons.
+//     CastLike is Cast to input 1's dtype.
 // Every arithmetic output element has a 32-bit "lane result" — the FP32 bits before rounding to the
 // output dtype, the int32 accumulator, the pre-saturation int32 of a quantised result, the index of
 // ArgMax/ArgMin, the 0/1 of a comparison, the low half of an integer result — which a ResultTap may see
 // and change (the chip model injects MAC-lane faults there). Only output 0 has lane results. Data
-// movement (Identity, Cast, Reshape, Transpose, Concat, Flatten, Squeeze, Unsqueeze, Slice, Gather,
-// Split, Pad, Expand, Shape, Where) has none.
+// movement (Identity, Cast, CastLike, Reshape, Transpose, Concat, Flatten, Squeeze, Unsqueeze, Slice,
+// Gather, Split, Pad, Expand, Shape, Where, GatherElements, GatherND, ConstantOfShape, Size, OneHot,
+// EyeLike) has none.
 //
 // Operands follow ONNX's input order, including parameters ONNX passes as tensors (Reshape's shape,
 // Slice's starts/ends/axes/steps, Clip's bounds, ReduceSum's axes, the zero points...). validate() checks
@@ -100,7 +115,8 @@ bool is_integer(DType t) noexcept;
 /// Operators, named as ONNX names them. Values cross the wire: never renumber, only append. They are
 /// grouped by family with room left in each: 0x001 data movement, 0x100 element-wise unary, 0x200
 /// element-wise binary, 0x300 matrix, 0x400 convolution, 0x500 pooling, 0x600 normalisation, 0x700
-/// reduction, 0x800 shape and data movement, 0x900 quantisation, 0xA00 comparison and logic.
+/// reduction, 0x800 shape and data movement, 0x900 quantisation, 0xA00 comparison and logic, 0xB00
+/// index and generation, 0xC00 more element-wise math.
 enum class TensorOpKind : std::uint16_t {
   identity = 0x001,
   cast = 0x002,
@@ -219,6 +235,38 @@ enum class TensorOpKind : std::uint16_t {
   reduce_log_sum_exp = 0x709,
   arg_max = 0x70A,  ///< attributes axis (0), keepdims (1), select_last_index (0); i64 output
   arg_min = 0x70B,
+
+  // Index and generation. Index tensors are i32 or i64 (GatherND, ScatterND: i64), negative indices count
+  // from the end, out-of-range indices are rejected at execution.
+  gather_elements = 0xB00,    ///< data, indices (same rank); axis (0)
+  gather_nd = 0xB01,          ///< data, indices (i64); batch_dims (0)
+  scatter_elements = 0xB02,   ///< data, indices, updates; axis (0), reduction (none, add, mul, max, min)
+  scatter_nd = 0xB03,         ///< data, indices (i64), updates; reduction
+  constant_of_shape = 0xB04,  ///< input (i64 shape); value (f64; default 0 with an f32 output)
+  size = 0xB05,               ///< data; i64 scalar output
+  range = 0xB06,              ///< start, limit, delta (scalars of the output dtype: f32, i32, i64)
+  one_hot = 0xB07,            ///< indices, depth, values ([off, on]); axis (-1)
+  eye_like = 0xB08,           ///< input (2-D); k (0), dtype (ONNX data type; default the input's)
+  cum_sum = 0xB09,            ///< x, axis (i32/i64 scalar); exclusive (0), reverse (0)
+  top_k = 0xB0A,    ///< X, K (i64 [1]); outputs Values, Indices (i64); axis (-1), largest, sorted (1)
+  hardmax = 0xB0B,  ///< axis (-1)
+
+  // More element-wise math (float dtypes unless noted).
+  mod = 0xC00,     ///< A, B broadcast; fmod (0: sign of the divisor, integers only; 1: C fmod)
+  is_nan = 0xC01,  ///< bool output
+  is_inf = 0xC02,  ///< detect_negative, detect_positive (1); bool output
+  tan = 0xC03,
+  asin = 0xC04,
+  acos = 0xC05,
+  atan = 0xC06,
+  sinh = 0xC07,
+  cosh = 0xC08,
+  asinh = 0xC09,
+  acosh = 0xC0A,
+  atanh = 0xC0B,
+  celu = 0xC0C,       ///< alpha (1)
+  shrink = 0xC0D,     ///< bias (0), lambd (0.5)
+  cast_like = 0xC0E,  ///< input, target_type: Cast to target_type's dtype (data movement)
 };
 
 /// The ONNX op_type ("MatMul", "LeakyRelu", ...); "unknown" for a value this build does not know.
@@ -230,7 +278,8 @@ bool is_known_kind(std::uint16_t value) noexcept;
 /// Every operator this build knows, in wire-value order.
 std::span<const TensorOpKind> known_kinds() noexcept;
 /// True for the operators whose output elements are computed on MAC lanes and so have a lane result
-/// (everything except the data movement operators: Identity, Cast and the 0x800 block).
+/// (everything except the data movement operators: Identity, Cast, CastLike, the 0x800 block and
+/// GatherElements, GatherND, ConstantOfShape, Size, OneHot, EyeLike).
 bool has_lane_results(TensorOpKind kind) noexcept;
 
 // ---- Attributes ----
@@ -276,6 +325,20 @@ enum class AttrId : std::uint16_t {
   upper = 37,                 ///< i64 0/1: Trilu
   blocksize = 38,             ///< i64: DepthToSpace, SpaceToDepth
   seed = 39,                  ///< i64: Dropout (ignored: inference only)
+  fmod = 40,                  ///< i64 0/1: Mod
+  detect_negative = 41,       ///< i64 0/1: IsInf
+  detect_positive = 42,       ///< i64 0/1: IsInf
+  bias = 43,                  ///< f64: Shrink
+  lambd = 44,                 ///< f64: Shrink
+  batch_dims = 45,            ///< i64: GatherND
+  reduction = 46,             ///< string: ScatterElements, ScatterND (none 0, add 1, mul 2, max 3, min 4)
+  value = 47,                 ///< f64: ConstantOfShape (ONNX's one-element tensor)
+  dtype = 48,                 ///< i64 ONNX TensorProto data type: EyeLike
+  k = 49,                     ///< i64: EyeLike (diagonal offset)
+  exclusive = 50,             ///< i64 0/1: CumSum
+  reverse = 51,               ///< i64 0/1: CumSum
+  largest = 52,               ///< i64 0/1: TopK
+  sorted = 53,                ///< i64 0/1: TopK (results are always sorted)
 };
 
 /// The ONNX attribute name ("alpha", "transA", ...); "unknown" for a value this build does not know.
