@@ -43,5 +43,6 @@ void add_mem(CLI::App& app);
 void add_population(CLI::App& app);
 void add_faultsim(CLI::App& app);
 void add_conformance(CLI::App& app);
+void add_shmoo(CLI::App& app);
 
 }  // namespace seedval::cli

@@ -90,6 +90,7 @@ json to_json(const UnitRecord& u, const Program& p) {
             {"test_time_s", number(u.test_time_s)},
             {"steps", steps}};
   if (!u.failing_step.empty()) j["failing_step"] = u.failing_step;
+  if (!u.grade.empty()) j["grade"] = u.grade;
   if (!u.message.empty()) j["message"] = u.message;
   return j;
 }

@@ -87,6 +87,10 @@ std::string yield_report(const LotResult& lot, const Program& program) {
                      {"fails", t.fails},
                      {"values", to_json(t.values)},
                      {"ppk", t.ppk ? number(*t.ppk) : json(nullptr)}});
+  json grades = json::array();
+  for (const auto& [name, n] : s.grades)
+    grades.push_back({{"grade", name},
+                      {"units", to_json(Ratio{.numerator = n, .denominator = s.units})}});
   json j = {
       {"schema", "seedval.yield"},
       {"schema_version", kYieldSchemaVersion},
@@ -104,6 +108,7 @@ std::string yield_report(const LotResult& lot, const Program& program) {
         {"retest_rate", to_json(s.retest_rate)},
         {"recovery_rate", to_json(s.recovery_rate)}}},
       {"sites", sites},
+      {"grades", grades},
       {"tests", tests},
       {"test_time",
        {{"per_insertion_s", to_json(s.test_time_s)},

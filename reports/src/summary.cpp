@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <numeric>
 
@@ -85,6 +86,7 @@ LotSummary summarize(const LotResult& lot, const Program& program) {
   s.insertions = static_cast<std::int64_t>(lot.insertions.size());
   s.first_pass_bins = empty_table(program);
   s.final_bins = empty_table(program);
+  std::map<std::string, std::int64_t> grade_counts;
   s.first_pass_yield.denominator = s.final_yield.denominator = s.retest_rate.denominator = s.units;
   std::map<int, SiteSummary> sites;
   std::map<int, std::vector<double>> site_times;
@@ -94,6 +96,7 @@ LotSummary summarize(const LotResult& lot, const Program& program) {
     count(s.final_bins, *last);
     if (first->passed) ++s.first_pass_yield.numerator;
     if (last->passed) ++s.final_yield.numerator;
+    if (last->passed && !last->grade.empty()) ++grade_counts[last->grade];
     if (last->tester_error) ++s.tester_errors_final;
     if (insertions_of[key] > 1) {
       ++s.retest_rate.numerator;
@@ -168,6 +171,7 @@ LotSummary summarize(const LotResult& lot, const Program& program) {
   }
 
   std::int64_t hard_sum = 0, soft_sum = 0, site_sum = 0;
+  for (const auto& g : program.grades) s.grades.emplace_back(g.name, grade_counts[g.name]);
   for (const auto& b : s.final_bins.hard) hard_sum += b.count;
   for (const auto& b : s.final_bins.soft) soft_sum += b.count;
   for (const auto& site : s.sites) site_sum += site.units;

@@ -1,5 +1,6 @@
 #include "tensor_core.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -33,6 +34,12 @@ class FaultTap final : public chip::ResultTap {
                     .rate = f.flip_rate,
                     .stream = mix64(base ^ ((j + 1) * kGolden))});
     }
+  }
+
+  /// False when nothing can change a result: no fault on this core and no timing errors.
+  bool active() const noexcept {
+    return timing_rate_ > 0 ||
+           std::any_of(lanes_.begin(), lanes_.end(), [](const auto& lane) { return !lane.empty(); });
   }
 
   std::uint32_t apply(std::uint64_t element, std::uint32_t bits) override {
@@ -122,7 +129,7 @@ TensorStats TensorCore::execute(const chip::TensorOp& op, TensorMemory& memory,
 
     FaultTap tap(index_, faults_, conditions);
     const auto outputs = chip::reference_execute(op, std::span<const std::span<const std::uint8_t>>(views),
-                                                 chip::has_lane_results(op.kind) ? &tap : nullptr);
+                                                 chip::has_lane_results(op.kind) && tap.active() ? &tap : nullptr);
 
     TensorStats stats{.macs = chip::mac_count(op),
                       .elements = 0,

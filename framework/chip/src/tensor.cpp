@@ -1012,13 +1012,24 @@ void run_binary(const TensorOp& op, InputBytes ins, Emitter& e) {
   const auto& out = op.outputs[0].shape;
   // Folds the inputs left to right, one FP32 operation per element and input: acc = f(acc, input i).
   auto each = [&](auto f) {
-    std::vector<float> acc(product(out));
-    const auto a = load_operand_floats(op.inputs[0], ins[0]);
-    for_each_broadcast(out, op.inputs[0].shape, out, [&](std::uint64_t i, std::int64_t ia, std::int64_t) {
-      acc[i] = a[static_cast<std::size_t>(ia)];
-    });
+    // Operands of the output's own shape need no broadcast: a plain loop (the common case).
+    const auto same = [&](const TensorOperand& o) { return o.shape == out; };
+    std::vector<float> acc;
+    if (same(op.inputs[0])) {
+      acc = load_operand_floats(op.inputs[0], ins[0]);
+    } else {
+      acc.resize(product(out));
+      const auto a = load_operand_floats(op.inputs[0], ins[0]);
+      for_each_broadcast(out, op.inputs[0].shape, out, [&](std::uint64_t i, std::int64_t ia, std::int64_t) {
+        acc[i] = a[static_cast<std::size_t>(ia)];
+      });
+    }
     for (std::size_t k = 1; k < op.inputs.size(); ++k) {
       const auto b = load_operand_floats(op.inputs[k], ins[k]);
+      if (same(op.inputs[k])) {
+        for (std::size_t i = 0; i < acc.size(); ++i) acc[i] = f(acc[i], b[i]);
+        continue;
+      }
       for_each_broadcast(out, out, op.inputs[k].shape, [&](std::uint64_t i, std::int64_t, std::int64_t ib) {
         acc[i] = f(acc[i], b[static_cast<std::size_t>(ib)]);
       });

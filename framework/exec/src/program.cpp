@@ -195,6 +195,49 @@ Program parse(const nlohmann::json& j, const std::string& where) {
   p.teardown = parse_steps(o, "teardown", false,
                            [&](JsonObject& step, const Step& st) { check_step(step, st, false); });
   if (p.flow.empty()) o.fail("flow", "a program needs at least one flow step");
+
+  // Grades: conditions name flow steps and measurements their tests declare.
+  const auto& grades = o.array_or_empty("grades");
+  std::set<std::string> grade_names;
+  for (std::size_t i = 0; i < grades.size(); ++i) {
+    JsonObject g(grades[i], where, o.element_path("grades", i));
+    Grade grade;
+    grade.name = g.string("name");
+    if (grade.name.empty() || !grade_names.insert(grade.name).second)
+      g.fail("name", fmt::format("grade name \"{}\" is empty or used twice", grade.name));
+    grade.soft_bin = static_cast<int>(g.integer("soft_bin", 0, 65534));
+    if (!soft_numbers.count(grade.soft_bin))
+      g.fail("soft_bin", fmt::format("soft bin {} is not defined in soft_bins", grade.soft_bin));
+    if (!p.hard_bin(p.soft_bin(grade.soft_bin).hard_bin).pass)
+      g.fail("soft_bin", fmt::format("soft bin {} maps to a fail hard bin; a grade is a good part", grade.soft_bin));
+    grade.description = g.string_or("description", "");
+    JsonObject when = g.object("when");
+    when.accept_all_keys();
+    for (const auto& [key, value] : g.raw("when")->items()) {
+      const auto dot = key.find('.');
+      if (dot == std::string::npos) when.fail(key, "expected \"<step id>.<measurement>\"");
+      GradeCondition c{.step = key.substr(0, dot), .measurement = key.substr(dot + 1), .limits = {}};
+      const auto step = std::find_if(p.flow.begin(), p.flow.end(), [&](const Step& s) { return s.id == c.step; });
+      if (step == p.flow.end()) when.fail(key, fmt::format("no flow step \"{}\"", c.step));
+      if (step->test->measurement(c.measurement) == nullptr)
+        when.fail(key, fmt::format("test {} of step {} has no measurement \"{}\"", step->test->name, c.step,
+                                   c.measurement));
+      JsonObject lim = when.object(key);
+      c.limits.low = lim.optional_number("low");
+      c.limits.high = lim.optional_number("high");
+      lim.finish();
+      if (c.limits.empty()) when.fail(key, "give \"low\", \"high\" or both");
+      grade.when.push_back(std::move(c));
+    }
+    g.finish();
+    p.grades.push_back(std::move(grade));
+  }
+  if (!p.grades.empty()) {
+    p.no_grade_bin = static_cast<int>(o.integer("no_grade_bin", 0, 65534));
+    check_soft("no_grade_bin", p.no_grade_bin, false);
+  } else if (o.has("no_grade_bin")) {
+    o.fail("no_grade_bin", "only a program with grades has a no-grade bin");
+  }
   o.finish();
   return p;
 }

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 
 #include <fmt/core.h>
@@ -5,6 +6,7 @@
 #include <seedval/core/clock.h>
 #include <seedval/core/error.h>
 #include <seedval/core/log.h>
+#include <seedval/core/strings.h>
 #include <seedval/exec/runner.h>
 
 namespace seedval {
@@ -27,6 +29,39 @@ UnitRecord new_record(const UnitContext& ctx) {
   u.insertion = ctx.insertion;
   u.start_time = iso8601_now();
   return u;
+}
+
+// The first grade whose every condition holds; a passing unit that none takes goes to the no-grade bin.
+void assign_grade(UnitRecord& u, const Program& program) {
+  std::vector<std::string> missed;
+  for (const Grade& g : program.grades) {
+    std::string miss;
+    for (const GradeCondition& c : g.when) {
+      const auto step = std::find_if(u.steps.begin(), u.steps.end(), [&](const StepRecord& s) { return s.id == c.step; });
+      const Measurement* m = nullptr;
+      if (step != u.steps.end())
+        for (const auto& x : step->measurements)
+          if (x.name == c.measurement) m = &x;
+      if (m == nullptr) {
+        miss = fmt::format("{}.{} was not measured", c.step, c.measurement);
+        break;
+      }
+      if (!c.limits.contains(m->value)) {
+        miss = fmt::format("{}.{} = {} outside {}", c.step, c.measurement, format_quantity(m->value, m->unit),
+                           to_string(c.limits, m->unit));
+        break;
+      }
+    }
+    if (miss.empty()) {
+      u.soft_bin = g.soft_bin;
+      u.grade = g.name;
+      return;
+    }
+    missed.push_back(fmt::format("{}: {}", g.name, miss));
+  }
+  u.soft_bin = program.no_grade_bin;
+  u.failing_step = "grade";
+  u.message = fmt::format("no grade takes the unit ({})", join(missed, "; "));
 }
 
 }  // namespace
@@ -109,7 +144,10 @@ UnitRecord run_unit(Device& device, const Program& program, const UnitContext& c
     for (const auto& step : program.teardown) run_step(step, false);
   }
 
-  if (!decided) u.soft_bin = program.pass_bin;
+  if (!decided) {
+    u.soft_bin = program.pass_bin;
+    if (!program.grades.empty()) assign_grade(u, program);
+  }
   u.hard_bin = program.soft_bin(u.soft_bin).hard_bin;
   u.passed = !u.tester_error && program.hard_bin(u.hard_bin).pass;
   u.test_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

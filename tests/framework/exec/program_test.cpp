@@ -233,6 +233,41 @@ BOOST_AUTO_TEST_CASE(a_limit_may_name_its_own_fail_bin) {
       j, {"prog.json: flow[1].limits.failing_bits.fail_bin: soft bin 1 maps to a pass hard bin"});
 }
 
+BOOST_AUTO_TEST_CASE(grades_name_flow_steps_and_their_measurements_and_pass_bins) {
+  json j = valid_program();
+  j["hard_bins"].push_back({{"number", 4}, {"name", "pass-b"}, {"pass", true}});
+  j["soft_bins"].push_back({{"number", 2}, {"name", "grade-b"}, {"hard_bin", 4}});
+  j["grades"] = json::parse(R"([{"name": "A", "soft_bin": 1, "when": {"memory.bytes_tested": {"low": 4096}}},
+                               {"name": "B", "soft_bin": 2, "when": {"memory.bytes_tested": {"low": 1024}}}])");
+  j["no_grade_bin"] = 700;
+  const Program p = parse_program(j.dump(), kWhere);
+  BOOST_REQUIRE(p.grades.size() == 2u);
+  BOOST_TEST(p.grades[1].name == "B");
+  BOOST_TEST(p.grades[1].when.at(0).step == "memory");
+  BOOST_TEST(p.grades[1].when.at(0).measurement == "bytes_tested");
+  BOOST_TEST(p.grades[1].when.at(0).limits.low.value_or(0) == 1024.0);
+  BOOST_TEST(p.no_grade_bin == 700);
+
+  json bad = j;
+  bad["grades"][0]["when"] = json::parse(R"({"nowhere.bytes_tested": {"low": 1}})");
+  expect_config_error(bad, {"prog.json: grades[0].when.nowhere.bytes_tested", "no flow step \"nowhere\""});
+  bad = j;
+  bad["grades"][0]["when"] = json::parse(R"({"memory.volts": {"low": 1}})");
+  expect_config_error(bad, {"test memory.pattern of step memory has no measurement \"volts\""});
+  bad = j;
+  bad["grades"][0]["soft_bin"] = 700;
+  expect_config_error(bad, {"grades[0].soft_bin: soft bin 700 maps to a fail hard bin"});
+  bad = j;
+  bad.erase("no_grade_bin");
+  expect_config_error(bad, {"no_grade_bin"});
+  bad = valid_program();
+  bad["no_grade_bin"] = 700;
+  expect_config_error(bad, {"only a program with grades has a no-grade bin"});
+  bad = j;
+  bad["grades"][1]["name"] = "A";
+  expect_config_error(bad, {"grade name \"A\" is empty or used twice"});
+}
+
 BOOST_AUTO_TEST_CASE(soft_bin_with_undefined_hard_bin) {
   json j = valid_program();
   j["soft_bins"][2]["hard_bin"] = 8;

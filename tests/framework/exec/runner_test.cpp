@@ -85,6 +85,46 @@ BOOST_AUTO_TEST_CASE(every_step_passing_bins_pass) {
   BOOST_TEST(u.test_time_s >= 0.0);
 }
 
+// A program whose one flow step measures `value`, with two grades on it.
+Program graded_program(double value) {
+  return parse_program(fmt::format(R"({{
+    "program": "graded", "revision": "1",
+    "hard_bins": [{{"number": 1, "name": "pass-a", "pass": true}}, {{"number": 4, "name": "pass-b", "pass": true}},
+                  {{"number": 2, "name": "fail", "pass": false}}, {{"number": 9, "name": "tester-error", "pass": false}}],
+    "soft_bins": [{{"number": 1, "name": "grade-a", "hard_bin": 1}}, {{"number": 2, "name": "grade-b", "hard_bin": 4}},
+                  {{"number": 20, "name": "fail", "hard_bin": 2}}, {{"number": 25, "name": "no-grade", "hard_bin": 2}},
+                  {{"number": 900, "name": "tester-error", "hard_bin": 9}}],
+    "pass_bin": 1, "tester_error_bin": 900,
+    "flow": [{{"id": "a", "test": "test.pass", "params": {{"value": {}}}, "fail_bin": 20}}],
+    "grades": [{{"name": "A", "soft_bin": 1, "when": {{"a.reading": {{"low": 5}}}}}},
+               {{"name": "B", "soft_bin": 2, "when": {{"a.reading": {{"low": 2, "high": 10}}}}}}],
+    "no_grade_bin": 25
+  }})",
+                                   value),
+                       "graded");
+}
+
+BOOST_AUTO_TEST_CASE(grades_sort_a_passing_unit_by_its_measurements) {
+  Bench b;
+  const UnitRecord a = b.run(graded_program(7));
+  BOOST_TEST(a.passed);
+  BOOST_TEST(a.grade == "A");
+  BOOST_TEST(a.soft_bin == 1);
+  const UnitRecord g = b.run(graded_program(3));
+  BOOST_TEST(g.passed);
+  BOOST_TEST(g.grade == "B");
+  BOOST_TEST(g.soft_bin == 2);
+  BOOST_TEST(g.hard_bin == 4);
+  // A unit that passes every step but meets no grade is not a good part.
+  const UnitRecord none = b.run(graded_program(1));
+  BOOST_TEST(!none.passed);
+  BOOST_TEST(none.grade.empty());
+  BOOST_TEST(none.soft_bin == 25);
+  BOOST_TEST(none.failing_step == "grade");
+  BOOST_TEST(contains(none.message, "A: a.reading = 1 V outside"), none.message);
+  BOOST_TEST(contains(none.message, "B: a.reading = 1 V outside"), none.message);
+}
+
 BOOST_AUTO_TEST_CASE(first_failing_step_decides_the_bin_and_stop_on_fail_stops) {
   Bench b;
   exec_test::reset_runs();

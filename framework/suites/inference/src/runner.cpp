@@ -409,9 +409,15 @@ void GraphRunner::load(const PreparedGraph& prepared, std::span<const HostTensor
     if (!inputs[k].data.empty()) device_.write_memory(prepared.input_addresses[k], inputs[k].data);
 }
 
-void GraphRunner::execute(const PreparedGraph& prepared, std::optional<std::uint32_t> core) {
+ExecutionStats GraphRunner::execute(const PreparedGraph& prepared, std::optional<std::uint32_t> core) {
   const std::uint32_t c = core.value_or(core_);
-  for (const auto& op : prepared.ops) device_.execute_tensor(c, op);
+  ExecutionStats stats;
+  for (const auto& op : prepared.ops) {
+    const protocol::TensorResponse r = device_.execute_tensor(c, op);
+    stats.macs += r.macs;
+    stats.device_ns += r.device_ns;
+  }
+  return stats;
 }
 
 std::vector<HostTensor> GraphRunner::read_outputs(const PreparedGraph& prepared) {

@@ -9,61 +9,13 @@
 
 #include <seedval/chip/registers.h>
 #include <seedval/core/error.h>
+#include <seedval/device/thermal.h>
 #include <seedval/memory/backgrounds.h>
 
 #include "memory_common.h"
 
 namespace seedval::memory {
 namespace {
-
-// Cores that can run load: present and not fused off.
-std::uint32_t usable_cores(Device& dev) {
-  if (!dev.has(chip::Capability::tensor)) return 0;
-  const std::uint32_t count = dev.read_register(chip::reg::CORE_COUNT);
-  const std::uint32_t all = count >= 32 ? ~0u : (1u << count) - 1;
-  return all & ~dev.read_register(chip::reg::HARVEST_MASK);
-}
-
-double die_c(const protocol::SensorsResponse& s) {
-  return s.temperature_mc / 1000.0;
-}
-
-// Brings the die to `target` °C by self-heating and returns the utilisation that holds it there. Skips
-// the test when full load cannot reach it (a thermal chamber or a hot handler insertion is needed).
-double heat_to(TestContext& ctx, Device& dev, std::uint32_t cores, double target) {
-  constexpr auto kSettle = std::chrono::seconds(20);  // five thermal time constants of the package
-  const double idle = die_c(dev.hold(kSettle, 0, 0.0));
-  if (target <= idle + 0.5) {
-    if (target < idle - 2.0)
-      ctx.skip(
-          fmt::format("the idle die sits at {:.1f} °C, above the {:.1f} °C asked: cooling needs a thermal "
-                      "chamber",
-                      idle, target));
-    return 0.0;
-  }
-  if (cores == 0) ctx.skip("the chip has no tensor cores to heat it: a thermal chamber is needed");
-  const double full = die_c(dev.hold(kSettle, cores, 1.0));
-  if (full < target - 1.0)
-    ctx.skip(
-        fmt::format("full load heats the die to {:.1f} °C, short of the {:.1f} °C asked: a thermal chamber "
-                    "or hot insertion is needed",
-                    full, target));
-  // Temperature rises close to linearly with utilisation: interpolate, then correct twice.
-  double lo = 0.0, t_lo = idle, hi = 1.0, t_hi = full, u = 1.0;
-  for (int i = 0; i < 6; ++i) {
-    u = std::clamp(lo + (hi - lo) * (target - t_lo) / std::max(t_hi - t_lo, 1e-6), 0.0, 1.0);
-    const double t = die_c(dev.hold(kSettle, cores, u));
-    if (std::fabs(t - target) <= 0.5) break;
-    if (t < target) {
-      lo = u;
-      t_lo = t;
-    } else {
-      hi = u;
-      t_hi = t;
-    }
-  }
-  return u;
-}
 
 TestDefinition retention_test() {
   TestDefinition t;
@@ -126,7 +78,12 @@ TestDefinition retention_test() {
 
     EccOff raw_cells(dev);
     const std::uint32_t cores = target > 0 ? usable_cores(dev) : 0;
-    const double utilisation = target > 0 ? heat_to(ctx, dev, cores, target) : 0.0;
+    double utilisation = 0.0;
+    if (target > 0) {
+      const Heating heating = heat_to(dev, cores, target);
+      if (!heating.ok()) ctx.skip(heating.unreachable);
+      utilisation = heating.utilisation;
+    }
     const std::uint32_t load = utilisation > 0 ? cores : 0;
     RegisterOverride refresh_off(dev, chip::reg::HBM_REFRESH_CTRL, 0);
 
@@ -155,7 +112,7 @@ TestDefinition retention_test() {
       }
     }
     report_bitmap(ctx, bitmap, repair_from_params(ctx));
-    ctx.measure("temperature", die_c(last));
+    ctx.measure("temperature", die_temperature_c(last));
     ctx.measure("hbm_temperature", last.hbm_temperature_mc / 1000.0);
   };
   return t;

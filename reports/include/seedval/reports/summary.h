@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <seedval/exec/program.h>
@@ -70,6 +71,9 @@ struct LotSummary {
   BinTable first_pass_bins, final_bins;
   std::vector<SiteSummary> sites;
   std::vector<TestStats> tests;
+  /// Units whose final insertion passed, by grade, in the program's order of grades (empty for a
+  /// program without grades).
+  std::vector<std::pair<std::string, std::int64_t>> grades;
   Distribution test_time_s;  ///< per insertion
   double units_per_hour = 0;
   /// Self-checks; every one must hold in a valid report.

@@ -74,6 +74,7 @@ class Device {
 
   /// Cancels blocking calls cooperatively when `stop` is requested.
   void set_stop_token(std::stop_token stop) { stop_ = std::move(stop); }
+  const std::stop_token& stop_token() const noexcept { return stop_; }
   void set_timeouts(const DeviceTimeouts& t) { timeouts_ = t; }
 
   /// Asks the chip who it is. The result is cached until reset() or refresh.

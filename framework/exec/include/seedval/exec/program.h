@@ -19,6 +19,12 @@
 //   "limits": {"unrepairable_banks": {"high": 0, "fail_bin": 510}, "failing_cells": {"high": 0, "fail_bin":
 //   520}}
 // Setup and teardown steps always run; flow steps stop at the first failure when stop_on_fail is set.
+// Grades (SKU rules) sort a unit that passed every step by its measurements; the first grade whose
+// conditions all hold gives the unit its soft bin (a pass bin), and a passing unit no grade takes goes to
+// no_grade_bin (a fail bin):
+//   "grades": [{"name": "A-1400", "soft_bin": 1, "when": {"fmax.fmax_guarded": {"low": 1.4e9},
+//               "inference_sdc.good_cores": {"low": 8}}, "description": "..."}, ...],
+//   "no_grade_bin": 750
 #pragma once
 
 #include <filesystem>
@@ -55,6 +61,20 @@ struct Step {
   bool optional = false;  ///< a skip does not stop the unit from passing
 };
 
+/// One condition of a grade: a measurement of a flow step within limits.
+struct GradeCondition {
+  std::string step;  ///< flow step id
+  std::string measurement;
+  Limits limits;
+};
+
+struct Grade {
+  std::string name;
+  int soft_bin = 0;  ///< maps to a pass hard bin
+  std::vector<GradeCondition> when;
+  std::string description;
+};
+
 struct Program {
   std::string name;
   std::string revision;
@@ -70,6 +90,8 @@ struct Program {
   std::vector<int> retest_hard_bins;  ///< always includes the tester-error hard bin
   int max_insertions = 1;
   std::vector<Step> setup, flow, teardown;
+  std::vector<Grade> grades;  ///< in order of preference; empty: a passing unit takes pass_bin
+  int no_grade_bin = 0;       ///< soft bin of a passing unit that no grade takes (with grades)
 
   const HardBin& hard_bin(int number) const;
   const SoftBin& soft_bin(int number) const;

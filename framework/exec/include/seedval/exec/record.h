@@ -25,7 +25,8 @@ struct UnitRecord {
   bool passed = false;
   bool tester_error = false;  ///< the tester could not judge the unit (link, timeout, skipped step, ...)
   bool aborted = false;       ///< stopped before the program finished (cancelled)
-  std::string failing_step;   ///< id of the step that decided the bin, if any
+  std::string failing_step;   ///< id of the step that decided the bin ("grade" for no grade), if any
+  std::string grade;          ///< the grade a passing unit was sorted into (programs with grades)
   std::string message;        ///< why it failed or errored
   std::string start_time;     ///< ISO-8601
   std::string finish_time;

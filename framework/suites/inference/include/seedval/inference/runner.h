@@ -83,6 +83,12 @@ struct PreparedGraph {
   std::uint64_t macs = 0;         ///< chip::mac_count summed over the ops: the lane work of one execution
 };
 
+/// What one execution of a prepared graph cost on the device.
+struct ExecutionStats {
+  std::uint64_t macs = 0;       ///< lane operations, as the device counted them
+  std::uint64_t device_ns = 0;  ///< the device's own time for the ops (its clock, throttling included)
+};
+
 class GraphRunner {
  public:
   /// Borrows `device` for the runner's lifetime. Reads CORE_COUNT, HARVEST_MASK and CORE_ENABLE to
@@ -107,7 +113,7 @@ class GraphRunner {
   PreparedGraph prepare(const Graph& graph, std::span<const OutputSpec> input_types,
                         std::span<const OutputSpec> outputs);
   void load(const PreparedGraph& prepared, std::span<const HostTensor> inputs);
-  void execute(const PreparedGraph& prepared, std::optional<std::uint32_t> core = std::nullopt);
+  ExecutionStats execute(const PreparedGraph& prepared, std::optional<std::uint32_t> core = std::nullopt);
   std::vector<HostTensor> read_outputs(const PreparedGraph& prepared);
   /// prepare() for the types of `inputs`, then load() them: ready to execute() any number of times.
   PreparedGraph prepare_and_load(const Graph& graph, std::span<const HostTensor> inputs,
