@@ -315,9 +315,12 @@ std::string to_ascii(const Shmoo& s) {
     if (labels.size() < at + text.size()) labels.resize(at + text.size(), ' ');
     labels.replace(at, text.size(), text);
   };
+  // The lowest supply under the first column, the highest ending under the last when both fit.
   put(0, num(vs.front()));
-  if (vs.size() > 12) put(vs.size() - num(vs.back()).size(), num(vs.back()));
-  out += labels + "  mV\n";
+  if (vs.size() >= num(vs.front()).size() + num(vs.back()).size() + 1)
+    put(vs.size() - num(vs.back()).size(), num(vs.back()));
+  while (!labels.empty() && labels.back() == ' ') labels.pop_back();
+  out += labels + " mV\n";
   return out;
 }
 
