@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <vector>
 
 #include <fmt/core.h>
 
@@ -23,6 +25,7 @@ struct ShmooOptions {
   std::string voltage{"600:900:25"};
   std::string frequency{"800:1800:50"};
   std::string test;
+  std::string temperature;
   std::string out;
   std::uint64_t probe_elements = 1u << 18;
   int probe_runs = 4;
@@ -61,16 +64,25 @@ int shmoo(const ShmooOptions& o) {
       std::signal(SIGTERM, SIG_DFL);
     }
   } restore_signals;
+  // One grid, or one per temperature (held by self-heating): shmoo.json/.svg or shmoo-<T>C.json/.svg.
+  std::vector<std::optional<double>> temperatures{std::nullopt};
+  if (!o.temperature.empty()) {
+    temperatures.clear();
+    for (const double t : stress::parse_axis(o.temperature, "--temperature").values()) temperatures.push_back(t);
+  }
   stress::SafeState safe(dev);
-  const stress::Shmoo s = stress::run_shmoo(dev, safe, v, f, check, o.test.empty() ? "timing probe" : o.test,
-                                            g_shmoo_stop.get_token());
-  safe.restore();
-  write_file(out / "shmoo.json", stress::to_json(s));
-  write_file(out / "shmoo.svg", stress::to_svg(s));
-  std::cout << stress::to_ascii(s);
-  fmt::print("{} of {} points pass, {} refused by the device; back at {} mV, {} MHz\n", s.passes(), s.cells.size(),
-             s.errors(), safe.saved().vdd_core_mv, safe.saved().frequency_mhz);
-  fmt::print("wrote {} and {}\n", (out / "shmoo.json").string(), (out / "shmoo.svg").string());
+  for (const auto& t : temperatures) {
+    const stress::Shmoo s = stress::run_shmoo(dev, safe, v, f, check, o.test.empty() ? "timing probe" : o.test,
+                                              g_shmoo_stop.get_token(), t);
+    safe.restore();
+    const std::string stem = t ? fmt::format("shmoo-{:g}C", *t) : std::string("shmoo");
+    write_file(out / (stem + ".json"), stress::to_json(s));
+    write_file(out / (stem + ".svg"), stress::to_svg(s));
+    std::cout << stress::to_ascii(s);
+    fmt::print("{} of {} points pass, {} refused by the device; back at {} mV, {} MHz\n", s.passes(),
+               s.cells.size(), s.errors(), safe.saved().vdd_core_mv, safe.saved().frequency_mhz);
+    fmt::print("wrote {} and {}\n", (out / (stem + ".json")).string(), (out / (stem + ".svg")).string());
+  }
   return kOk;
 }
 
@@ -85,6 +97,9 @@ void add_shmoo(CLI::App& app) {
   cmd->add_option("--test", o->test,
                   "registered test run at each point with its defaults (default: the timing probe, an element-wise "
                   "Add on every enabled core checked bit for bit)");
+  cmd->add_option("--temperature", o->temperature,
+                  "die temperatures in degC, LO:HI:STEP, each held by self-heating: one grid each, written as "
+                  "shmoo-<T>C.json and .svg (default: the die as it is)");
   cmd->add_option("--out,-o", o->out, "folder for shmoo.json and shmoo.svg")->required();
   cmd->add_option("--probe-elements", o->probe_elements, "lane results per probe operation")
       ->check(CLI::Range(1, 1 << 24))

@@ -334,6 +334,30 @@ BOOST_AUTO_TEST_CASE(a_typical_die_shows_the_expected_boundary) {
   BOOST_TEST(j["passes"] == s.passes());
 }
 
+BOOST_AUTO_TEST_CASE(a_hot_grid_moves_the_boundary_down) {
+  auto sim = bench();
+  SafeState safe(*sim.device);
+  const PointCheck probe = timing_probe({.elements = 1u << 16, .runs = 1, .cores = {}, .seed = 1});
+  const Axis v = parse_axis("650:850:50", "v"), f = parse_axis("1000:1800:50", "f");
+  const Shmoo cold = run_shmoo(*sim.device, safe, v, f, probe, "probe");
+  // Self-heating reaches about 47 °C at the grid's lowest-power point (650 mV, 1000 MHz), 60 °C at the
+  // nominal one: 45 °C is within reach everywhere.
+  const Shmoo hot = run_shmoo(*sim.device, safe, v, f, probe, "probe", {}, 45.0);
+  BOOST_TEST(!cold.temperature_c.has_value());
+  BOOST_TEST(hot.temperature_c.value_or(0) == 45.0);
+  BOOST_TEST(hot.errors() == 0);
+  for (const auto& c : hot.cells) BOOST_TEST(std::fabs(c.temperature_c - 45.0) <= 1.0, c.temperature_c);
+  // fmax derates 0.12 %/°C: hot, no supply passes a clock it failed cold, and some pass fewer.
+  BOOST_TEST(hot.passes() < cold.passes());
+  for (std::size_t vi = 0; vi < v.values().size(); ++vi)
+    for (std::size_t fi = 0; fi < f.values().size(); ++fi)
+      if (hot.at(vi, fi).pass) BOOST_TEST(cold.at(vi, fi).pass);
+  BOOST_TEST(to_ascii(hot).starts_with("shmoo: probe at 45 °C"));
+  safe.restore();
+  BOOST_CHECK_EXCEPTION(run_shmoo(*sim.device, safe, v, f, probe, "probe", {}, 140.0), UnsupportedError,
+                        testing::error_with(ErrorCode::unsupported, "shmoo at 140.0 °C: full load heats the die"));
+}
+
 BOOST_AUTO_TEST_CASE(points_the_regulator_refuses_are_error_cells_not_fails) {
   auto sim = bench();
   SafeState safe(*sim.device);

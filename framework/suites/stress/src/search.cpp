@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <seedval/core/error.h>
+#include <seedval/device/thermal.h>
 #include <seedval/inference/compare.h>
 #include <seedval/inference/runner.h>
 #include <seedval/inference/screen.h>
@@ -251,19 +252,38 @@ int Shmoo::errors() const noexcept {
 }
 
 Shmoo run_shmoo(Device& device, SafeState& safe, const Axis& voltage, const Axis& frequency, const PointCheck& check,
-                std::string test, std::stop_token stop) {
-  Shmoo s{.voltage = voltage, .frequency = frequency, .test = std::move(test), .cells = {}};
+                std::string test, std::stop_token stop, std::optional<double> temperature_c) {
+  Shmoo s{.voltage = voltage, .frequency = frequency, .test = std::move(test), .temperature_c = temperature_c, .cells = {}};
+  // A temperature by self-heating: the power a utilisation draws depends on the supply and clock, so the
+  // die is heated again at every point (the probe itself is too short to move the temperature).
+  const std::uint32_t cores = temperature_c ? usable_cores(device) : 0;
+  if (temperature_c) {
+    const Heating h = heat_to(device, cores, *temperature_c);
+    if (!h.ok())
+      throw UnsupportedError(ErrorCode::unsupported,
+                             fmt::format("shmoo at {:.1f} °C: {}", *temperature_c, h.unreachable));
+  }
   for (const double f : frequency.values())
     for (const double v : voltage.values()) {
       if (stop.stop_requested()) throw CancelledError(ErrorCode::cancelled, "shmoo cancelled");
+
       ShmooCell c{.voltage_mv = v, .frequency_mhz = f, .pass = false, .error = false, .errors = 0, .temperature_c = 0,
                   .detail = {}};
       try {
         safe.set(static_cast<std::uint32_t>(std::lround(v)), static_cast<std::uint32_t>(std::lround(f)));
-        const PointVerdict verdict = check(device);
-        c.pass = verdict.pass;
-        c.errors = verdict.errors;
-        c.detail = verdict.detail;
+        if (temperature_c) {
+          const Heating h = heat_to(device, cores, *temperature_c);
+          if (!h.ok()) {
+            c.error = true;
+            c.detail = h.unreachable;
+          }
+        }
+        const PointVerdict verdict = c.error ? PointVerdict{} : check(device);
+        if (!c.error) {
+          c.pass = verdict.pass;
+          c.errors = verdict.errors;
+          c.detail = verdict.detail;
+        }
       } catch (const DeviceError& e) {
         c.error = true;
         c.detail = e.message();
@@ -277,6 +297,7 @@ Shmoo run_shmoo(Device& device, SafeState& safe, const Axis& voltage, const Axis
 std::string to_json(const Shmoo& s) {
   nlohmann::ordered_json j;
   j["test"] = s.test;
+  j["temperature_c"] = s.temperature_c ? nlohmann::ordered_json(*s.temperature_c) : nlohmann::ordered_json(nullptr);
   j["voltage_mv"] = {{"lo", s.voltage.lo}, {"hi", s.voltage.hi}, {"step", s.voltage.step}, {"values", s.voltage.values()}};
   j["frequency_mhz"] = {
       {"lo", s.frequency.lo}, {"hi", s.frequency.hi}, {"step", s.frequency.step}, {"values", s.frequency.values()}};
@@ -298,7 +319,8 @@ std::string to_json(const Shmoo& s) {
 
 std::string to_ascii(const Shmoo& s) {
   const auto vs = s.voltage.values(), fs = s.frequency.values();
-  std::string out = fmt::format("shmoo: {}   * pass   . fail   x error\n", s.test);
+  std::string out = fmt::format("shmoo: {}{}   * pass   . fail   x error\n", s.test,
+                                s.temperature_c ? fmt::format(" at {:g} °C", *s.temperature_c) : std::string());
   for (std::size_t fi = fs.size(); fi-- > 0;) {
     out += fmt::format("{:>6} MHz |", num(fs[fi]));
     for (std::size_t vi = 0; vi < vs.size(); ++vi) {
@@ -335,7 +357,8 @@ std::string to_svg(const Shmoo& s) {
       "<style>.pass{{fill:#3a9d4a}} .fail{{fill:#d0453b}} .error{{fill:#9a9a9a}} rect{{stroke:#fff;stroke-width:1}}</style>\n"
       "<rect x=\"0\" y=\"0\" width=\"{}\" height=\"{}\" fill=\"#fff\" stroke=\"none\"/>\n"
       "<text x=\"{}\" y=\"24\" font-size=\"14\" font-weight=\"bold\">Shmoo: {}</text>\n",
-      w, h, w, h, w, h, left, xml(s.test));
+      w, h, w, h, w, h, left,
+      xml(s.temperature_c ? fmt::format("{} at {:g} °C", s.test, *s.temperature_c) : s.test));
   for (std::size_t fi = 0; fi < fs.size(); ++fi) {
     const int y = top + cell * static_cast<int>(fs.size() - 1 - fi);
     svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", left - 6, y + cell - 5, num(fs[fi]));

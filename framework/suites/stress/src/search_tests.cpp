@@ -144,6 +144,8 @@ TestDefinition shmoo_test() {
       {"frequency", ParamType::string, std::string("800:1800:50"), "clock axis, MHz: LO:HI:STEP", {}, {}, {}},
       {"test", ParamType::string, std::string(""), "registered test run at each point (empty: the timing probe)",
        {}, {}, {}},
+      {"temperature_c", ParamType::number, 0.0,
+       "die temperature held by self-heating during the grid (0: as the die is)", 0.0, 150.0, {}},
   };
   for (auto& p : probe_params()) t.params.push_back(p);
   t.measurements = {
@@ -159,8 +161,16 @@ TestDefinition shmoo_test() {
     const std::string test = p.string("test");
     const PointCheck check = shmoo_check(ctx, test);
     SafeState safe(ctx.device());
-    const Shmoo s = run_shmoo(ctx.device(), safe, v, f, check, test.empty() ? "timing probe" : test,
-                              ctx.stop_token());
+    const double held = p.number("temperature_c");
+    std::optional<double> temperature;
+    if (held > 0) temperature = held;
+    Shmoo s;
+    try {
+      s = run_shmoo(ctx.device(), safe, v, f, check, test.empty() ? "timing probe" : test, ctx.stop_token(),
+                    temperature);
+    } catch (const UnsupportedError& e) {
+      ctx.skip(e.message());
+    }
     safe.restore();
     ctx.attach("shmoo", to_json(s));
     ctx.attach("shmoo.svg", to_svg(s), "image/svg+xml");

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -113,6 +114,7 @@ struct Shmoo {
   Axis voltage;
   Axis frequency;
   std::string test;              ///< what ran at each point
+  std::optional<double> temperature_c;  ///< the die temperature held by self-heating, if one was asked
   std::vector<ShmooCell> cells;  ///< row-major: frequency (outer), voltage (inner)
   const ShmooCell& at(std::size_t voltage_index, std::size_t frequency_index) const;
   int passes() const noexcept;
@@ -120,9 +122,12 @@ struct Shmoo {
 };
 
 /// Runs `check` at every point of the grid, row by row from the lowest clock. A point the device refuses
-/// (DeviceError) is an error cell, not a fail. Throws CancelledError and other Device errors.
+/// (DeviceError) is an error cell, not a fail. With `temperature_c`, the die is brought there by
+/// self-heating (heat_to) at every point before the check: UnsupportedError when it cannot be reached at
+/// the starting point, an error cell where it cannot at a point. Throws CancelledError and other Device
+/// errors.
 Shmoo run_shmoo(Device& device, SafeState& safe, const Axis& voltage, const Axis& frequency, const PointCheck& check,
-                std::string test, std::stop_token stop = {});
+                std::string test, std::stop_token stop = {}, std::optional<double> temperature_c = std::nullopt);
 
 std::string to_json(const Shmoo& shmoo);
 /// A self-contained SVG: one square per point (class "pass", "fail" or "error"), axes in mV and MHz, a
