@@ -116,6 +116,12 @@ int lot(const LotCliOptions& o) {
   for (const auto& b : s.final_bins.hard)
     fmt::print("  {:>8}  {:<24} {:>6} {:>6.1f}%\n", b.number, b.name + (b.pass ? " (pass)" : ""), b.count,
                s.units ? 100.0 * static_cast<double>(b.count) / static_cast<double>(s.units) : 0.0);
+  if (!s.grades.empty()) {
+    fmt::print("  grade             units   share\n");
+    for (const auto& [name, n] : s.grades)
+      fmt::print("  {:<16} {:>6} {:>6.1f}%\n", name, n,
+                 s.units ? 100.0 * static_cast<double>(n) / static_cast<double>(s.units) : 0.0);
+  }
   fmt::print("  mean test time    {}, {:.0f} units/hour/site\n",
              format_quantity(s.test_time_s.mean, units::second), s.units_per_hour);
   fmt::print("reports:\n");
