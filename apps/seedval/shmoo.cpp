@@ -47,12 +47,14 @@ int shmoo(const ShmooOptions& o) {
   const stress::Axis v = stress::parse_axis(o.voltage, "--voltage");
   const stress::Axis f = stress::parse_axis(o.frequency, "--frequency");
   const stress::PointCheck check =
-      o.test.empty() ? stress::timing_probe({.elements = o.probe_elements, .runs = o.probe_runs, .cores = {}, .seed = 1})
-                     : stress::registered_test_check(o.test, g_shmoo_stop.get_token());
+      o.test.empty()
+          ? stress::timing_probe({.elements = o.probe_elements, .runs = o.probe_runs, .cores = {}, .seed = 1})
+          : stress::registered_test_check(o.test, g_shmoo_stop.get_token());
   const std::filesystem::path out(o.out);
   std::error_code ec;
   std::filesystem::create_directories(out, ec);
-  if (ec) throw IoError(ErrorCode::io, fmt::format("{}: cannot create the folder: {}", out.string(), ec.message()));
+  if (ec)
+    throw IoError(ErrorCode::io, fmt::format("{}: cannot create the folder: {}", out.string(), ec.message()));
   auto board = open_board(o.board);
   Device dev(board->connect(), board->info().name);
   dev.set_stop_token(g_shmoo_stop.get_token());
@@ -68,12 +70,13 @@ int shmoo(const ShmooOptions& o) {
   std::vector<std::optional<double>> temperatures{std::nullopt};
   if (!o.temperature.empty()) {
     temperatures.clear();
-    for (const double t : stress::parse_axis(o.temperature, "--temperature").values()) temperatures.push_back(t);
+    for (const double t : stress::parse_axis(o.temperature, "--temperature").values())
+      temperatures.push_back(t);
   }
   stress::SafeState safe(dev);
   for (const auto& t : temperatures) {
-    const stress::Shmoo s = stress::run_shmoo(dev, safe, v, f, check, o.test.empty() ? "timing probe" : o.test,
-                                              g_shmoo_stop.get_token(), t);
+    const stress::Shmoo s = stress::run_shmoo(
+        dev, safe, v, f, check, o.test.empty() ? "timing probe" : o.test, g_shmoo_stop.get_token(), t);
     safe.restore();
     const std::string stem = t ? fmt::format("shmoo-{:g}C", *t) : std::string("shmoo");
     write_file(out / (stem + ".json"), stress::to_json(s));
@@ -90,16 +93,19 @@ int shmoo(const ShmooOptions& o) {
 
 void add_shmoo(CLI::App& app) {
   auto o = std::make_shared<ShmooOptions>();
-  auto* cmd = app.add_subcommand("shmoo", "pass/fail over a core supply x clock grid, as JSON, SVG and ASCII");
+  auto* cmd =
+      app.add_subcommand("shmoo", "pass/fail over a core supply x clock grid, as JSON, SVG and ASCII");
   cmd->add_option("--board,-b", o->board, board_option_help())->capture_default_str();
   cmd->add_option("--voltage", o->voltage, "core supply axis in mV, LO:HI:STEP")->capture_default_str();
   cmd->add_option("--frequency", o->frequency, "clock axis in MHz, LO:HI:STEP")->capture_default_str();
-  cmd->add_option("--test", o->test,
-                  "registered test run at each point with its defaults (default: the timing probe, an element-wise "
-                  "Add on every enabled core checked bit for bit)");
-  cmd->add_option("--temperature", o->temperature,
-                  "die temperatures in degC, LO:HI:STEP, each held by self-heating: one grid each, written as "
-                  "shmoo-<T>C.json and .svg (default: the die as it is)");
+  cmd->add_option(
+      "--test", o->test,
+      "registered test run at each point with its defaults (default: the timing probe, an element-wise "
+      "Add on every enabled core checked bit for bit)");
+  cmd->add_option(
+      "--temperature", o->temperature,
+      "die temperatures in degC, LO:HI:STEP, each held by self-heating: one grid each, written as "
+      "shmoo-<T>C.json and .svg (default: the die as it is)");
   cmd->add_option("--out,-o", o->out, "folder for shmoo.json and shmoo.svg")->required();
   cmd->add_option("--probe-elements", o->probe_elements, "lane results per probe operation")
       ->check(CLI::Range(1, 1 << 24))
@@ -107,7 +113,8 @@ void add_shmoo(CLI::App& app) {
   cmd->add_option("--probe-runs", o->probe_runs, "probe operations per core and point")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
-  cmd->footer("Rows are clocks (highest on top), columns supplies: '*' pass, '.' fail, 'x' refused by the device.");
+  cmd->footer(
+      "Rows are clocks (highest on top), columns supplies: '*' pass, '.' fail, 'x' refused by the device.");
   cmd->callback([o] { throw ExitRequest{guarded("shmoo", [&] { return shmoo(*o); })}; });
 }
 

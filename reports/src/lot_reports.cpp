@@ -89,8 +89,7 @@ std::string yield_report(const LotResult& lot, const Program& program) {
                      {"ppk", t.ppk ? number(*t.ppk) : json(nullptr)}});
   json grades = json::array();
   for (const auto& [name, n] : s.grades)
-    grades.push_back({{"grade", name},
-                      {"units", to_json(Ratio{.numerator = n, .denominator = s.units})}});
+    grades.push_back({{"grade", name}, {"units", to_json(Ratio{.numerator = n, .denominator = s.units})}});
   json j = {
       {"schema", "seedval.yield"},
       {"schema_version", kYieldSchemaVersion},

@@ -1,6 +1,6 @@
 #include <algorithm>
-#include <map>
 #include <cmath>
+#include <map>
 #include <numeric>
 
 #include <seedval/reports/summary.h>

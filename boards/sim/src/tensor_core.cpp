@@ -128,8 +128,9 @@ TensorStats TensorCore::execute(const chip::TensorOp& op, TensorMemory& memory,
     }
 
     FaultTap tap(index_, faults_, conditions);
-    const auto outputs = chip::reference_execute(op, std::span<const std::span<const std::uint8_t>>(views),
-                                                 chip::has_lane_results(op.kind) && tap.active() ? &tap : nullptr);
+    const auto outputs =
+        chip::reference_execute(op, std::span<const std::span<const std::uint8_t>>(views),
+                                chip::has_lane_results(op.kind) && tap.active() ? &tap : nullptr);
 
     TensorStats stats{.macs = chip::mac_count(op),
                       .elements = 0,

@@ -209,7 +209,8 @@ Program parse(const nlohmann::json& j, const std::string& where) {
     if (!soft_numbers.count(grade.soft_bin))
       g.fail("soft_bin", fmt::format("soft bin {} is not defined in soft_bins", grade.soft_bin));
     if (!p.hard_bin(p.soft_bin(grade.soft_bin).hard_bin).pass)
-      g.fail("soft_bin", fmt::format("soft bin {} maps to a fail hard bin; a grade is a good part", grade.soft_bin));
+      g.fail("soft_bin",
+             fmt::format("soft bin {} maps to a fail hard bin; a grade is a good part", grade.soft_bin));
     grade.description = g.string_or("description", "");
     JsonObject when = g.object("when");
     when.accept_all_keys();
@@ -217,7 +218,8 @@ Program parse(const nlohmann::json& j, const std::string& where) {
       const auto dot = key.find('.');
       if (dot == std::string::npos) when.fail(key, "expected \"<step id>.<measurement>\"");
       GradeCondition c{.step = key.substr(0, dot), .measurement = key.substr(dot + 1), .limits = {}};
-      const auto step = std::find_if(p.flow.begin(), p.flow.end(), [&](const Step& s) { return s.id == c.step; });
+      const auto step =
+          std::find_if(p.flow.begin(), p.flow.end(), [&](const Step& s) { return s.id == c.step; });
       if (step == p.flow.end()) when.fail(key, fmt::format("no flow step \"{}\"", c.step));
       if (step->test->measurement(c.measurement) == nullptr)
         when.fail(key, fmt::format("test {} of step {} has no measurement \"{}\"", step->test->name, c.step,

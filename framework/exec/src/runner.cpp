@@ -37,7 +37,8 @@ void assign_grade(UnitRecord& u, const Program& program) {
   for (const Grade& g : program.grades) {
     std::string miss;
     for (const GradeCondition& c : g.when) {
-      const auto step = std::find_if(u.steps.begin(), u.steps.end(), [&](const StepRecord& s) { return s.id == c.step; });
+      const auto step =
+          std::find_if(u.steps.begin(), u.steps.end(), [&](const StepRecord& s) { return s.id == c.step; });
       const Measurement* m = nullptr;
       if (step != u.steps.end())
         for (const auto& x : step->measurements)

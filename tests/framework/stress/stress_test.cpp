@@ -130,7 +130,8 @@ BOOST_AUTO_TEST_CASE(a_target_power_is_held_by_adjusting_the_utilisation) {
   const LoadReport r = run_load(*sim.device, o);
   // After a few intervals of settling, the power sits at the target.
   for (std::size_t i = 10; i < r.intervals.size(); ++i)
-    BOOST_TEST(std::fabs(r.intervals[i].power_w - 40.0) < 2.0, "interval " << i << ": " << r.intervals[i].power_w);
+    BOOST_TEST(std::fabs(r.intervals[i].power_w - 40.0) < 2.0,
+               "interval " << i << ": " << r.intervals[i].power_w);
   BOOST_TEST(r.intervals.back().utilisation < 1.0);
 }
 
@@ -146,7 +147,8 @@ BOOST_AUTO_TEST_CASE(a_hot_ambient_throttles_the_clock_and_a_hotter_one_trips) {
   double best = 0;
   for (const auto& i : r.intervals) best = std::max(best, i.gmacs_per_s);
   BOOST_TEST(r.throughput_p1_gmacs < 0.75 * best);
-  const auto throttled = std::find_if(r.intervals.begin(), r.intervals.end(), [](const Interval& i) { return i.throttled; });
+  const auto throttled =
+      std::find_if(r.intervals.begin(), r.intervals.end(), [](const Interval& i) { return i.throttled; });
   BOOST_TEST(throttled->frequency_mhz == 600.0);
 
   auto hot = bench(die_with(1.0, 95.0));
@@ -185,9 +187,8 @@ sim::DieInstance marginal_die() {
 
 BOOST_AUTO_TEST_CASE(the_soak_catches_it_and_a_room_temperature_screen_misses_it) {
   auto sim = bench(marginal_die());
-  const StepRecord room =
-      run_test(*sim.device, TestRegistry::instance().get("inference.sdc"),
-               TestRegistry::instance().get("inference.sdc").make_params({}), {}, {});
+  const StepRecord room = run_test(*sim.device, TestRegistry::instance().get("inference.sdc"),
+                                   TestRegistry::instance().get("inference.sdc").make_params({}), {}, {});
   BOOST_TEST(room.outcome == Outcome::passed, room.message);
 
   const TestDefinition& soak = TestRegistry::instance().get("stress.soak");
@@ -201,7 +202,8 @@ BOOST_AUTO_TEST_CASE(the_soak_catches_it_and_a_room_temperature_screen_misses_it
   BOOST_REQUIRE(artifact(hot, "load") != nullptr);
   const auto curve = nlohmann::json::parse(artifact(hot, "load")->content)["intervals"];
   BOOST_TEST(curve.size() > 5u);
-  BOOST_TEST(curve.back()["temperature_c"].get<double>() > curve.front()["temperature_c"].get<double>() + 10.0);
+  BOOST_TEST(curve.back()["temperature_c"].get<double>() >
+             curve.front()["temperature_c"].get<double>() + 10.0);
   // Teardown: the nominal point, no load.
   BOOST_TEST((current_operating_point(*sim.device) == kNominal));
 
@@ -227,22 +229,22 @@ BOOST_AUTO_TEST_CASE(fmax_and_vmin_track_the_ground_truth_over_many_dies) {
     die.core_faults.clear();  // a broken lane is not a speed limit
     auto sim = testing::make_sim_bench(testing::chip_model(die, kMemory));
     SafeState safe(*sim.device);
-    const SearchResult f = search_fmax(*sim.device, safe, 750,
-                                       {.lo = 1000, .hi = 2000, .resolution = 10, .guard_band = 30, .check = probe});
+    const SearchResult f = search_fmax(
+        *sim.device, safe, 750, {.lo = 1000, .hi = 2000, .resolution = 10, .guard_band = 30, .check = probe});
     BOOST_REQUIRE(f.found);
     // The truth at the temperature the die had at its fmax point.
     const double true_f = sim::physics::fmax_mhz(die, 750, f.temperature_c);
-    BOOST_TEST(std::fabs(f.limit - true_f) <= 10.0,
-               chip::to_string(id) << ": fmax " << f.limit << " MHz, true " << true_f << " MHz at "
-                                   << f.temperature_c << " °C");
+    BOOST_TEST(std::fabs(f.limit - true_f) <= 10.0, chip::to_string(id)
+                                                        << ": fmax " << f.limit << " MHz, true " << true_f
+                                                        << " MHz at " << f.temperature_c << " °C");
     BOOST_TEST(f.guarded == f.limit - 30.0);
-    const SearchResult v = search_vmin(*sim.device, safe, 1200,
-                                       {.lo = 550, .hi = 950, .resolution = 5, .guard_band = 20, .check = probe});
+    const SearchResult v = search_vmin(
+        *sim.device, safe, 1200, {.lo = 550, .hi = 950, .resolution = 5, .guard_band = 20, .check = probe});
     BOOST_REQUIRE(v.found);
     const double true_v = sim::physics::vmin_mv(die, 1200, v.temperature_c);
-    BOOST_TEST(std::fabs(v.limit - true_v) <= 5.0,
-               chip::to_string(id) << ": vmin " << v.limit << " mV, true " << true_v << " mV at " << v.temperature_c
-                                   << " °C");
+    BOOST_TEST(std::fabs(v.limit - true_v) <= 5.0, chip::to_string(id)
+                                                       << ": vmin " << v.limit << " mV, true " << true_v
+                                                       << " mV at " << v.temperature_c << " °C");
     // And against the population's ground truth at 25 °C, within the resolution and the die's warming.
     BOOST_TEST(std::fabs(f.limit - sim::true_fmax_mhz(die)) <= 10.0 + 0.0012 * (f.temperature_c - 25) * 1500);
     ++dies;
@@ -254,15 +256,17 @@ BOOST_AUTO_TEST_CASE(searches_say_when_the_range_holds_no_boundary) {
   auto sim = bench();
   SafeState safe(*sim.device);
   const PointCheck probe = timing_probe({.elements = 1024, .runs = 1, .cores = {}, .seed = 1});
-  const SearchResult low = search_fmax(*sim.device, safe, 750, {.lo = 600, .hi = 900, .resolution = 10, .guard_band = 0, .check = probe});
+  const SearchResult low = search_fmax(
+      *sim.device, safe, 750, {.lo = 600, .hi = 900, .resolution = 10, .guard_band = 0, .check = probe});
   BOOST_TEST(low.found);
   BOOST_TEST(low.limit == 900.0);
   BOOST_TEST(low.note.find("passes at the end of the range") == 0u, low.note);
-  const SearchResult high =
-      search_fmax(*sim.device, safe, 750, {.lo = 2500, .hi = 2900, .resolution = 10, .guard_band = 0, .check = probe});
+  const SearchResult high = search_fmax(
+      *sim.device, safe, 750, {.lo = 2500, .hi = 2900, .resolution = 10, .guard_band = 0, .check = probe});
   BOOST_TEST(!high.found);
   BOOST_TEST(high.note.find("fails even at 2500 MHz") == 0u, high.note);
-  BOOST_CHECK_THROW(search_fmax(*sim.device, safe, 750, {.lo = 900, .hi = 800, .resolution = 10, .guard_band = 0, .check = probe}),
+  BOOST_CHECK_THROW(search_fmax(*sim.device, safe, 750,
+                                {.lo = 900, .hi = 800, .resolution = 10, .guard_band = 0, .check = probe}),
                     InvalidArgumentError);
 }
 
@@ -277,8 +281,9 @@ BOOST_AUTO_TEST_CASE(axes_parse_and_bad_ones_are_named) {
   BOOST_TEST(a.values().size() == 13u);
   BOOST_TEST(a.values().back() == 900.0);
   BOOST_TEST(parse_axis("1:2:0.25", "x").values().size() == 5u);
-  BOOST_CHECK_EXCEPTION(parse_axis("600-900", "voltage"), InvalidArgumentError,
-                        testing::error_with(ErrorCode::invalid_argument, "voltage: \"600-900\" is not LO:HI:STEP"));
+  BOOST_CHECK_EXCEPTION(
+      parse_axis("600-900", "voltage"), InvalidArgumentError,
+      testing::error_with(ErrorCode::invalid_argument, "voltage: \"600-900\" is not LO:HI:STEP"));
   BOOST_CHECK_EXCEPTION(parse_axis("900:600:25", "frequency"), InvalidArgumentError,
                         testing::error_with(ErrorCode::invalid_argument, "frequency: 600 is below 900"));
   BOOST_CHECK_EXCEPTION(parse_axis("600:900:0", "voltage"), InvalidArgumentError,
@@ -291,8 +296,9 @@ BOOST_AUTO_TEST_CASE(a_typical_die_shows_the_expected_boundary) {
   const auto die = die_with(1.0);
   auto sim = bench(die);
   SafeState safe(*sim.device);
-  const Shmoo s = run_shmoo(*sim.device, safe, parse_axis("600:900:50", "v"), parse_axis("800:1800:100", "f"),
-                            timing_probe({.elements = 1u << 17, .runs = 1, .cores = {}, .seed = 1}), "timing probe");
+  const Shmoo s =
+      run_shmoo(*sim.device, safe, parse_axis("600:900:50", "v"), parse_axis("800:1800:100", "f"),
+                timing_probe({.elements = 1u << 17, .runs = 1, .cores = {}, .seed = 1}), "timing probe");
   safe.restore();
   BOOST_TEST((current_operating_point(*sim.device) == kNominal));
   BOOST_REQUIRE(s.cells.size() == 7u * 11u);
@@ -354,8 +360,9 @@ BOOST_AUTO_TEST_CASE(a_hot_grid_moves_the_boundary_down) {
       if (hot.at(vi, fi).pass) BOOST_TEST(cold.at(vi, fi).pass);
   BOOST_TEST(to_ascii(hot).starts_with("shmoo: probe at 45 °C"));
   safe.restore();
-  BOOST_CHECK_EXCEPTION(run_shmoo(*sim.device, safe, v, f, probe, "probe", {}, 140.0), UnsupportedError,
-                        testing::error_with(ErrorCode::unsupported, "shmoo at 140.0 °C: full load heats the die"));
+  BOOST_CHECK_EXCEPTION(
+      run_shmoo(*sim.device, safe, v, f, probe, "probe", {}, 140.0), UnsupportedError,
+      testing::error_with(ErrorCode::unsupported, "shmoo at 140.0 °C: full load heats the die"));
 }
 
 BOOST_AUTO_TEST_CASE(points_the_regulator_refuses_are_error_cells_not_fails) {
@@ -396,11 +403,11 @@ BOOST_AUTO_TEST_CASE(stress_compute_and_combined_pass_on_a_defect_free_die) {
 BOOST_AUTO_TEST_CASE(stress_shmoo_attaches_the_grid_the_picture_and_the_plot) {
   auto sim = bench();
   const TestDefinition& def = TestRegistry::instance().get("stress.shmoo");
-  const StepRecord r = run_test(
-      *sim.device, def,
-      def.make_params({{"voltage", std::string("650:850:50")}, {"frequency", std::string("1000:1600:200")},
-                       {"probe_elements", std::int64_t{4096}}}),
-      {}, {});
+  const StepRecord r = run_test(*sim.device, def,
+                                def.make_params({{"voltage", std::string("650:850:50")},
+                                                 {"frequency", std::string("1000:1600:200")},
+                                                 {"probe_elements", std::int64_t{4096}}}),
+                                {}, {});
   BOOST_TEST(r.outcome == Outcome::passed, r.message);
   BOOST_REQUIRE(artifact(r, "shmoo.svg") != nullptr);
   BOOST_TEST(artifact(r, "shmoo.svg")->media_type == "image/svg+xml");
@@ -417,17 +424,20 @@ BOOST_AUTO_TEST_CASE(stress_shmoo_attaches_the_grid_the_picture_and_the_plot) {
                                   {}, {});
   BOOST_TEST(sdc.outcome == Outcome::passed, sdc.message);
   BOOST_TEST(nlohmann::json::parse(artifact(sdc, "shmoo")->content)["test"] == "inference.sdc");
-  const StepRecord nested = run_test(*sim.device, def, def.make_params({{"test", std::string("stress.fmax")}}), {}, {});
+  const StepRecord nested =
+      run_test(*sim.device, def, def.make_params({{"test", std::string("stress.fmax")}}), {}, {});
   BOOST_TEST(nested.outcome == Outcome::error);
 }
 
 // Fails the link once, on the Nth tensor operation: a timeout in the middle of a search.
 class TimeoutOnce final : public testing::ForwardingTransport {
  public:
-  TimeoutOnce(std::unique_ptr<Transport> inner, int after) : ForwardingTransport(std::move(inner)), left_(after) {}
-  void exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response, Deadline deadline,
-                     std::stop_token stop) override {
-    if (request.size() > 3 && request[3] == static_cast<std::uint8_t>(protocol::Opcode::tensor) && --left_ == 0)
+  TimeoutOnce(std::unique_ptr<Transport> inner, int after)
+      : ForwardingTransport(std::move(inner)), left_(after) {}
+  void exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response,
+                     Deadline deadline, std::stop_token stop) override {
+    if (request.size() > 3 && request[3] == static_cast<std::uint8_t>(protocol::Opcode::tensor) &&
+        --left_ == 0)
       throw TimeoutError(ErrorCode::timeout, "the board did not answer in time");
     ForwardingTransport::exchange_into(request, response, deadline, std::move(stop));
   }
@@ -441,9 +451,10 @@ class CancelAt final : public testing::ForwardingTransport {
  public:
   CancelAt(std::unique_ptr<Transport> inner, std::stop_source& stop, int after)
       : ForwardingTransport(std::move(inner)), stop_(stop), left_(after) {}
-  void exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response, Deadline deadline,
-                     std::stop_token stop) override {
-    if (request.size() > 3 && request[3] == static_cast<std::uint8_t>(protocol::Opcode::tensor) && --left_ == 0)
+  void exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response,
+                     Deadline deadline, std::stop_token stop) override {
+    if (request.size() > 3 && request[3] == static_cast<std::uint8_t>(protocol::Opcode::tensor) &&
+        --left_ == 0)
       stop_.request_stop();
     ForwardingTransport::exchange_into(request, response, deadline, std::move(stop));
   }

@@ -27,12 +27,17 @@ std::uint64_t mix(std::uint64_t x) noexcept {
 }
 
 void check_options(const LoadOptions& o) {
-  auto bad = [](std::string what) { throw InvalidArgumentError(ErrorCode::invalid_argument, std::move(what)); };
-  if (!(o.duration_s > 0) || o.duration_s > 86400) bad(fmt::format("load: duration {} s is outside (0, 86400]", o.duration_s));
+  auto bad = [](std::string what) {
+    throw InvalidArgumentError(ErrorCode::invalid_argument, std::move(what));
+  };
+  if (!(o.duration_s > 0) || o.duration_s > 86400)
+    bad(fmt::format("load: duration {} s is outside (0, 86400]", o.duration_s));
   if (!(o.interval_s >= 0.001) || o.interval_s > o.duration_s)
     bad(fmt::format("load: interval {} s is outside [0.001, duration]", o.interval_s));
-  if (!(o.ramp_s >= 0) || o.ramp_s > o.duration_s) bad(fmt::format("load: ramp {} s is outside [0, duration]", o.ramp_s));
-  if (!(o.utilisation >= 0) || o.utilisation > 1) bad(fmt::format("load: utilisation {} is outside 0..1", o.utilisation));
+  if (!(o.ramp_s >= 0) || o.ramp_s > o.duration_s)
+    bad(fmt::format("load: ramp {} s is outside [0, duration]", o.ramp_s));
+  if (!(o.utilisation >= 0) || o.utilisation > 1)
+    bad(fmt::format("load: utilisation {} is outside 0..1", o.utilisation));
   if (!(o.target_power_w >= 0) || o.target_power_w > 1000)
     bad(fmt::format("load: target power {} W is outside 0..1000", o.target_power_w));
   if (o.until_settled && (!(o.settle_window_s > 0) || !(o.settle_delta_c > 0)))
@@ -57,7 +62,8 @@ class MemoryTraffic {
     device_.write_memory(base_, buffer_);
     device_.read_memory(base_, back_);
     std::uint64_t wrong = 0;
-    for (std::uint64_t w = 0; w < words; ++w) wrong += std::memcmp(buffer_.data() + 8 * w, back_.data() + 8 * w, 8) != 0;
+    for (std::uint64_t w = 0; w < words; ++w)
+      wrong += std::memcmp(buffer_.data() + 8 * w, back_.data() + 8 * w, 8) != 0;
     return {words, wrong};
   }
 
@@ -84,9 +90,10 @@ LoadReport run_load(Device& device, const LoadOptions& options, std::stop_token 
     throw DeviceError(ErrorCode::device, fmt::format("{}: no tensor core is enabled to load", device.name()));
   const std::uint64_t memory = device.identify().memory_size;
   if (options.memory_bytes > memory / 4)
-    throw InvalidArgumentError(ErrorCode::invalid_argument,
-                               fmt::format("load: {} bytes of memory traffic exceed a quarter of the {} bytes of HBM",
-                                           options.memory_bytes, memory));
+    throw InvalidArgumentError(
+        ErrorCode::invalid_argument,
+        fmt::format("load: {} bytes of memory traffic exceed a quarter of the {} bytes of HBM",
+                    options.memory_bytes, memory));
 
   // The check workload sits in the lower half of HBM, the memory traffic in the upper half.
   const inference::Workload check = inference::make_workload(options.check);
@@ -110,14 +117,17 @@ LoadReport run_load(Device& device, const LoadOptions& options, std::stop_token 
   const int steps = std::max(1, static_cast<int>(std::llround(options.duration_s / options.interval_s)));
   for (int step = 0; step < steps; ++step) {
     if (stop.stop_requested())
-      throw CancelledError(ErrorCode::cancelled, fmt::format("load cancelled after {} of {} intervals", step, steps));
+      throw CancelledError(ErrorCode::cancelled,
+                           fmt::format("load cancelled after {} of {} intervals", step, steps));
     Interval iv;
     // Staggered start: core k joins at k·ramp/n.
     const double t0 = step * options.interval_s;
-    iv.active_cores = options.ramp_s <= 0
-                          ? static_cast<int>(cores.size())
-                          : std::clamp(static_cast<int>(std::floor(t0 / options.ramp_s * static_cast<double>(cores.size()))) + 1,
-                                       1, static_cast<int>(cores.size()));
+    iv.active_cores =
+        options.ramp_s <= 0
+            ? static_cast<int>(cores.size())
+            : std::clamp(
+                  static_cast<int>(std::floor(t0 / options.ramp_s * static_cast<double>(cores.size()))) + 1,
+                  1, static_cast<int>(cores.size()));
     std::uint32_t mask = 0;
     for (int k = 0; k < iv.active_cores; ++k) mask |= 1u << cores[static_cast<std::size_t>(k)];
     iv.utilisation = utilisation;
@@ -201,8 +211,8 @@ LoadReport run_load(Device& device, const LoadOptions& options, std::stop_token 
   report.corrupt_cores.assign(corrupt.begin(), corrupt.end());
   if (!report.corrupt_cores.empty())
     report.findings.push_back(fmt::format("{} wrong elements of {} on cores {} (temperature up to {:.1f} °C)",
-                                          report.errors_total, check.name, fmt::join(report.corrupt_cores, ", "),
-                                          report.temperature_max_c));
+                                          report.errors_total, check.name,
+                                          fmt::join(report.corrupt_cores, ", "), report.temperature_max_c));
   if (report.throttled_intervals > 0)
     report.findings.push_back(fmt::format("throttled in {} of {} intervals (the clock halves above {} °C)",
                                           report.throttled_intervals, report.intervals.size(), 100));

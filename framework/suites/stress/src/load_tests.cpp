@@ -11,18 +11,49 @@ namespace {
 
 std::vector<ParamSpec> load_params(double duration_s, double interval_s, int size) {
   return {
-      {"duration_s", ParamType::number, duration_s, "device seconds under load (the most, for a soak)", 0.001,
-       86400.0, {}},
-      {"interval_s", ParamType::number, interval_s, "one sensor sample and one check per interval", 0.001, 3600.0,
+      {"duration_s",
+       ParamType::number,
+       duration_s,
+       "device seconds under load (the most, for a soak)",
+       0.001,
+       86400.0,
        {}},
-      {"ramp_s", ParamType::number, 4.0, "the cores join one by one over this time (staggered start)", 0.0, 3600.0,
+      {"interval_s",
+       ParamType::number,
+       interval_s,
+       "one sensor sample and one check per interval",
+       0.001,
+       3600.0,
+       {}},
+      {"ramp_s",
+       ParamType::number,
+       4.0,
+       "the cores join one by one over this time (staggered start)",
+       0.0,
+       3600.0,
        {}},
       {"utilisation", ParamType::number, 1.0, "power-virus utilisation of the loaded cores", 0.0, 1.0, {}},
-      {"target_power_w", ParamType::number, 0.0, "hold this power instead of a utilisation (0: off)", 0.0, 1000.0,
+      {"target_power_w",
+       ParamType::number,
+       0.0,
+       "hold this power instead of a utilisation (0: off)",
+       0.0,
+       1000.0,
        {}},
-      {"workload", ParamType::string, std::string("gemm"), "the check run on every core each interval", {}, {},
+      {"workload",
+       ParamType::string,
+       std::string("gemm"),
+       "the check run on every core each interval",
+       {},
+       {},
        {"gemm", "conv", "mlp", "transformer"}},
-      {"dtype", ParamType::string, std::string("f32"), "the check's dtype", {}, {}, {"f32", "bf16", "f16", "i8"}},
+      {"dtype",
+       ParamType::string,
+       std::string("f32"),
+       "the check's dtype",
+       {},
+       {},
+       {"f32", "bf16", "f16", "i8"}},
       {"size", ParamType::integer, std::int64_t{size}, "the check's model width", 8.0, 1024.0, {}},
   };
 }
@@ -71,7 +102,8 @@ TestDefinition compute_test() {
   TestDefinition t;
   t.name = "stress.compute";
   t.description =
-      "sustained power-virus load on every enabled tensor core with a golden check on each core every interval; "
+      "sustained power-virus load on every enabled tensor core with a golden check on each core every "
+      "interval; "
       "judged on p99 of errors and p1 of throughput";
   t.params = load_params(30.0, 1.0, 64);
   t.measurements = load_measurements();
@@ -89,11 +121,18 @@ TestDefinition soak_test() {
   TestDefinition t;
   t.name = "stress.soak";
   t.description =
-      "thermal soak: full load until the die temperature settles, the check running on every core throughout; "
+      "thermal soak: full load until the die temperature settles, the check running on every core "
+      "throughout; "
       "reports the temperature curve, throttling and the thermal trip";
   t.params = load_params(300.0, 2.0, 128);
-  t.params.push_back({"settle_window_s", ParamType::number, 20.0, "settled when the temperature moved less than "
-                      "settle_delta_c over this window", 1.0, 3600.0, {}});
+  t.params.push_back({"settle_window_s",
+                      ParamType::number,
+                      20.0,
+                      "settled when the temperature moved less than "
+                      "settle_delta_c over this window",
+                      1.0,
+                      3600.0,
+                      {}});
   t.params.push_back({"settle_delta_c", ParamType::number, 0.3, "see settle_window_s", 0.01, 10.0, {}});
   t.measurements = load_measurements();
   t.measurements.push_back({"settled_temperature", units::celsius, "die temperature once settled", {}});
@@ -127,8 +166,13 @@ TestDefinition combined_test() {
       "memory traffic and compute at once: every interval a seeded pattern written to and read back from HBM "
       "while every core runs the power virus and the golden check";
   t.params = load_params(20.0, 1.0, 64);
-  t.params.push_back({"memory_kib", ParamType::integer, std::int64_t{1024}, "HBM written and read back per interval",
-                      1.0, 1048576.0, {}});
+  t.params.push_back({"memory_kib",
+                      ParamType::integer,
+                      std::int64_t{1024},
+                      "HBM written and read back per interval",
+                      1.0,
+                      1048576.0,
+                      {}});
   t.measurements = load_measurements();
   t.measurements.push_back({"memory_errors", units::count, "64-bit words read back wrong", {{}, 0.0}});
   t.requires_caps = {chip::Capability::tensor, chip::Capability::dvfs, chip::Capability::sensors,

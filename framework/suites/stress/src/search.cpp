@@ -43,8 +43,9 @@ std::shared_ptr<const Probe> make_probe(const ProbeOptions& o) {
   for (int k = 0; k < 2; ++k) {
     std::vector<float> v(o.elements);
     for (std::uint64_t i = 0; i < o.elements; ++i)
-      v[i] = static_cast<float>(static_cast<std::int64_t>(mix(o.seed * 2 + static_cast<std::uint64_t>(k) + i * 4) >> 40) -
-                                (1 << 23)) *
+      v[i] = static_cast<float>(
+                 static_cast<std::int64_t>(mix(o.seed * 2 + static_cast<std::uint64_t>(k) + i * 4) >> 40) -
+                 (1 << 23)) *
              0x1p-20f;
     p->inputs.push_back(inference::HostTensor::from_floats({n}, v));
   }
@@ -52,7 +53,12 @@ std::shared_ptr<const Probe> make_probe(const ProbeOptions& o) {
   p->graph.inputs = {{"a", chip::DType::f32, std::vector<std::int64_t>{n}, {}},
                      {"b", chip::DType::f32, std::vector<std::int64_t>{n}, {}}};
   p->graph.outputs = {{"y", chip::DType::f32, std::vector<std::int64_t>{n}, {}}};
-  p->graph.nodes = {{.name = "add", .op_type = "Add", .domain = {}, .inputs = {"a", "b"}, .outputs = {"y"}, .attributes = {}}};
+  p->graph.nodes = {{.name = "add",
+                     .op_type = "Add",
+                     .domain = {},
+                     .inputs = {"a", "b"},
+                     .outputs = {"y"},
+                     .attributes = {}}};
   p->outputs = {{chip::DType::f32, {n}}};
   p->golden = inference::run_reference(p->graph, p->inputs, p->outputs);
   return p;
@@ -93,7 +99,8 @@ SearchResult bisect(Device& device, const SearchOptions& o, bool good_low, std::
   if (probe(bad_end)) {
     good = bad_end;
     good_t = r.points.back().temperature_c;
-    r.note = fmt::format("passes at the end of the range: the limit is at least as good as {} {}", bad_end, unit);
+    r.note =
+        fmt::format("passes at the end of the range: the limit is at least as good as {} {}", bad_end, unit);
   } else {
     while (std::fabs(bad - good) > o.resolution) {
       const double mid = std::round((good + bad) / 2);
@@ -144,11 +151,14 @@ std::string num(double v) {
 PointCheck timing_probe(const ProbeOptions& options) {
   if (options.elements < 1 || options.elements > (1u << 24))
     invalid(fmt::format("timing probe: {} elements is outside 1..2^24", options.elements));
-  if (options.runs < 1 || options.runs > 1000) invalid(fmt::format("timing probe: {} runs is outside 1..1000", options.runs));
+  if (options.runs < 1 || options.runs > 1000)
+    invalid(fmt::format("timing probe: {} runs is outside 1..1000", options.runs));
   auto probe = make_probe(options);
   return [probe, options](Device& device) {
-    const std::vector<std::uint32_t> cores = options.cores.empty() ? inference::enabled_cores(device) : options.cores;
-    if (cores.empty()) throw DeviceError(ErrorCode::device, fmt::format("{}: no tensor core is enabled", device.name()));
+    const std::vector<std::uint32_t> cores =
+        options.cores.empty() ? inference::enabled_cores(device) : options.cores;
+    if (cores.empty())
+      throw DeviceError(ErrorCode::device, fmt::format("{}: no tensor core is enabled", device.name()));
     inference::RunnerOptions ro;
     ro.core = cores.front();
     inference::GraphRunner runner(device, ro);
@@ -178,11 +188,13 @@ PointCheck timing_probe(const ProbeOptions& options) {
 PointCheck registered_test_check(std::string_view name, std::stop_token stop) {
   const TestDefinition& def = TestRegistry::instance().get(name);
   if (def.name.starts_with("stress."))
-    invalid(fmt::format("{} moves the operating point itself and cannot run at a characterization point", name));
+    invalid(
+        fmt::format("{} moves the operating point itself and cannot run at a characterization point", name));
   const Params params = def.make_params();
   return [&def, params, stop](Device& device) {
     const StepRecord r = run_test(device, def, params, {}, stop);
-    if (r.outcome == Outcome::error) throw_error(r.error_code, fmt::format("{} at the point: {}", def.name, r.message));
+    if (r.outcome == Outcome::error)
+      throw_error(r.error_code, fmt::format("{} at the point: {}", def.name, r.message));
     PointVerdict v;
     v.pass = r.outcome == Outcome::passed;
     for (const auto& m : r.measurements) v.errors += m.outcome == Outcome::failed ? 1 : 0;
@@ -191,16 +203,16 @@ PointCheck registered_test_check(std::string_view name, std::stop_token stop) {
   };
 }
 
-SearchResult search_fmax(Device& device, SafeState& safe, std::uint32_t vdd_core_mv, const SearchOptions& options,
-                         std::stop_token stop) {
+SearchResult search_fmax(Device& device, SafeState& safe, std::uint32_t vdd_core_mv,
+                         const SearchOptions& options, std::stop_token stop) {
   check_range(options, "fmax search");
   return bisect(
       device, options, true, "MHz",
       [&](double f) { safe.set(vdd_core_mv, static_cast<std::uint32_t>(std::lround(f))); }, stop);
 }
 
-SearchResult search_vmin(Device& device, SafeState& safe, std::uint32_t frequency_mhz, const SearchOptions& options,
-                         std::stop_token stop) {
+SearchResult search_vmin(Device& device, SafeState& safe, std::uint32_t frequency_mhz,
+                         const SearchOptions& options, std::stop_token stop) {
   check_range(options, "vmin search");
   return bisect(
       device, options, false, "mV",
@@ -244,16 +256,23 @@ const ShmooCell& Shmoo::at(std::size_t voltage_index, std::size_t frequency_inde
 }
 
 int Shmoo::passes() const noexcept {
-  return static_cast<int>(std::count_if(cells.begin(), cells.end(), [](const ShmooCell& c) { return c.pass; }));
+  return static_cast<int>(
+      std::count_if(cells.begin(), cells.end(), [](const ShmooCell& c) { return c.pass; }));
 }
 
 int Shmoo::errors() const noexcept {
-  return static_cast<int>(std::count_if(cells.begin(), cells.end(), [](const ShmooCell& c) { return c.error; }));
+  return static_cast<int>(
+      std::count_if(cells.begin(), cells.end(), [](const ShmooCell& c) { return c.error; }));
 }
 
-Shmoo run_shmoo(Device& device, SafeState& safe, const Axis& voltage, const Axis& frequency, const PointCheck& check,
-                std::string test, std::stop_token stop, std::optional<double> temperature_c) {
-  Shmoo s{.voltage = voltage, .frequency = frequency, .test = std::move(test), .temperature_c = temperature_c, .cells = {}};
+Shmoo run_shmoo(Device& device, SafeState& safe, const Axis& voltage, const Axis& frequency,
+                const PointCheck& check, std::string test, std::stop_token stop,
+                std::optional<double> temperature_c) {
+  Shmoo s{.voltage = voltage,
+          .frequency = frequency,
+          .test = std::move(test),
+          .temperature_c = temperature_c,
+          .cells = {}};
   // A temperature by self-heating: the power a utilisation draws depends on the supply and clock, so the
   // die is heated again at every point (the probe itself is too short to move the temperature).
   const std::uint32_t cores = temperature_c ? usable_cores(device) : 0;
@@ -267,7 +286,12 @@ Shmoo run_shmoo(Device& device, SafeState& safe, const Axis& voltage, const Axis
     for (const double v : voltage.values()) {
       if (stop.stop_requested()) throw CancelledError(ErrorCode::cancelled, "shmoo cancelled");
 
-      ShmooCell c{.voltage_mv = v, .frequency_mhz = f, .pass = false, .error = false, .errors = 0, .temperature_c = 0,
+      ShmooCell c{.voltage_mv = v,
+                  .frequency_mhz = f,
+                  .pass = false,
+                  .error = false,
+                  .errors = 0,
+                  .temperature_c = 0,
                   .detail = {}};
       try {
         safe.set(static_cast<std::uint32_t>(std::lround(v)), static_cast<std::uint32_t>(std::lround(f)));
@@ -297,10 +321,14 @@ Shmoo run_shmoo(Device& device, SafeState& safe, const Axis& voltage, const Axis
 std::string to_json(const Shmoo& s) {
   nlohmann::ordered_json j;
   j["test"] = s.test;
-  j["temperature_c"] = s.temperature_c ? nlohmann::ordered_json(*s.temperature_c) : nlohmann::ordered_json(nullptr);
-  j["voltage_mv"] = {{"lo", s.voltage.lo}, {"hi", s.voltage.hi}, {"step", s.voltage.step}, {"values", s.voltage.values()}};
-  j["frequency_mhz"] = {
-      {"lo", s.frequency.lo}, {"hi", s.frequency.hi}, {"step", s.frequency.step}, {"values", s.frequency.values()}};
+  j["temperature_c"] =
+      s.temperature_c ? nlohmann::ordered_json(*s.temperature_c) : nlohmann::ordered_json(nullptr);
+  j["voltage_mv"] = {
+      {"lo", s.voltage.lo}, {"hi", s.voltage.hi}, {"step", s.voltage.step}, {"values", s.voltage.values()}};
+  j["frequency_mhz"] = {{"lo", s.frequency.lo},
+                        {"hi", s.frequency.hi},
+                        {"step", s.frequency.step},
+                        {"values", s.frequency.values()}};
   j["passes"] = s.passes();
   j["errors"] = s.errors();
   j["fails"] = static_cast<int>(s.cells.size()) - s.passes() - s.errors();
@@ -308,7 +336,9 @@ std::string to_json(const Shmoo& s) {
   for (const auto& c : s.cells) {
     nlohmann::ordered_json o{{"voltage_mv", c.voltage_mv},
                              {"frequency_mhz", c.frequency_mhz},
-                             {"result", c.error ? "error" : c.pass ? "pass" : "fail"},
+                             {"result", c.error  ? "error"
+                                        : c.pass ? "pass"
+                                                 : "fail"},
                              {"errors", c.errors},
                              {"temperature_c", c.temperature_c}};
     if (!c.detail.empty()) o["detail"] = c.detail;
@@ -319,8 +349,9 @@ std::string to_json(const Shmoo& s) {
 
 std::string to_ascii(const Shmoo& s) {
   const auto vs = s.voltage.values(), fs = s.frequency.values();
-  std::string out = fmt::format("shmoo: {}{}   * pass   . fail   x error\n", s.test,
-                                s.temperature_c ? fmt::format(" at {:g} °C", *s.temperature_c) : std::string());
+  std::string out =
+      fmt::format("shmoo: {}{}   * pass   . fail   x error\n", s.test,
+                  s.temperature_c ? fmt::format(" at {:g} °C", *s.temperature_c) : std::string());
   for (std::size_t fi = fs.size(); fi-- > 0;) {
     out += fmt::format("{:>6} MHz |", num(fs[fi]));
     for (std::size_t vi = 0; vi < vs.size(); ++vi) {
@@ -354,37 +385,45 @@ std::string to_svg(const Shmoo& s) {
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" "
       "font-family=\"sans-serif\" font-size=\"11\">\n"
-      "<style>.pass{{fill:#3a9d4a}} .fail{{fill:#d0453b}} .error{{fill:#9a9a9a}} rect{{stroke:#fff;stroke-width:1}}</style>\n"
+      "<style>.pass{{fill:#3a9d4a}} .fail{{fill:#d0453b}} .error{{fill:#9a9a9a}} "
+      "rect{{stroke:#fff;stroke-width:1}}</style>\n"
       "<rect x=\"0\" y=\"0\" width=\"{}\" height=\"{}\" fill=\"#fff\" stroke=\"none\"/>\n"
       "<text x=\"{}\" y=\"24\" font-size=\"14\" font-weight=\"bold\">Shmoo: {}</text>\n",
       w, h, w, h, w, h, left,
       xml(s.temperature_c ? fmt::format("{} at {:g} °C", s.test, *s.temperature_c) : s.test));
   for (std::size_t fi = 0; fi < fs.size(); ++fi) {
     const int y = top + cell * static_cast<int>(fs.size() - 1 - fi);
-    svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", left - 6, y + cell - 5, num(fs[fi]));
+    svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", left - 6, y + cell - 5,
+                       num(fs[fi]));
     for (std::size_t vi = 0; vi < vs.size(); ++vi) {
       const ShmooCell& c = s.at(vi, fi);
       const char* cls = c.error ? "error" : c.pass ? "pass" : "fail";
-      svg += fmt::format("<rect class=\"{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>{} mV, {} MHz: {}{}{}</title></rect>\n",
-                         cls, left + cell * static_cast<int>(vi), y, cell, cell, num(c.voltage_mv), num(c.frequency_mhz),
-                         cls, c.detail.empty() ? "" : " — ", xml(c.detail));
+      svg += fmt::format(
+          "<rect class=\"{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>{} mV, {} MHz: "
+          "{}{}{}</title></rect>\n",
+          cls, left + cell * static_cast<int>(vi), y, cell, cell, num(c.voltage_mv), num(c.frequency_mhz),
+          cls, c.detail.empty() ? "" : " — ", xml(c.detail));
     }
   }
   const int axis_y = top + cell * static_cast<int>(fs.size());
   for (std::size_t vi = 0; vi < vs.size(); ++vi)
     if (vs.size() <= 16 || vi % ((vs.size() + 15) / 16) == 0)
-      svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\" transform=\"rotate(-60 {} {})\">{}</text>\n",
-                         left + cell * static_cast<int>(vi) + cell / 2 + 4, axis_y + 12,
-                         left + cell * static_cast<int>(vi) + cell / 2 + 4, axis_y + 12, num(vs[vi]));
+      svg += fmt::format(
+          "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" transform=\"rotate(-60 {} {})\">{}</text>\n",
+          left + cell * static_cast<int>(vi) + cell / 2 + 4, axis_y + 12,
+          left + cell * static_cast<int>(vi) + cell / 2 + 4, axis_y + 12, num(vs[vi]));
   svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">core supply (mV)</text>\n",
                      left + cell * static_cast<int>(vs.size()) / 2, h - 8);
-  svg += fmt::format("<text x=\"16\" y=\"{}\" text-anchor=\"middle\" transform=\"rotate(-90 16 {})\">clock (MHz)</text>\n",
-                     top + cell * static_cast<int>(fs.size()) / 2, top + cell * static_cast<int>(fs.size()) / 2);
+  svg += fmt::format(
+      "<text x=\"16\" y=\"{}\" text-anchor=\"middle\" transform=\"rotate(-90 16 {})\">clock (MHz)</text>\n",
+      top + cell * static_cast<int>(fs.size()) / 2, top + cell * static_cast<int>(fs.size()) / 2);
   const int lx = left + cell * static_cast<int>(vs.size()) + 20;
   int ly = top;
   for (const char* cls : {"pass", "fail", "error"}) {
-    svg += fmt::format("<rect class=\"legend {}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/><text x=\"{}\" y=\"{}\">{}</text>\n",
-                       cls, lx, ly, cell, cell, lx + cell + 6, ly + cell - 5, cls);
+    svg += fmt::format(
+        "<rect class=\"legend {}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/><text x=\"{}\" "
+        "y=\"{}\">{}</text>\n",
+        cls, lx, ly, cell, cell, lx + cell + 6, ly + cell - 5, cls);
     ly += cell + 6;
   }
   svg += "</svg>\n";

@@ -12,9 +12,20 @@ namespace {
 
 std::vector<ParamSpec> probe_params() {
   return {
-      {"probe_elements", ParamType::integer, std::int64_t{1} << 18,
-       "lane results per probe operation (an element-wise Add)", 1.0, 16777216.0, {}},
-      {"probe_runs", ParamType::integer, std::int64_t{4}, "probe operations per core and point", 1.0, 1000.0, {}},
+      {"probe_elements",
+       ParamType::integer,
+       std::int64_t{1} << 18,
+       "lane results per probe operation (an element-wise Add)",
+       1.0,
+       16777216.0,
+       {}},
+      {"probe_runs",
+       ParamType::integer,
+       std::int64_t{4},
+       "probe operations per core and point",
+       1.0,
+       1000.0,
+       {}},
   };
 }
 
@@ -44,13 +55,25 @@ TestDefinition fmax_test() {
   TestDefinition t;
   t.name = "stress.fmax";
   t.description =
-      "highest clock at which every lane result of the timing probe is right, by bisection at a fixed supply; "
+      "highest clock at which every lane result of the timing probe is right, by bisection at a fixed "
+      "supply; "
       "fmax_guarded is fmax less the guard band";
   t.params = {
-      {"vdd_mv", ParamType::integer, std::int64_t{750}, "core supply held during the search", 500.0, 1000.0, {}},
+      {"vdd_mv",
+       ParamType::integer,
+       std::int64_t{750},
+       "core supply held during the search",
+       500.0,
+       1000.0,
+       {}},
       {"lo_mhz", ParamType::number, 600.0, "bottom of the search range", 100.0, 3000.0, {}},
       {"hi_mhz", ParamType::number, 2200.0, "top of the search range", 100.0, 3000.0, {}},
-      {"resolution_mhz", ParamType::number, 10.0, "the search stops when its bracket is this narrow", 1.0, 500.0,
+      {"resolution_mhz",
+       ParamType::number,
+       10.0,
+       "the search stops when its bracket is this narrow",
+       1.0,
+       500.0,
        {}},
       {"guard_band_mhz", ParamType::number, 30.0, "subtracted from fmax for fmax_guarded", 0.0, 1000.0, {}},
   };
@@ -70,8 +93,8 @@ TestDefinition fmax_test() {
                           .resolution = p.number("resolution_mhz"),
                           .guard_band = p.number("guard_band_mhz"),
                           .check = timing_probe(probe_options(p))};
-    const SearchResult r = search_fmax(ctx.device(), safe, static_cast<std::uint32_t>(p.integer("vdd_mv")), o,
-                                       ctx.stop_token());
+    const SearchResult r =
+        search_fmax(ctx.device(), safe, static_cast<std::uint32_t>(p.integer("vdd_mv")), o, ctx.stop_token());
     safe.restore();
     ctx.attach("fmax_search", search_json(r, "MHz"));
     if (!r.note.empty()) ctx.note(r.note);
@@ -91,10 +114,22 @@ TestDefinition vmin_test() {
       "lowest core supply at which every lane result of the timing probe is right, by bisection at a fixed "
       "clock; vmin_guarded is vmin plus the guard band";
   t.params = {
-      {"frequency_mhz", ParamType::integer, std::int64_t{1200}, "clock held during the search", 100.0, 3000.0, {}},
+      {"frequency_mhz",
+       ParamType::integer,
+       std::int64_t{1200},
+       "clock held during the search",
+       100.0,
+       3000.0,
+       {}},
       {"lo_mv", ParamType::number, 500.0, "bottom of the search range", 500.0, 1000.0, {}},
       {"hi_mv", ParamType::number, 1000.0, "top of the search range", 500.0, 1000.0, {}},
-      {"resolution_mv", ParamType::number, 5.0, "the search stops when its bracket is this narrow", 1.0, 200.0, {}},
+      {"resolution_mv",
+       ParamType::number,
+       5.0,
+       "the search stops when its bracket is this narrow",
+       1.0,
+       200.0,
+       {}},
       {"guard_band_mv", ParamType::number, 20.0, "added to vmin for vmin_guarded", 0.0, 300.0, {}},
   };
   for (auto& p : probe_params()) t.params.push_back(p);
@@ -113,8 +148,8 @@ TestDefinition vmin_test() {
                           .resolution = p.number("resolution_mv"),
                           .guard_band = p.number("guard_band_mv"),
                           .check = timing_probe(probe_options(p))};
-    const SearchResult r = search_vmin(ctx.device(), safe, static_cast<std::uint32_t>(p.integer("frequency_mhz")), o,
-                                       ctx.stop_token());
+    const SearchResult r = search_vmin(
+        ctx.device(), safe, static_cast<std::uint32_t>(p.integer("frequency_mhz")), o, ctx.stop_token());
     safe.restore();
     ctx.attach("vmin_search", search_json(r, "mV"));
     if (!r.note.empty()) ctx.note(r.note);
@@ -137,15 +172,32 @@ TestDefinition shmoo_test() {
   TestDefinition t;
   t.name = "stress.shmoo";
   t.description =
-      "runs a check at every point of a supply × clock grid; attaches the grid as JSON, as an SVG picture and "
+      "runs a check at every point of a supply × clock grid; attaches the grid as JSON, as an SVG picture "
+      "and "
       "as an ASCII plot";
   t.params = {
-      {"voltage", ParamType::string, std::string("600:900:25"), "core supply axis, mV: LO:HI:STEP", {}, {}, {}},
+      {"voltage",
+       ParamType::string,
+       std::string("600:900:25"),
+       "core supply axis, mV: LO:HI:STEP",
+       {},
+       {},
+       {}},
       {"frequency", ParamType::string, std::string("800:1800:50"), "clock axis, MHz: LO:HI:STEP", {}, {}, {}},
-      {"test", ParamType::string, std::string(""), "registered test run at each point (empty: the timing probe)",
-       {}, {}, {}},
-      {"temperature_c", ParamType::number, 0.0,
-       "die temperature held by self-heating during the grid (0: as the die is)", 0.0, 150.0, {}},
+      {"test",
+       ParamType::string,
+       std::string(""),
+       "registered test run at each point (empty: the timing probe)",
+       {},
+       {},
+       {}},
+      {"temperature_c",
+       ParamType::number,
+       0.0,
+       "die temperature held by self-heating during the grid (0: as the die is)",
+       0.0,
+       150.0,
+       {}},
   };
   for (auto& p : probe_params()) t.params.push_back(p);
   t.measurements = {

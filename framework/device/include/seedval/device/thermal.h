@@ -18,9 +18,9 @@ namespace seedval {
 inline constexpr std::chrono::seconds kThermalSettle{20};
 
 struct Heating {
-  double utilisation = 0;     ///< with usable cores under load, holds the target
-  double temperature_c = 0;   ///< die temperature reached
-  std::string unreachable;    ///< why the target cannot be reached by self-heating; empty if it can
+  double utilisation = 0;    ///< with usable cores under load, holds the target
+  double temperature_c = 0;  ///< die temperature reached
+  std::string unreachable;   ///< why the target cannot be reached by self-heating; empty if it can
   bool ok() const noexcept { return unreachable.empty(); }
 };
 

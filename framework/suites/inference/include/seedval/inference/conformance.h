@@ -50,7 +50,7 @@ struct ConformanceResult {
   /// Whether the host's golden reference (run_reference) matches ONNX's outputs too; empty when the
   /// case did not run. A case the reference fails is never passed.
   std::optional<bool> reference_passed;
-  std::string reference_reason;  ///< why the reference does not match
+  std::string reference_reason;        ///< why the reference does not match
   std::vector<std::string> operators;  ///< the model's op_types
   double seconds = 0;
 };
@@ -89,8 +89,8 @@ ConformanceReport run_conformance(Device& device, const std::filesystem::path& c
                                   const ConformanceOptions& options, std::stop_token stop = {});
 
 /// The report as JSON: {"passed", "failed", "unsupported", "rejected_by_validate", "core", "seconds",
-/// "cases": [{"name", "outcome", "reason"?, "rejected_by_validate"?, "reference_passed"?, "max_abs_error"?, "max_rel_error"?,
-/// "first_mismatch"?, "operators"}], "unsupported_operators": {"Conv": 12, ...}}.
+/// "cases": [{"name", "outcome", "reason"?, "rejected_by_validate"?, "reference_passed"?, "max_abs_error"?,
+/// "max_rel_error"?, "first_mismatch"?, "operators"}], "unsupported_operators": {"Conv": 12, ...}}.
 std::string to_json(const ConformanceReport& report, int indent = 2);
 
 }  // namespace seedval::inference

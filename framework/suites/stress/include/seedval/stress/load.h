@@ -26,11 +26,11 @@
 namespace seedval::stress {
 
 struct LoadOptions {
-  double duration_s = 60;     ///< device time under load (the longest, for a soak)
-  double interval_s = 1;      ///< one sample and one check per interval
-  double ramp_s = 4;          ///< the cores join one by one over this time (0: all at once)
-  double utilisation = 1.0;   ///< power-virus utilisation of the active cores, 0..1
-  double target_power_w = 0;  ///< > 0: adjust the utilisation every interval to hold this power
+  double duration_s = 60;            ///< device time under load (the longest, for a soak)
+  double interval_s = 1;             ///< one sample and one check per interval
+  double ramp_s = 4;                 ///< the cores join one by one over this time (0: all at once)
+  double utilisation = 1.0;          ///< power-virus utilisation of the active cores, 0..1
+  double target_power_w = 0;         ///< > 0: adjust the utilisation every interval to hold this power
   std::vector<std::uint32_t> cores;  ///< empty: every enabled core
   inference::WorkloadSpec check{};   ///< run on every active core each interval
   /// Soak: stop once the die temperature moved less than settle_delta_c over settle_window_s.
@@ -72,7 +72,7 @@ struct LoadReport {
   int throttled_intervals = 0;
   bool tripped = false;  ///< the die reached its thermal trip and halted compute
   bool settled = false;
-  double settle_time_s = 0;  ///< when the temperature settled (soak)
+  double settle_time_s = 0;                  ///< when the temperature settled (soak)
   std::vector<std::uint32_t> corrupt_cores;  ///< cores whose check went wrong at least once
   std::uint64_t memory_errors = 0;
   std::vector<std::string> findings;

@@ -5,7 +5,8 @@
 //   const PointCheck probe = timing_probe({});             // element-wise work on every enabled core
 //   SearchResult f = search_fmax(dev, safe, 750, {.lo = 800, .hi = 2000, .resolution = 10,
 //                                                 .guard_band = 30, .check = probe});
-//   Shmoo s = run_shmoo(dev, safe, parse_axis("600:900:25", "voltage"), parse_axis("800:1800:50", "frequency"),
+//   Shmoo s = run_shmoo(dev, safe, parse_axis("600:900:25", "voltage"), parse_axis("800:1800:50",
+//   "frequency"),
 //                       probe, "timing probe");
 //   fmt::print("{}", to_ascii(s));  write(to_svg(s));
 //
@@ -70,22 +71,22 @@ struct SearchOptions {
 };
 
 struct SearchResult {
-  bool found = false;   ///< a passing point was found
-  double limit = 0;     ///< fmax: the highest passing clock; vmin: the lowest passing supply
-  double guarded = 0;   ///< limit less (fmax) or plus (vmin) the guard band
-  double temperature_c = 0;       ///< die temperature at the limit point
+  bool found = false;               ///< a passing point was found
+  double limit = 0;                 ///< fmax: the highest passing clock; vmin: the lowest passing supply
+  double guarded = 0;               ///< limit less (fmax) or plus (vmin) the guard band
+  double temperature_c = 0;         ///< die temperature at the limit point
   std::vector<SearchPoint> points;  ///< in the order tried
-  std::string note;     ///< e.g. "passes at the top of the range: fmax is at least 2000 MHz"
+  std::string note;                 ///< e.g. "passes at the top of the range: fmax is at least 2000 MHz"
 };
 
 /// Highest passing clock at `vdd_core_mv` in [lo, hi], by bisection (the pass region below fmax is
 /// assumed contiguous). The die is left at the last point tried: the caller's SafeState restores it.
 /// Throws InvalidArgumentError for a bad range, CancelledError, and what the Device throws.
-SearchResult search_fmax(Device& device, SafeState& safe, std::uint32_t vdd_core_mv, const SearchOptions& options,
-                         std::stop_token stop = {});
+SearchResult search_fmax(Device& device, SafeState& safe, std::uint32_t vdd_core_mv,
+                         const SearchOptions& options, std::stop_token stop = {});
 /// Lowest passing supply at `frequency_mhz` in [lo, hi], by bisection.
-SearchResult search_vmin(Device& device, SafeState& safe, std::uint32_t frequency_mhz, const SearchOptions& options,
-                         std::stop_token stop = {});
+SearchResult search_vmin(Device& device, SafeState& safe, std::uint32_t frequency_mhz,
+                         const SearchOptions& options, std::stop_token stop = {});
 
 // ---- Shmoo ----
 
@@ -113,9 +114,9 @@ struct ShmooCell {
 struct Shmoo {
   Axis voltage;
   Axis frequency;
-  std::string test;              ///< what ran at each point
+  std::string test;                     ///< what ran at each point
   std::optional<double> temperature_c;  ///< the die temperature held by self-heating, if one was asked
-  std::vector<ShmooCell> cells;  ///< row-major: frequency (outer), voltage (inner)
+  std::vector<ShmooCell> cells;         ///< row-major: frequency (outer), voltage (inner)
   const ShmooCell& at(std::size_t voltage_index, std::size_t frequency_index) const;
   int passes() const noexcept;
   int errors() const noexcept;
@@ -126,8 +127,9 @@ struct Shmoo {
 /// self-heating (heat_to) at every point before the check: UnsupportedError when it cannot be reached at
 /// the starting point, an error cell where it cannot at a point. Throws CancelledError and other Device
 /// errors.
-Shmoo run_shmoo(Device& device, SafeState& safe, const Axis& voltage, const Axis& frequency, const PointCheck& check,
-                std::string test, std::stop_token stop = {}, std::optional<double> temperature_c = std::nullopt);
+Shmoo run_shmoo(Device& device, SafeState& safe, const Axis& voltage, const Axis& frequency,
+                const PointCheck& check, std::string test, std::stop_token stop = {},
+                std::optional<double> temperature_c = std::nullopt);
 
 std::string to_json(const Shmoo& shmoo);
 /// A self-contained SVG: one square per point (class "pass", "fail" or "error"), axes in mV and MHz, a
