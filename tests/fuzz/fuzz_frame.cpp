@@ -57,6 +57,14 @@ class DecodingHandler : public RequestHandler {
         response.bytes(encode(m));
         return;
       }
+      case Opcode::tensor_caps: {
+        // Like identify: the host's decoder of the answer, fuzzed on the request bytes.
+        const auto payload = request.rest();
+        const TensorCapabilities m = decode_tensor_capabilities(payload);
+        check(same(encode(m), payload));
+        response.bytes(encode(m));
+        return;
+      }
       case Opcode::reg_read:
         response.u32(~request.u32());
         request.expect_end();
