@@ -872,18 +872,6 @@ float sigmoid(float x) noexcept {
   return e / d;
 }
 
-// IEEE 754-2019 maximum/minimum: NaN propagates, -0 < +0.
-float fmax_nan(float a, float b) noexcept {
-  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<float>::quiet_NaN();
-  if (a == b) return std::signbit(a) ? b : a;
-  return a > b ? a : b;
-}
-float fmin_nan(float a, float b) noexcept {
-  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<float>::quiet_NaN();
-  if (a == b) return std::signbit(a) ? a : b;
-  return a < b ? a : b;
-}
-
 void run_unary(const TensorOp& op, InputBytes ins, Emitter& e) {
   const auto x = load_floats(op.inputs[0], ins[0]);
   double alpha_default = 0.01;

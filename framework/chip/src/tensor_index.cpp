@@ -391,18 +391,6 @@ std::int64_t wrap(DType t, std::int64_t v) {
   return load_int(b.data(), t);
 }
 
-// IEEE maximum/minimum with NaN propagating and -0 < +0.
-float fmax_nan(float a, float b) noexcept {
-  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<float>::quiet_NaN();
-  if (a == b) return std::signbit(a) ? b : a;
-  return a > b ? a : b;
-}
-float fmin_nan(float a, float b) noexcept {
-  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<float>::quiet_NaN();
-  if (a == b) return std::signbit(a) ? a : b;
-  return a < b ? a : b;
-}
-
 // Calls f(i, data_offset) for every element i of GatherElements/ScatterElements' indices: the offset in
 // data of the element it addresses.
 template <typename F>

@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -107,6 +108,18 @@ inline AttrRule f64_attr(AttrId id) {
 }
 inline AttrRule list_attr(AttrId id) {
   return {.id = id, .i64 = false, .f64 = false, .i64_list = true};
+}
+
+/// IEEE 754-2019 maximum/minimum: NaN propagates, -0 orders below +0 (Max, Min, scatter reductions).
+inline float fmax_nan(float a, float b) noexcept {
+  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<float>::quiet_NaN();
+  if (a == b) return std::signbit(a) ? b : a;
+  return a > b ? a : b;
+}
+inline float fmin_nan(float a, float b) noexcept {
+  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<float>::quiet_NaN();
+  if (a == b) return std::signbit(a) ? a : b;
+  return a < b ? a : b;
 }
 
 // ---- Element access ----
