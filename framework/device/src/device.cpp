@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <deque>
 
 #include <fmt/core.h>
 
@@ -74,30 +75,25 @@ Deadline call_deadline(const DeviceTimeouts& timeouts, std::uint64_t work_bytes,
   return Deadline::after(timeouts.base + timeouts.per_mib * mib + extra_time);
 }
 
-// Frames `request` into `tx` and exchanges it for the response frame in `rx`. `context` ("<device>:
-// <operation>") goes in front of transport errors, which name their link themselves.
-void exchange_frame(Transport& transport, std::vector<std::uint8_t>& tx, std::vector<std::uint8_t>& rx,
-                    protocol::PayloadWriter&& request, const protocol::Header& header, Deadline deadline,
-                    const std::stop_token& stop, const std::string& context) {
-  try {
-    tx = protocol::finish_frame(header, std::move(request));
-    transport.exchange_into(tx, rx, deadline, stop);
-  } catch (const Error& e) {
-    rethrow_with_context(e, context);
-  }
+// A failure on the way to the device or back (lost, damaged or out-of-sequence frames), as opposed to an
+// answer of the device. Such an exchange may be tried again when the request is idempotent.
+bool is_link_fault(ErrorCode code) {
+  return code == ErrorCode::timeout || code == ErrorCode::checksum || code == ErrorCode::protocol;
 }
 
-// Checks a decoded response to request `sequence` (its payload: `fields` then `bulk`). Throws the
-// device's own error for an error response.
-void check_response(const protocol::Header& h, std::span<const std::uint8_t> fields,
-                    std::span<const std::uint8_t> bulk, protocol::Opcode op, std::uint32_t sequence,
-                    const std::string& context) {
+// The link-level checks of a decoded response to request `sequence`: a response frame, to this request.
+void check_link(const protocol::Header& h, std::uint32_t sequence, const std::string& context) {
   if (!h.is_response())
     throw ProtocolError(ErrorCode::protocol,
                         fmt::format("{}: the device answered with a request frame", context));
   if (h.sequence != sequence)
     throw ProtocolError(ErrorCode::protocol, fmt::format("{}: response sequence {} does not match request {}",
                                                          context, h.sequence, sequence));
+}
+
+// The device's answer: its own error for an error response, else a response to `op`.
+void check_answer(const protocol::Header& h, std::span<const std::uint8_t> fields,
+                  std::span<const std::uint8_t> bulk, protocol::Opcode op, const std::string& context) {
   if (h.status != ErrorCode::ok) {
     std::string message(fields.begin(), fields.end());
     message.append(bulk.begin(), bulk.end());
@@ -109,34 +105,75 @@ void check_response(const protocol::Header& h, std::span<const std::uint8_t> fie
                                     protocol::opcode_name(static_cast<std::uint8_t>(h.opcode))));
 }
 
-// Verifies the response frame in `rx` to request `sequence` and returns its payload, copying it into
-// `out` in the same pass when it has out.size() bytes (protocol::decode_frame_into).
-std::span<const std::uint8_t> checked_response(std::span<const std::uint8_t> rx, std::span<std::uint8_t> out,
-                                               protocol::Opcode op, std::uint32_t sequence,
-                                               const std::string& context) {
+// Decodes the response frame in `rx` (copying its payload into `out` in the same pass when it has
+// out.size() bytes, protocol::decode_frame_into) and checks it answers request `sequence`.
+protocol::FrameView decode_response(std::span<const std::uint8_t> rx, std::span<std::uint8_t> out,
+                                    std::uint32_t sequence, const std::string& context) {
   protocol::FrameView frame;
   try {
     frame = out.empty() ? protocol::decode_frame(rx) : protocol::decode_frame_into(rx, out);
   } catch (const Error& e) {
     rethrow_with_context(e, fmt::format("{}: response", context));
   }
-  check_response(frame.header, frame.payload, {}, op, sequence, context);
-  return frame.payload;
+  check_link(frame.header, sequence, context);
+  return frame;
+}
+
+// Runs `f` (a transport call), putting `context` in front of its errors (transports name their link).
+template <typename F>
+void on_link(const std::string& context, F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    rethrow_with_context(e, context);
+  }
 }
 
 }  // namespace
+
+void Device::set_batch_limit(std::size_t ops) {
+  if (ops == 0 || ops > protocol::kMaxBatchOps)
+    throw InvalidArgumentError(ErrorCode::invalid_argument,
+                               fmt::format("{}: a batch frame carries 1 to {} operations, not {}", name_,
+                                           protocol::kMaxBatchOps, ops));
+  batch_limit_ = ops;
+}
 
 std::span<const std::uint8_t> Device::send(protocol::Opcode op, protocol::PayloadWriter&& request,
                                            std::string_view what, std::uint64_t work_bytes,
                                            Milliseconds extra_time) {
   const std::string context = fmt::format("{}: {}", name_, call_label(op, what));
-  const Deadline deadline =
-      call_deadline(timeouts_, std::max<std::uint64_t>(work_bytes, request.size()), extra_time);
+  const std::uint64_t work = std::max<std::uint64_t>(work_bytes, request.size());
   protocol::Header h;
   h.opcode = op;
   h.sequence = sequence_++;
-  exchange_frame(*transport_, tx_, rx_, std::move(request), h, deadline, stop_, context);
-  return checked_response(rx_, {}, op, h.sequence, context);
+  on_link(context, [&] { tx_ = protocol::finish_frame(h, std::move(request)); });
+  ++stats_.requests;
+  for (int attempt = 0;; ++attempt) {
+    const bool may_retry = attempt < timeouts_.retries;
+    protocol::FrameView frame;
+    try {
+      on_link(context, [&] {
+        transport_->exchange_into(tx_, rx_, call_deadline(timeouts_, work, extra_time), stop_);
+      });
+      frame = decode_response(rx_, {}, h.sequence, context);
+    } catch (const Error& e) {
+      ++stats_.link_faults;
+      if (may_retry && is_link_fault(e.code()) && protocol::is_idempotent(op)) {
+        ++stats_.retries;
+        continue;  // the same frame, the same sequence: a remote agent answers a duplicate once
+      }
+      throw;
+    }
+    if (frame.header.status == ErrorCode::checksum && may_retry) {
+      // The request arrived damaged; the device executed nothing, so any request may go again.
+      ++stats_.link_faults;
+      ++stats_.retries;
+      continue;
+    }
+    check_answer(frame.header, frame.payload, {}, op, context);
+    return frame.payload;
+  }
 }
 
 std::size_t Device::send_bulk(protocol::Opcode op, protocol::PayloadWriter&& request,
@@ -144,40 +181,139 @@ std::size_t Device::send_bulk(protocol::Opcode op, protocol::PayloadWriter&& req
                               std::string_view what) {
   const std::string context = fmt::format("{}: {}", name_, call_label(op, what));
   const TransportCapabilities caps = transport_->capabilities();
-  const Deadline deadline = call_deadline(
-      timeouts_, std::max<std::uint64_t>(out.size(), request.size() + bulk.size()), Milliseconds{0});
+  const std::uint64_t work = std::max<std::uint64_t>(out.size(), request.size() + bulk.size());
   protocol::Header h;
   h.opcode = op;
   h.sequence = sequence_++;
-  if (!caps.split_frames) {
-    // One frame: the bulk bytes are copied into it and checksummed in the same pass.
-    request.bulk(bulk);
-    exchange_frame(*transport_, tx_, rx_, std::move(request), h, deadline, stop_, context);
-    return checked_response(rx_, out, op, h.sequence, context).size();
-  }
   const auto checksum =
       caps.checksum_unnecessary ? protocol::Checksum::unnecessary : protocol::Checksum::computed;
-  try {
-    tx_ = std::move(request.buffer());
-    const std::uint32_t crc = protocol::seal_split(h, tx_, bulk, checksum);
-    transport_->exchange_split({tx_, bulk, crc}, bulk_rx_, deadline, stop_);
-  } catch (const Error& e) {
-    rethrow_with_context(e, context);
-  }
-  protocol::SplitFrameView frame;
-  try {
-    if (bulk_rx_.split) {
-      frame = protocol::decode_split(bulk_rx_.parts(), checksum, out);
+  std::uint32_t crc = 0;
+  on_link(context, [&] {
+    if (caps.split_frames) {
+      tx_ = std::move(request.buffer());
+      crc = protocol::seal_split(h, tx_, bulk, checksum);
     } else {
-      const auto whole = out.empty() ? protocol::decode_frame(bulk_rx_.bytes)
-                                     : protocol::decode_frame_into(bulk_rx_.bytes, out);
-      frame = {whole.header, whole.payload, {}};
+      // One frame: the bulk bytes are copied into it and checksummed in the same pass.
+      request.bulk(bulk);
+      tx_ = protocol::finish_frame(h, std::move(request));
     }
-  } catch (const Error& e) {
-    rethrow_with_context(e, fmt::format("{}: response", context));
+  });
+  ++stats_.requests;
+  for (int attempt = 0;; ++attempt) {
+    const bool may_retry = attempt < timeouts_.retries;
+    protocol::SplitFrameView frame;
+    try {
+      on_link(context, [&] {
+        const Deadline deadline = call_deadline(timeouts_, work, Milliseconds{0});
+        if (caps.split_frames) {
+          transport_->exchange_split({tx_, bulk, crc}, bulk_rx_, deadline, stop_);
+        } else {
+          bulk_rx_.split = false;
+          bulk_rx_.bulk = {};
+          transport_->exchange_into(tx_, bulk_rx_.bytes, deadline, stop_);
+        }
+      });
+      if (bulk_rx_.split) {
+        try {
+          frame = protocol::decode_split(bulk_rx_.parts(), checksum, out);
+        } catch (const Error& e) {
+          rethrow_with_context(e, fmt::format("{}: response", context));
+        }
+        check_link(frame.header, h.sequence, context);
+      } else {
+        const auto whole = decode_response(bulk_rx_.bytes, out, h.sequence, context);
+        frame = {whole.header, whole.payload, {}};
+      }
+    } catch (const Error& e) {
+      ++stats_.link_faults;
+      if (may_retry && is_link_fault(e.code()) && protocol::is_idempotent(op)) {
+        ++stats_.retries;
+        continue;
+      }
+      throw;
+    }
+    if (frame.header.status == ErrorCode::checksum && may_retry) {
+      ++stats_.link_faults;
+      ++stats_.retries;
+      continue;
+    }
+    check_answer(frame.header, frame.fields, frame.bulk, op, context);
+    return frame.fields.size() + frame.bulk.size();
   }
-  check_response(frame.header, frame.fields, frame.bulk, op, h.sequence, context);
-  return frame.fields.size() + frame.bulk.size();
+}
+
+void Device::pipelined(std::size_t count,
+                       const std::function<PipelineItem(std::size_t, protocol::PayloadWriter&)>& build,
+                       const std::function<void(std::size_t, std::span<const std::uint8_t>)>& take) {
+  const std::size_t depth = transport_->capabilities().pipeline_depth;
+  std::size_t next = 0;  // the next request whose response is taken
+  if (depth > 1 && count > 1) {
+    struct InFlight {
+      std::uint32_t sequence = 0;
+      PipelineItem item;
+      Deadline deadline = Deadline::after(Milliseconds{0});
+    };
+    std::deque<InFlight> flight;
+    std::size_t posted = 0;
+    bool on_wire = true;  // a failure now is the link's (not the device's answer)
+    try {
+      while (next < count) {
+        while (posted < count && flight.size() < depth) {
+          auto w = begin_request();
+          InFlight f;
+          f.item = build(posted, w);
+          f.sequence = sequence_++;
+          protocol::Header h;
+          h.opcode = f.item.op;
+          h.sequence = f.sequence;
+          const std::string context = fmt::format("{}: {}", name_, call_label(f.item.op, f.item.label));
+          on_link(context, [&] { tx_ = protocol::finish_frame(h, std::move(w)); });
+          f.deadline = call_deadline(timeouts_, std::max<std::uint64_t>(f.item.work_bytes, tx_.size()),
+                                     Milliseconds{0});
+          on_link(context, [&] { transport_->post(tx_, f.deadline, stop_); });
+          ++stats_.requests;
+          if (!flight.empty()) ++stats_.pipelined;
+          flight.push_back(std::move(f));
+          ++posted;
+        }
+        InFlight& f = flight.front();
+        const std::string context = fmt::format("{}: {}", name_, call_label(f.item.op, f.item.label));
+        on_link(context, [&] { transport_->collect(f.sequence, rx_, f.deadline, stop_); });
+        const auto frame = decode_response(rx_, f.item.out, f.sequence, context);
+        if (frame.header.status == ErrorCode::checksum)
+          throw ProtocolError(ErrorCode::checksum,
+                              fmt::format("{}: the device received the request damaged", context));
+        on_wire = false;
+        check_answer(frame.header, frame.payload, {}, f.item.op, context);
+        take(next, frame.payload);
+        on_wire = true;
+        flight.pop_front();
+        ++next;
+      }
+      return;
+    } catch (const Error& e) {
+      transport_->discard_posted();
+      if (!on_wire) throw;
+      ++stats_.link_faults;
+      // Every request still in flight may have executed: they go again one at a time only if all are
+      // idempotent, or if the failed one is alone and arrived damaged (so never executed).
+      const bool all_idempotent = std::all_of(flight.begin(), flight.end(), [](const InFlight& f) {
+        return protocol::is_idempotent(f.item.op);
+      });
+      const bool damaged_alone = e.code() == ErrorCode::checksum && flight.size() == 1;
+      if (timeouts_.retries <= 0 || !is_link_fault(e.code()) || !(all_idempotent || damaged_alone)) throw;
+      // The rest one at a time, each with send()'s retries.
+      ++stats_.retries;
+    }
+  }
+  for (; next < count; ++next) {
+    auto w = begin_request();
+    PipelineItem item = build(next, w);
+    const auto payload = send(item.op, std::move(w), item.label, item.work_bytes);
+    if (!item.out.empty() && payload.size() == item.out.size())
+      std::memcpy(item.out.data(), payload.data(), payload.size());
+    take(next, payload);
+  }
 }
 
 const protocol::TensorCapabilities& Device::tensor_capabilities(bool refresh) {
@@ -240,35 +376,50 @@ void Device::write_register(std::string_view name, std::uint32_t value) {
 std::vector<std::uint32_t> Device::execute(std::span<const protocol::RegisterOp> ops) {
   std::vector<std::uint32_t> values;
   values.reserve(ops.size());
-  if (!has(chip::Capability::register_batch)) {
-    for (std::size_t i = 0; i < ops.size(); ++i) {
-      try {
-        if (ops[i].kind == protocol::RegisterOp::Kind::read) {
-          values.push_back(read_register(ops[i].address));
-        } else {
-          write_register(ops[i].address, ops[i].value);
-          values.push_back(ops[i].value);
-        }
-      } catch (const Error& e) {
-        // "<device>: operation i: <what failed>", the same shape as a batch failure.
-        std::string_view rest = e.message();
-        if (const std::string prefix = name_ + ": "; rest.starts_with(prefix))
-          rest.remove_prefix(prefix.size());
-        throw_error(e.code(), fmt::format("{}: operation {}: {}", name_, i, rest));
-      }
+  if (ops.empty()) return values;
+  if (!has(chip::Capability::register_batch) || !transport_->capabilities().batched_registers) {
+    // One request per operation, pipelined where the link allows.
+    try {
+      pipelined(
+          ops.size(),
+          [&](std::size_t i, protocol::PayloadWriter& w) {
+            const bool read = ops[i].kind == protocol::RegisterOp::Kind::read;
+            w.bytes(read ? protocol::encode_reg_read(ops[i].address)
+                         : protocol::encode_reg_write(ops[i].address, ops[i].value));
+            return PipelineItem{read ? protocol::Opcode::reg_read : protocol::Opcode::reg_write,
+                                register_label(ops[i].address), 0, {}};
+          },
+          [&](std::size_t i, std::span<const std::uint8_t> payload) {
+            protocol::PayloadReader r(payload, "register response");
+            values.push_back(ops[i].kind == protocol::RegisterOp::Kind::read ? r.u32() : ops[i].value);
+            r.expect_end();
+          });
+    } catch (const Error& e) {
+      // "<device>: operation i: <what failed>", the same shape as a batch failure.
+      std::string_view rest = e.message();
+      if (const std::string prefix = name_ + ": "; rest.starts_with(prefix)) rest.remove_prefix(prefix.size());
+      throw_error(e.code(), fmt::format("{}: operation {}: {}", name_, values.size(), rest));
     }
     return values;
   }
-  for (std::size_t start = 0; start < ops.size(); start += protocol::kMaxBatchOps) {
-    auto part = ops.subspan(start, std::min(protocol::kMaxBatchOps, ops.size() - start));
-    const std::string label =
-        fmt::format("of operations {}..{} of {}", start, start + part.size() - 1, ops.size());
-    auto payload = call(protocol::Opcode::reg_batch,
-                        protocol::encode_reg_batch(part, static_cast<std::uint32_t>(start)), label);
-    auto got =
-        decode("reg_batch " + label, [&] { return protocol::decode_reg_values(payload, part.size()); });
-    values.insert(values.end(), got.begin(), got.end());
-  }
+  const std::size_t frames = (ops.size() + batch_limit_ - 1) / batch_limit_;
+  pipelined(
+      frames,
+      [&](std::size_t f, protocol::PayloadWriter& w) {
+        const std::size_t start = f * batch_limit_;
+        const auto part = ops.subspan(start, std::min(batch_limit_, ops.size() - start));
+        w.bytes(protocol::encode_reg_batch(part, static_cast<std::uint32_t>(start)));
+        return PipelineItem{
+            protocol::Opcode::reg_batch,
+            fmt::format("of operations {}..{} of {}", start, start + part.size() - 1, ops.size()), 0, {}};
+      },
+      [&](std::size_t f, std::span<const std::uint8_t> payload) {
+        const std::size_t start = f * batch_limit_;
+        const std::size_t n = std::min(batch_limit_, ops.size() - start);
+        auto got = decode(fmt::format("reg_batch of operations {}..{}", start, start + n - 1),
+                          [&] { return protocol::decode_reg_values(payload, n); });
+        values.insert(values.end(), got.begin(), got.end());
+      });
   return values;
 }
 
@@ -285,17 +436,36 @@ std::size_t Device::chunk_size() {
 
 void Device::read_memory(std::uint64_t address, std::span<std::uint8_t> out) {
   const std::size_t chunk = chunk_size();
+  const auto check = [&](std::uint64_t at, std::size_t n, std::size_t got) {
+    if (got != n)
+      throw ProtocolError(ErrorCode::protocol,
+                          fmt::format("{}: mem_read 0x{:x}+{}: device returned {} bytes", name_, at, n, got));
+  };
+  if (transport_->capabilities().pipeline_depth > 1 && out.size() > chunk) {
+    // Several chunks in flight: a remote link pays its latency once per window, not per chunk.
+    pipelined(
+        (out.size() + chunk - 1) / chunk,
+        [&](std::size_t i, protocol::PayloadWriter& w) {
+          const std::size_t n = std::min(chunk, out.size() - i * chunk);
+          const std::uint64_t at = address + i * chunk;
+          w.bytes(protocol::encode(protocol::MemReadRequest{at, static_cast<std::uint32_t>(n)}));
+          return PipelineItem{protocol::Opcode::mem_read, fmt::format("0x{:x}+{}", at, n), n,
+                              out.subspan(i * chunk, n)};
+        },
+        [&](std::size_t i, std::span<const std::uint8_t> payload) {
+          check(address + i * chunk, std::min(chunk, out.size() - i * chunk), payload.size());
+        });
+    return;
+  }
   for (std::size_t done = 0; done < out.size();) {
     const std::size_t n = std::min(chunk, out.size() - done);
     const std::uint64_t at = address + done;
     auto w = begin_request();
     w.bytes(protocol::encode(protocol::MemReadRequest{at, static_cast<std::uint32_t>(n)}));
     // The payload lands in `out` as its CRC is checked; a chunk whose check fails throws.
-    const std::size_t got = send_bulk(protocol::Opcode::mem_read, std::move(w), {}, out.subspan(done, n),
-                                      fmt::format("0x{:x}+{}", at, n));
-    if (got != n)
-      throw ProtocolError(ErrorCode::protocol,
-                          fmt::format("{}: mem_read 0x{:x}+{}: device returned {} bytes", name_, at, n, got));
+    check(at, n,
+          send_bulk(protocol::Opcode::mem_read, std::move(w), {}, out.subspan(done, n),
+                    fmt::format("0x{:x}+{}", at, n)));
     done += n;
   }
 }
@@ -308,17 +478,35 @@ std::vector<std::uint8_t> Device::read_memory(std::uint64_t address, std::size_t
 
 void Device::write_memory(std::uint64_t address, std::span<const std::uint8_t> data) {
   const std::size_t chunk = chunk_size();
+  const auto check = [&](const std::string& label, std::size_t got) {
+    if (got != 0)
+      throw ProtocolError(
+          ErrorCode::protocol,
+          fmt::format("{}: mem_write {}: the response carries {} unexpected bytes", name_, label, got));
+  };
+  if (transport_->capabilities().pipeline_depth > 1 && data.size() > chunk) {
+    pipelined(
+        (data.size() + chunk - 1) / chunk,
+        [&](std::size_t i, protocol::PayloadWriter& w) {
+          const std::size_t n = std::min(chunk, data.size() - i * chunk);
+          const std::uint64_t at = address + i * chunk;
+          w.u64(at);
+          w.bulk(data.subspan(i * chunk, n));
+          return PipelineItem{protocol::Opcode::mem_write, fmt::format("0x{:x}+{}", at, n), n, {}};
+        },
+        [&](std::size_t i, std::span<const std::uint8_t> payload) {
+          const std::size_t n = std::min(chunk, data.size() - i * chunk);
+          check(fmt::format("0x{:x}+{}", address + i * chunk, n), payload.size());
+        });
+    return;
+  }
   for (std::size_t done = 0; done < data.size();) {
     const std::size_t n = std::min(chunk, data.size() - done);
     const std::uint64_t at = address + done;
     auto w = begin_request();
     w.u64(at);
     const std::string label = fmt::format("0x{:x}+{}", at, n);
-    const auto got = send_bulk(protocol::Opcode::mem_write, std::move(w), data.subspan(done, n), {}, label);
-    if (got != 0)
-      throw ProtocolError(
-          ErrorCode::protocol,
-          fmt::format("{}: mem_write {}: the response carries {} unexpected bytes", name_, label, got));
+    check(label, send_bulk(protocol::Opcode::mem_write, std::move(w), data.subspan(done, n), {}, label));
     done += n;
   }
 }

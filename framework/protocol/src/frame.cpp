@@ -80,6 +80,29 @@ bool is_known_opcode(std::uint8_t opcode) noexcept {
   return opcode <= kLastOpcode;
 }
 
+bool is_idempotent(Opcode op) noexcept {
+  switch (op) {
+    case Opcode::ping:
+    case Opcode::identify:
+    case Opcode::reg_read:
+    case Opcode::mem_read:
+    case Opcode::mem_write:
+    case Opcode::mem_fill:
+    case Opcode::sensors:
+    case Opcode::tensor_caps:
+      return true;
+    case Opcode::reg_write:
+    case Opcode::reg_batch:
+    case Opcode::reset:
+    case Opcode::mbist:
+    case Opcode::tensor:
+    case Opcode::hold:
+    case Opcode::operating_point:
+      return false;
+  }
+  return false;
+}
+
 namespace {
 
 void check_payload_size(const Header& h, std::size_t n) {

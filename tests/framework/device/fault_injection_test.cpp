@@ -63,7 +63,8 @@ struct Bench : testing::SimBench {
   FaultInjectingTransport* link = nullptr;  // borrowed: the device owns it
 };
 
-Bench make_bench() {
+// Retries are off unless a test turns them on: the detection tests see every fault as an error.
+Bench make_bench(int retries = 0) {
   Bench b;
   testing::SimBench& sim = b;
   sim = testing::make_sim_bench(
@@ -73,6 +74,9 @@ Bench make_bench() {
         b.link = link.get();
         return link;
       });
+  DeviceTimeouts t;
+  t.retries = retries;
+  b.device->set_timeouts(t);
   b.device->identify();  // so later calls do not start with an identify of their own
   return b;
 }
@@ -186,6 +190,45 @@ BOOST_AUTO_TEST_CASE(every_single_bit_flip_of_a_request_is_rejected) {
   }
   check_recovers(b);
   BOOST_TEST(b.device->read_register(chip::reg::SCRATCH0) == 0x0BADBEEFu, "a corrupted write was executed");
+}
+
+BOOST_AUTO_TEST_CASE(a_damaged_response_to_a_read_is_retried_and_the_value_is_right) {
+  auto b = make_bench(2);
+  b.device->write_register(chip::reg::SCRATCH0, 0x12345678u);
+  int damaged = 0;
+  b.link->on_response = [&](Frame& f, Frame&) {
+    if (damaged++ < 2) flip_bit(f, 8 * protocol::kHeaderSize + 3);  // twice, then clean
+  };
+  BOOST_TEST(b.device->read_register(chip::reg::SCRATCH0) == 0x12345678u);
+  BOOST_TEST(b.device->link_stats().retries == 2u);
+  BOOST_TEST(b.device->link_stats().link_faults == 2u);
+  // A third damaged answer in a row exhausts the retries: an error, never a guess.
+  damaged = -1;
+  expect_error<ProtocolError>([&] { b.device->read_register(chip::reg::SCRATCH0); }, ErrorCode::checksum);
+}
+
+BOOST_AUTO_TEST_CASE(a_lost_answer_to_a_register_write_is_not_sent_again) {
+  auto b = make_bench(2);
+  int writes = 0;
+  b.link->on_request = [&](Frame& f) {
+    if (f.at(3) == static_cast<std::uint8_t>(protocol::Opcode::reg_write)) ++writes;
+  };
+  b.link->on_response = [](Frame& f, Frame&) { flip_bit(f, 8 * protocol::kHeaderSize + 1); };
+  expect_error<ProtocolError>([&] { b.device->write_register(chip::reg::SCRATCH0, 1); }, ErrorCode::checksum);
+  BOOST_TEST(writes == 1, "a write whose answer was damaged went out again");
+  BOOST_TEST(b.device->link_stats().retries == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_write_that_arrived_damaged_is_sent_again) {
+  auto b = make_bench(2);
+  int damaged = 0;
+  b.link->on_request = [&](Frame& f) {
+    if (damaged++ == 0) flip_bit(f, 8 * (protocol::kHeaderSize + 4));  // the value: the device refuses it
+  };
+  b.device->write_register(chip::reg::SCRATCH0, 0xCAFEF00Du);
+  b.link->clear();
+  BOOST_TEST(b.device->read_register(chip::reg::SCRATCH0) == 0xCAFEF00Du);
+  BOOST_TEST(b.device->link_stats().retries == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(response_with_another_sequence_number_is_refused) {

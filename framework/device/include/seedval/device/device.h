@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -55,10 +56,25 @@ struct Identity {
 /// enough that per-frame costs vanish. A link with smaller frames gets smaller chunks.
 inline constexpr std::size_t kMemoryChunk = 256u << 10;
 
-/// Time limits of device calls: a base per request plus time per MiB moved.
+/// Time limits of device calls: a base per request plus time per MiB moved, and how often a request
+/// whose exchange failed on the link is sent again.
 struct DeviceTimeouts {
   Milliseconds base{2000};
   Milliseconds per_mib{200};
+  /// A request is sent again, at most this many times, when the device answered that the request
+  /// arrived damaged (any request: the device executed nothing), or when the response was lost,
+  /// damaged or out of sequence and the request is idempotent (protocol::is_idempotent). Anything else
+  /// fails the call: a register write whose answer was lost is never guessed at.
+  int retries = 2;
+};
+
+/// What the link has done under this device: requests sent, requests sent again, and the failures
+/// that caused them. A clean link shows retries == 0.
+struct LinkStats {
+  std::uint64_t requests = 0;      ///< requests sent (first attempts)
+  std::uint64_t retries = 0;       ///< requests sent again after a link fault
+  std::uint64_t pipelined = 0;     ///< requests that went out while earlier ones were still in flight
+  std::uint64_t link_faults = 0;   ///< exchanges that failed on the link (lost, damaged, out of sequence)
 };
 
 class Device {
@@ -76,6 +92,11 @@ class Device {
   void set_stop_token(std::stop_token stop) { stop_ = std::move(stop); }
   const std::stop_token& stop_token() const noexcept { return stop_; }
   void set_timeouts(const DeviceTimeouts& t) { timeouts_ = t; }
+  const DeviceTimeouts& timeouts() const noexcept { return timeouts_; }
+  const LinkStats& link_stats() const noexcept { return stats_; }
+  /// The most register operations one reg_batch frame carries (default and upper bound:
+  /// protocol::kMaxBatchOps); longer lists go as several frames, pipelined on links that allow it.
+  void set_batch_limit(std::size_t ops);
 
   /// Asks the chip who it is. The result is cached until reset() or refresh.
   const Identity& identify(bool refresh = false);
@@ -88,9 +109,11 @@ class Device {
   std::uint32_t read_register(std::string_view name);
   void write_register(std::uint32_t address, std::uint32_t value);
   void write_register(std::string_view name, std::uint32_t value);
-  /// Executes `ops` in order, in one request when the chip has registers.batch, else one by one.
-  /// Returns one value per operation (read value, or the value written). On failure the error message
-  /// names the index of the first failing operation; operations before it took effect.
+  /// Executes `ops` in order, in one request when the chip has registers.batch and the link carries
+  /// batches, else one request per operation. Requests go pipelined when the link allows several in
+  /// flight. Returns one value per operation (read value, or the value written). On failure the error
+  /// message names the index of the first failing operation ("operation 17: ..."); operations before
+  /// it took effect, and with pipelining, requests already in flight behind it may have too.
   std::vector<std::uint32_t> execute(std::span<const protocol::RegisterOp> ops);
 
   void read_memory(std::uint64_t address, std::span<std::uint8_t> out);
@@ -152,6 +175,21 @@ class Device {
   std::size_t send_bulk(protocol::Opcode op, protocol::PayloadWriter&& request,
                         std::span<const std::uint8_t> bulk, std::span<std::uint8_t> out,
                         std::string_view what);
+  /// One request of a pipelined run: `build` writes the request's payload and returns its opcode, label
+  /// and the bytes it moves; the response payload lands in `out` when it has out.size() bytes.
+  struct PipelineItem {
+    protocol::Opcode op = protocol::Opcode::ping;
+    std::string label;
+    std::uint64_t work_bytes = 0;
+    std::span<std::uint8_t> out;
+  };
+  /// Sends `count` requests, keeping up to the link's pipeline depth in flight, and hands each response
+  /// payload to `take(i, payload)` in order. `build(i, writer)` writes request i. On a link without
+  /// pipelining, or after a link fault mid-pipeline when every request in flight is idempotent, the
+  /// rest go one at a time through send()'s retries.
+  void pipelined(std::size_t count,
+                 const std::function<PipelineItem(std::size_t, protocol::PayloadWriter&)>& build,
+                 const std::function<void(std::size_t, std::span<const std::uint8_t>)>& take);
   /// Runs `decode` on a response; a decoding error is rethrown with the device name and operation.
   template <typename F>
   auto decode(std::string_view label, F&& decode_fn) -> decltype(decode_fn());
@@ -165,6 +203,8 @@ class Device {
   std::stop_token stop_;
   DeviceTimeouts timeouts_;
   std::uint32_t sequence_ = 1;
+  LinkStats stats_;
+  std::size_t batch_limit_ = protocol::kMaxBatchOps;
   std::optional<Identity> identity_;
   std::optional<protocol::TensorCapabilities> tensor_caps_;
   std::optional<chip::HbmGeometry> geometry_;

@@ -56,6 +56,11 @@ inline constexpr std::uint8_t kLastOpcode = 0x0E;
 /// "mem_read" etc.; "opcode 0x42" for values outside the enum.
 std::string opcode_name(std::uint8_t opcode);
 bool is_known_opcode(std::uint8_t opcode) noexcept;
+/// Whether executing a request of `op` twice leaves the device as executing it once and answers the
+/// same: such a request may be sent again when its response was lost or damaged. Reads and writes of
+/// memory, reads of registers and state; not register writes (a write-1-to-clear register), batches,
+/// resets, MBIST runs, tensor operations, holds or operating-point changes.
+bool is_idempotent(Opcode op) noexcept;
 
 struct Header {
   std::uint8_t version = kVersion;
