@@ -1,0 +1,1 @@
+#include <seedval/transport/faulty.h>

@@ -1,0 +1,1 @@
+// Seeded link faults (being written).
