@@ -73,6 +73,7 @@ std::uint64_t parse_number(std::string_view text, std::string_view what, bool al
 }
 
 std::string board_option_help() {
-  return "board descriptor: a name in boards/ (e.g. seedchip-sim) or a path to a .json file";
+  return "board: a descriptor name in boards/ (e.g. seedchip-sim), a path to a .json file, or a remote board "
+         "served by `seedval agent`: zmq+tcp://HOST:PORT or zmq+ipc://PATH (?board=NAME&server_key=KEY)";
 }
 }  // namespace seedval::cli

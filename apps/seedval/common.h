@@ -44,5 +44,6 @@ void add_population(CLI::App& app);
 void add_faultsim(CLI::App& app);
 void add_conformance(CLI::App& app);
 void add_shmoo(CLI::App& app);
+void add_agent(CLI::App& app);
 
 }  // namespace seedval::cli

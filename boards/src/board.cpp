@@ -10,6 +10,7 @@ namespace seedval {
 namespace detail {
 BoardRegistry& board_registry() {
   static BoardRegistry r;
+  [[maybe_unused]] static const bool built_in = (register_remote_backend(r), true);
   return r;
 }
 }  // namespace detail

@@ -19,5 +19,9 @@ struct BoardRegistry {
 };
 
 BoardRegistry& board_registry();
+/// Adds the built-in "remote" backend (remote.cpp); board_registry() calls it once.
+void register_remote_backend(BoardRegistry& r);
+/// A remote board named by a zmq+tcp:// or zmq+ipc:// URI (remote.cpp).
+std::unique_ptr<Board> open_remote_uri(std::string_view uri);
 
 }  // namespace seedval::detail

@@ -242,10 +242,10 @@ std::size_t Device::send_bulk(protocol::Opcode op, protocol::PayloadWriter&& req
   }
 }
 
-void Device::pipelined(std::size_t count,
+void Device::pipelined(std::size_t count, bool allow_pipelining,
                        const std::function<PipelineItem(std::size_t, protocol::PayloadWriter&)>& build,
                        const std::function<void(std::size_t, std::span<const std::uint8_t>)>& take) {
-  const std::size_t depth = transport_->capabilities().pipeline_depth;
+  const std::size_t depth = allow_pipelining ? transport_->capabilities().pipeline_depth : 1;
   std::size_t next = 0;  // the next request whose response is taken
   if (depth > 1 && count > 1) {
     struct InFlight {
@@ -377,11 +377,16 @@ std::vector<std::uint32_t> Device::execute(std::span<const protocol::RegisterOp>
   std::vector<std::uint32_t> values;
   values.reserve(ops.size());
   if (ops.empty()) return values;
+  // Requests behind a failing one would already be on their way: only lists without writes are
+  // pipelined, so a failure stops the list where it happened.
+  const bool reads_only = std::all_of(ops.begin(), ops.end(), [](const protocol::RegisterOp& op) {
+    return op.kind == protocol::RegisterOp::Kind::read;
+  });
   if (!has(chip::Capability::register_batch) || !transport_->capabilities().batched_registers) {
     // One request per operation, pipelined where the link allows.
     try {
       pipelined(
-          ops.size(),
+          ops.size(), reads_only,
           [&](std::size_t i, protocol::PayloadWriter& w) {
             const bool read = ops[i].kind == protocol::RegisterOp::Kind::read;
             w.bytes(read ? protocol::encode_reg_read(ops[i].address)
@@ -404,7 +409,7 @@ std::vector<std::uint32_t> Device::execute(std::span<const protocol::RegisterOp>
   }
   const std::size_t frames = (ops.size() + batch_limit_ - 1) / batch_limit_;
   pipelined(
-      frames,
+      frames, reads_only,
       [&](std::size_t f, protocol::PayloadWriter& w) {
         const std::size_t start = f * batch_limit_;
         const auto part = ops.subspan(start, std::min(batch_limit_, ops.size() - start));
@@ -444,7 +449,7 @@ void Device::read_memory(std::uint64_t address, std::span<std::uint8_t> out) {
   if (transport_->capabilities().pipeline_depth > 1 && out.size() > chunk) {
     // Several chunks in flight: a remote link pays its latency once per window, not per chunk.
     pipelined(
-        (out.size() + chunk - 1) / chunk,
+        (out.size() + chunk - 1) / chunk, true,
         [&](std::size_t i, protocol::PayloadWriter& w) {
           const std::size_t n = std::min(chunk, out.size() - i * chunk);
           const std::uint64_t at = address + i * chunk;
@@ -486,7 +491,7 @@ void Device::write_memory(std::uint64_t address, std::span<const std::uint8_t> d
   };
   if (transport_->capabilities().pipeline_depth > 1 && data.size() > chunk) {
     pipelined(
-        (data.size() + chunk - 1) / chunk,
+        (data.size() + chunk - 1) / chunk, true,
         [&](std::size_t i, protocol::PayloadWriter& w) {
           const std::size_t n = std::min(chunk, data.size() - i * chunk);
           const std::uint64_t at = address + i * chunk;

@@ -111,9 +111,9 @@ class Device {
   void write_register(std::string_view name, std::uint32_t value);
   /// Executes `ops` in order, in one request when the chip has registers.batch and the link carries
   /// batches, else one request per operation. Requests go pipelined when the link allows several in
-  /// flight. Returns one value per operation (read value, or the value written). On failure the error
-  /// message names the index of the first failing operation ("operation 17: ..."); operations before
-  /// it took effect, and with pipelining, requests already in flight behind it may have too.
+  /// flight (lists of reads only: a write list stops where it failed). Returns one value per operation
+  /// (read value, or the value written). On failure the error message names the index of the first
+  /// failing operation ("operation 17: ..."); operations before it took effect, none after it.
   std::vector<std::uint32_t> execute(std::span<const protocol::RegisterOp> ops);
 
   void read_memory(std::uint64_t address, std::span<std::uint8_t> out);
@@ -186,8 +186,8 @@ class Device {
   /// Sends `count` requests, keeping up to the link's pipeline depth in flight, and hands each response
   /// payload to `take(i, payload)` in order. `build(i, writer)` writes request i. On a link without
   /// pipelining, or after a link fault mid-pipeline when every request in flight is idempotent, the
-  /// rest go one at a time through send()'s retries.
-  void pipelined(std::size_t count,
+  /// rest go one at a time through send()'s retries. With `allow_pipelining` false, always one at a time.
+  void pipelined(std::size_t count, bool allow_pipelining,
                  const std::function<PipelineItem(std::size_t, protocol::PayloadWriter&)>& build,
                  const std::function<void(std::size_t, std::span<const std::uint8_t>)>& take);
   /// Runs `decode` on a response; a decoding error is rethrown with the device name and operation.

@@ -1,0 +1,201 @@
+// The agent's own rules: leases (one holder, expiry when the holder vanishes), duplicate suppression,
+// CurveZMQ off loopback, and a vanished agent seen by its client as an error, never as a value.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include <seedval/chip/registers.h>
+#include <seedval/core/error.h>
+#include <seedval/protocol/frame.h>
+#include <seedval/protocol/messages.h>
+
+#include "links.h"
+#include "support/errors.h"
+#include "support/sim_bench.h"
+
+namespace seedval {
+namespace {
+
+using testing::expect_error;
+
+std::shared_ptr<protocol::RequestHandler> die_handler() {
+  return std::make_shared<testing::SlowPingHandler>(testing::chip_model(testing::clean_die({"AGENT", 1, 5, 6}), 1u << 20));
+}
+
+AgentOptions loopback() {
+  AgentOptions o;
+  o.bind = {"tcp://127.0.0.1:*"};
+  return o;
+}
+
+ZmqClientOptions client_of(const testing::ServedAgent& a, std::string holder, Milliseconds lease = Milliseconds{2000}) {
+  ZmqClientOptions o;
+  o.endpoint = a.endpoint();
+  o.holder = std::move(holder);
+  o.lease = lease;
+  o.connect_timeout = Milliseconds{2000};
+  return o;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(agent)
+
+BOOST_AUTO_TEST_CASE(a_leased_board_is_refused_to_a_second_client_with_the_holder_named) {
+  testing::ServedAgent a(die_handler(), loopback());
+  auto first = ZmqSession::open(client_of(a, "alice@bench-3 pid 11"));
+  const auto msg = expect_error<TransportError>([&] { ZmqSession::open(client_of(a, "bob@bench-4 pid 12")); }, ErrorCode::busy);
+  CHECK_CONTAINS(msg, "seedchip-sim");
+  CHECK_CONTAINS(msg, "leased by alice@bench-3 pid 11");
+  BOOST_TEST(a.agent->stats().refused.load() == 1u);
+  // The holder's own requests go through; released, the board is free for the next client.
+  {
+    Device dev(first->connect(), "remote");  // its link keeps the session (and the lease) alive
+    BOOST_TEST(dev.read_register(chip::reg::CHIP_ID) == chip::kChipId);
+  }
+  first.reset();
+  auto second = ZmqSession::open(client_of(a, "bob@bench-4 pid 12"));
+  Device dev2(second->connect(), "remote");
+  BOOST_TEST(dev2.read_register(chip::reg::CHIP_ID) == chip::kChipId);
+}
+
+BOOST_AUTO_TEST_CASE(heartbeats_keep_a_lease_and_a_vanished_holder_frees_the_board) {
+  testing::ServedAgent a(die_handler(), loopback());
+  auto holder = ZmqSession::open(client_of(a, "crashing client", Milliseconds{300}));
+  // Idle for several lease times: heartbeats keep it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  BOOST_TEST(holder->lease_lost().empty());
+  expect_error<TransportError>([&] { ZmqSession::open(client_of(a, "other")); }, ErrorCode::busy);
+  // The holder dies without a word: no heartbeat, no release. Within the lease time the board is free.
+  holder->vanish();
+  const auto start = std::chrono::steady_clock::now();
+  std::shared_ptr<ZmqSession> next;
+  while (!next && std::chrono::steady_clock::now() - start < std::chrono::seconds(3)) {
+    try {
+      next = ZmqSession::open(client_of(a, "other"));
+    } catch (const Error& e) {
+      BOOST_TEST_REQUIRE(e.code() == ErrorCode::busy, e.what());
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  BOOST_REQUIRE(next);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  BOOST_TEST(waited < std::chrono::milliseconds(900), "freed after " << waited / std::chrono::milliseconds(1) << " ms");
+  BOOST_TEST(a.agent->stats().expired.load() == 1u);
+  Device dev(next->connect(), "remote");
+  BOOST_TEST(dev.read_register(chip::reg::CHIP_ID) == chip::kChipId);
+}
+
+BOOST_AUTO_TEST_CASE(a_request_that_arrives_twice_is_executed_once) {
+  testing::ServedAgent a(die_handler(), loopback());
+  auto session = ZmqSession::open(client_of(a, "dup"));
+  auto link = session->connect();
+  Device dev(session->connect(), "remote");
+  const auto before = dev.read_sensors().time_us;
+  // A hold is not idempotent: the device's timer shows how often it ran.
+  const auto frame = protocol::encode_request(protocol::Opcode::hold, 77,
+                                              protocol::encode(protocol::HoldRequest{5000, 0, 1000}));
+  link->post(frame, Deadline::after(std::chrono::seconds(2)), {});
+  link->post(frame, Deadline::after(std::chrono::seconds(2)), {});  // the network delivered it twice
+  std::vector<std::uint8_t> response;
+  link->collect(77, response, Deadline::after(std::chrono::seconds(2)), {});
+  BOOST_TEST(protocol::decode_frame(response).header.status == ErrorCode::ok);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let a second execution happen, if any
+  const auto after = dev.read_sensors().time_us;
+  BOOST_TEST(after - before >= 5000u);
+  BOOST_TEST(after - before < 10000u, "the hold ran twice: the timer moved " << after - before << " us");
+  BOOST_TEST(a.agent->stats().duplicates.load() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(off_loopback_the_agent_requires_curve) {
+  const auto msg = expect_error<ConfigError>(
+      [&] {
+        AgentOptions o;
+        o.bind = {"tcp://0.0.0.0:*"};
+        testing::ServedAgent a(die_handler(), o);
+      },
+      ErrorCode::config);
+  CHECK_CONTAINS(msg, "CurveZMQ");
+  BOOST_TEST(is_local_endpoint("tcp://127.0.0.1:5555"));
+  BOOST_TEST(is_local_endpoint("tcp://[::1]:5555"));
+  BOOST_TEST(is_local_endpoint("ipc:///run/x"));
+  BOOST_TEST(!is_local_endpoint("tcp://0.0.0.0:5555"));
+  BOOST_TEST(!is_local_endpoint("tcp://bench-07:5555"));
+}
+
+BOOST_AUTO_TEST_CASE(an_unauthenticated_client_is_refused_off_loopback) {
+  const CurveKeyPair server = generate_curve_keys(), allowed = generate_curve_keys(), stranger = generate_curve_keys();
+  AgentOptions options;
+  options.bind = {"tcp://0.0.0.0:*"};
+  options.curve_secret_key = server.secret_key;
+  options.allowed_client_keys = {allowed.public_key};
+  testing::ServedAgent a(die_handler(), options);
+  const std::string port = a.endpoint().substr(a.endpoint().rfind(':'));
+  ZmqClientOptions o;
+  o.endpoint = "tcp://127.0.0.1" + port;
+  o.connect_timeout = Milliseconds{2000};
+  // No CURVE at all: the handshake fails and the client says why.
+  auto msg = expect_error<TransportError>([&] { ZmqSession::open(o); }, ErrorCode::transport);
+  CHECK_CONTAINS(msg, "CurveZMQ");
+  // A key the agent does not allow.
+  o.server_key = server.public_key;
+  o.client_keys = stranger;
+  msg = expect_error<TransportError>([&] { ZmqSession::open(o); }, ErrorCode::transport);
+  CHECK_CONTAINS(msg, "refused this client's CurveZMQ key");
+  BOOST_TEST(a.agent->stats().auth_refused.load() >= 1u);
+  // The allowed key gets in, and the frames cross encrypted.
+  o.client_keys = allowed;
+  auto session = ZmqSession::open(o);
+  Device dev(session->connect(), "remote");
+  BOOST_TEST(dev.read_register(chip::reg::CHIP_ID) == chip::kChipId);
+  const std::vector<std::uint8_t> data(300000, 0x5A);
+  dev.write_memory(1000, data);
+  BOOST_TEST((dev.read_memory(1000, data.size()) == data));
+}
+
+BOOST_AUTO_TEST_CASE(an_agent_that_dies_mid_test_is_an_error_never_a_value) {
+  auto a = std::make_unique<testing::ServedAgent>(die_handler(), loopback());
+  auto session = ZmqSession::open(client_of(*a, "survivor"));
+  Device dev(session->connect(), "remote");
+  DeviceTimeouts t;
+  t.base = Milliseconds{300};
+  dev.set_timeouts(t);
+  dev.write_register(chip::reg::SCRATCH0, 42);
+  std::jthread killer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    a.reset();
+  });
+  // Reads go on until the agent is gone: each one returns the right value or throws.
+  int errors = 0;
+  for (int i = 0; i < 2000 && errors == 0; ++i) {
+    try {
+      BOOST_TEST_REQUIRE(dev.read_register(chip::reg::SCRATCH0) == 42u);
+    } catch (const Error& e) {
+      ++errors;
+      BOOST_TEST((e.code() == ErrorCode::timeout || e.code() == ErrorCode::transport), e.what());
+      CHECK_STARTS_WITH(e.message(), "remote: reg_read");
+    }
+  }
+  BOOST_TEST(errors == 1);
+}
+
+BOOST_AUTO_TEST_CASE(uris_name_the_agent_and_the_board) {
+  const auto u = parse_zmq_uri("zmq+tcp://bench-07:5555?board=evb-2");
+  BOOST_TEST(u.endpoint == "tcp://bench-07:5555");
+  BOOST_TEST(u.board == "evb-2");
+  BOOST_TEST(parse_zmq_uri("zmq+ipc:///run/seedval/agent").endpoint == "ipc:///run/seedval/agent");
+  auto msg = expect_error<ConfigError>([] { parse_zmq_uri("zmq+tcp://bench-07"); }, ErrorCode::config);
+  CHECK_CONTAINS(msg, "no port");
+  msg = expect_error<ConfigError>([] { parse_zmq_uri("zmq+tcp://h:1?colour=red"); }, ErrorCode::config);
+  CHECK_CONTAINS(msg, "unknown parameter \"colour\"");
+  msg = expect_error<ConfigError>([] { parse_zmq_uri("zmq+udp://h:1"); }, ErrorCode::config);
+  CHECK_CONTAINS(msg, "unknown ZeroMQ transport");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace seedval
