@@ -431,7 +431,10 @@ void Agent::Impl::on_worker_message(Slot& slot, std::vector<zmq::message_t>& par
     if (status == ErrorCode::ok && slot.lease && parts[2].size() >= protocol::kHeaderSize) {
       const auto* f = static_cast<const std::uint8_t*>(parts[2].data());
       const auto frame_status = static_cast<ErrorCode>(f[6] | (f[7] << 8));
-      if (frame_status != ErrorCode::checksum && frame_status != ErrorCode::protocol) {
+      // Idempotent requests need no cache: a duplicate may simply run again (and bulk reads would
+      // otherwise be copied into it for nothing).
+      const bool idempotent = protocol::is_known_opcode(f[3]) && protocol::is_idempotent(static_cast<protocol::Opcode>(f[3]));
+      if (!idempotent && frame_status != ErrorCode::checksum && frame_status != ErrorCode::protocol) {
         slot.cache_bytes += parts[2].size();
         slot.cache.emplace(key, to_bytes(parts[2]));
         slot.cache_order.push_back(key);
