@@ -99,7 +99,8 @@ class RawClient {
     socket_.send(zmq::buffer(request_));
     zmq::message_t m;
     (void)socket_.recv(m);
-    received_.assign(static_cast<const std::uint8_t*>(m.data()), static_cast<const std::uint8_t*>(m.data()) + m.size());
+    received_.assign(static_cast<const std::uint8_t*>(m.data()),
+                     static_cast<const std::uint8_t*>(m.data()) + m.size());
     return m.size();
   }
 
@@ -167,7 +168,8 @@ Figures run(bool curve) {
     f.raw_reg_us = median_us(theirs);
     f.single_ops = 1e6 / f.reg_us;
 
-    std::vector<protocol::RegisterOp> reads(65536, {protocol::RegisterOp::Kind::read, chip::reg::SCRATCH0, 0});
+    std::vector<protocol::RegisterOp> reads(65536,
+                                            {protocol::RegisterOp::Kind::read, chip::reg::SCRATCH0, 0});
     f.batch_ops = 65536 / bench::best_seconds([&] { (void)dev.execute(reads); }, 5);
     dev.set_batch_limit(256);  // 256 frames of 256 reads, several in flight
     f.pipelined_ops = 65536 / bench::best_seconds([&] { (void)dev.execute(reads); }, 5);
@@ -176,18 +178,23 @@ Figures run(bool curve) {
     for (std::size_t i = 0; i < buffer.size(); ++i) buffer[i] = static_cast<std::uint8_t>(i * 7);
     f.write_mbs = kMemory / 1e6 / bench::best_seconds([&] { dev.write_memory(0, buffer); }, 3);
     f.read_mbs = kMemory / 1e6 / bench::best_seconds([&] { dev.read_memory(0, buffer); }, 3);
-    f.raw_mbs = kMemory / 1e6 / bench::best_seconds([&] {
-      for (std::uint64_t done = 0; done < kMemory; done += kMemoryChunk)
-        (void)raw.round_trip(protocol::kHeaderSize + 16 + protocol::kTrailerSize,
-                             static_cast<std::uint32_t>(kMemoryChunk + protocol::kHeaderSize + protocol::kTrailerSize));
-    }, 3);
+    f.raw_mbs = kMemory / 1e6 /
+                bench::best_seconds(
+                    [&] {
+                      for (std::uint64_t done = 0; done < kMemory; done += kMemoryChunk)
+                        (void)raw.round_trip(protocol::kHeaderSize + 16 + protocol::kTrailerSize,
+                                             static_cast<std::uint32_t>(kMemoryChunk + protocol::kHeaderSize +
+                                                                        protocol::kTrailerSize));
+                    },
+                    3);
   }
   {
     ZmqClientOptions one = client;
     one.pipeline_depth = 1;
     auto session = ZmqSession::open(one);
     Device dev(session->connect(), "bench");
-    std::vector<protocol::RegisterOp> reads(65536, {protocol::RegisterOp::Kind::read, chip::reg::SCRATCH0, 0});
+    std::vector<protocol::RegisterOp> reads(65536,
+                                            {protocol::RegisterOp::Kind::read, chip::reg::SCRATCH0, 0});
     dev.set_batch_limit(256);
     f.sequential_frames_ops = 65536 / bench::best_seconds([&] { (void)dev.execute(reads); }, 5);
   }
@@ -196,21 +203,28 @@ Figures run(bool curve) {
 
 void print(const char* title, const Figures& f) {
   std::printf("%s\n", title);
-  std::printf("  register read round trip   %7.1f us   raw ZeroMQ req/rep of the same sizes %7.1f us   ratio %.2fx (target <= 1.3x)\n",
-              f.reg_us, f.raw_reg_us, f.reg_us / f.raw_reg_us);
-  std::printf("  register reads per second: one per round trip %.0f; one batch frame of 65536 %.0f;\n", f.single_ops,
-              f.batch_ops);
-  std::printf("    256 frames of 256 reads: pipelined %.0f, one frame at a time %.0f (%.1fx)\n", f.pipelined_ops,
-              f.sequential_frames_ops, f.pipelined_ops / f.sequential_frames_ops);
-  std::printf("  bulk memory, 64 MiB in 256 KiB frames: read %.0f MB/s, write %.0f MB/s; raw ZeroMQ req/rep of 256 KiB %.0f MB/s\n",
-              f.read_mbs, f.write_mbs, f.raw_mbs);
-  std::printf("    read/raw %.2fx, write/raw %.2fx (target >= 0.7x)\n", f.read_mbs / f.raw_mbs, f.write_mbs / f.raw_mbs);
+  std::printf(
+      "  register read round trip   %7.1f us   raw ZeroMQ req/rep of the same sizes %7.1f us   ratio %.2fx "
+      "(target <= 1.3x)\n",
+      f.reg_us, f.raw_reg_us, f.reg_us / f.raw_reg_us);
+  std::printf("  register reads per second: one per round trip %.0f; one batch frame of 65536 %.0f;\n",
+              f.single_ops, f.batch_ops);
+  std::printf("    256 frames of 256 reads: pipelined %.0f, one frame at a time %.0f (%.1fx)\n",
+              f.pipelined_ops, f.sequential_frames_ops, f.pipelined_ops / f.sequential_frames_ops);
+  std::printf(
+      "  bulk memory, 64 MiB in 256 KiB frames: read %.0f MB/s, write %.0f MB/s; raw ZeroMQ req/rep of 256 "
+      "KiB %.0f MB/s\n",
+      f.read_mbs, f.write_mbs, f.raw_mbs);
+  std::printf("    read/raw %.2fx, write/raw %.2fx (target >= 0.7x)\n", f.read_mbs / f.raw_mbs,
+              f.write_mbs / f.raw_mbs);
 }
 
 }  // namespace
 
 int main() {
-  std::printf("bench_transport: a remote board over ZeroMQ on loopback (tcp://127.0.0.1), chip model behind a seedval agent\n\n");
+  std::printf(
+      "bench_transport: a remote board over ZeroMQ on loopback (tcp://127.0.0.1), chip model behind a "
+      "seedval agent\n\n");
   print("plain (loopback, no CURVE)", run(false));
   std::printf("\n");
   print("CurveZMQ on both sides", run(true));

@@ -9,6 +9,7 @@
 #include <seedval/core/error.h>
 #include <seedval/core/log.h>
 #include <seedval/device/device.h>
+#include <seedval/protocol/crc32c.h>
 #include <seedval/protocol/payload.h>
 
 namespace seedval {
@@ -119,6 +120,14 @@ protocol::FrameView decode_response(std::span<const std::uint8_t> rx, std::span<
   return frame;
 }
 
+// Gives a whole frame a new sequence number (and so a new CRC).
+void resequence(std::vector<std::uint8_t>& frame, std::uint32_t sequence) {
+  for (int i = 0; i < 4; ++i) frame[8 + i] = static_cast<std::uint8_t>(sequence >> (8 * i));
+  const std::size_t body = frame.size() - protocol::kTrailerSize;
+  const std::uint32_t crc = protocol::crc32c(std::span<const std::uint8_t>(frame).first(body));
+  for (int i = 0; i < 4; ++i) frame[body + i] = static_cast<std::uint8_t>(crc >> (8 * i));
+}
+
 // Runs `f` (a transport call), putting `context` in front of its errors (transports name their link).
 template <typename F>
 void on_link(const std::string& context, F&& f) {
@@ -166,9 +175,13 @@ std::span<const std::uint8_t> Device::send(protocol::Opcode op, protocol::Payloa
       throw;
     }
     if (frame.header.status == ErrorCode::checksum && may_retry) {
-      // The request arrived damaged; the device executed nothing, so any request may go again.
+      // The request arrived damaged; the device executed nothing, so any request may go again. Under a
+      // new sequence number: a copy of the "damaged" answer still on the wire must not be taken for
+      // the answer to the resent request (which would send it, and run it, once more).
       ++stats_.link_faults;
       ++stats_.retries;
+      h.sequence = sequence_++;
+      resequence(tx_, h.sequence);
       continue;
     }
     check_answer(frame.header, frame.payload, {}, op, context);
@@ -235,6 +248,11 @@ std::size_t Device::send_bulk(protocol::Opcode op, protocol::PayloadWriter&& req
     if (frame.header.status == ErrorCode::checksum && may_retry) {
       ++stats_.link_faults;
       ++stats_.retries;
+      h.sequence = sequence_++;  // as in send(): a new sequence for a request the device refused
+      if (caps.split_frames)
+        crc = protocol::seal_split(h, tx_, bulk, checksum);
+      else
+        resequence(tx_, h.sequence);
       continue;
     }
     check_answer(frame.header, frame.fields, frame.bulk, op, context);
@@ -297,9 +315,8 @@ void Device::pipelined(std::size_t count, bool allow_pipelining,
       ++stats_.link_faults;
       // Every request still in flight may have executed: they go again one at a time only if all are
       // idempotent, or if the failed one is alone and arrived damaged (so never executed).
-      const bool all_idempotent = std::all_of(flight.begin(), flight.end(), [](const InFlight& f) {
-        return protocol::is_idempotent(f.item.op);
-      });
+      const bool all_idempotent = std::all_of(
+          flight.begin(), flight.end(), [](const InFlight& f) { return protocol::is_idempotent(f.item.op); });
       const bool damaged_alone = e.code() == ErrorCode::checksum && flight.size() == 1;
       if (timeouts_.retries <= 0 || !is_link_fault(e.code()) || !(all_idempotent || damaged_alone)) throw;
       // The rest one at a time, each with send()'s retries.
@@ -392,7 +409,9 @@ std::vector<std::uint32_t> Device::execute(std::span<const protocol::RegisterOp>
             w.bytes(read ? protocol::encode_reg_read(ops[i].address)
                          : protocol::encode_reg_write(ops[i].address, ops[i].value));
             return PipelineItem{read ? protocol::Opcode::reg_read : protocol::Opcode::reg_write,
-                                register_label(ops[i].address), 0, {}};
+                                register_label(ops[i].address),
+                                0,
+                                {}};
           },
           [&](std::size_t i, std::span<const std::uint8_t> payload) {
             protocol::PayloadReader r(payload, "register response");
@@ -402,7 +421,8 @@ std::vector<std::uint32_t> Device::execute(std::span<const protocol::RegisterOp>
     } catch (const Error& e) {
       // "<device>: operation i: <what failed>", the same shape as a batch failure.
       std::string_view rest = e.message();
-      if (const std::string prefix = name_ + ": "; rest.starts_with(prefix)) rest.remove_prefix(prefix.size());
+      if (const std::string prefix = name_ + ": "; rest.starts_with(prefix))
+        rest.remove_prefix(prefix.size());
       throw_error(e.code(), fmt::format("{}: operation {}: {}", name_, values.size(), rest));
     }
     return values;
@@ -416,7 +436,9 @@ std::vector<std::uint32_t> Device::execute(std::span<const protocol::RegisterOp>
         w.bytes(protocol::encode_reg_batch(part, static_cast<std::uint32_t>(start)));
         return PipelineItem{
             protocol::Opcode::reg_batch,
-            fmt::format("of operations {}..{} of {}", start, start + part.size() - 1, ops.size()), 0, {}};
+            fmt::format("of operations {}..{} of {}", start, start + part.size() - 1, ops.size()),
+            0,
+            {}};
       },
       [&](std::size_t f, std::span<const std::uint8_t> payload) {
         const std::size_t start = f * batch_limit_;
@@ -448,18 +470,17 @@ void Device::read_memory(std::uint64_t address, std::span<std::uint8_t> out) {
   };
   if (transport_->capabilities().pipeline_depth > 1 && out.size() > chunk) {
     // Several chunks in flight: a remote link pays its latency once per window, not per chunk.
-    pipelined(
-        (out.size() + chunk - 1) / chunk, true,
-        [&](std::size_t i, protocol::PayloadWriter& w) {
-          const std::size_t n = std::min(chunk, out.size() - i * chunk);
-          const std::uint64_t at = address + i * chunk;
-          w.bytes(protocol::encode(protocol::MemReadRequest{at, static_cast<std::uint32_t>(n)}));
-          return PipelineItem{protocol::Opcode::mem_read, fmt::format("0x{:x}+{}", at, n), n,
-                              out.subspan(i * chunk, n)};
-        },
-        [&](std::size_t i, std::span<const std::uint8_t> payload) {
-          check(address + i * chunk, std::min(chunk, out.size() - i * chunk), payload.size());
-        });
+    pipelined((out.size() + chunk - 1) / chunk, true,
+              [&](std::size_t i, protocol::PayloadWriter& w) {
+                const std::size_t n = std::min(chunk, out.size() - i * chunk);
+                const std::uint64_t at = address + i * chunk;
+                w.bytes(protocol::encode(protocol::MemReadRequest{at, static_cast<std::uint32_t>(n)}));
+                return PipelineItem{protocol::Opcode::mem_read, fmt::format("0x{:x}+{}", at, n), n,
+                                    out.subspan(i * chunk, n)};
+              },
+              [&](std::size_t i, std::span<const std::uint8_t> payload) {
+                check(address + i * chunk, std::min(chunk, out.size() - i * chunk), payload.size());
+              });
     return;
   }
   for (std::size_t done = 0; done < out.size();) {
@@ -490,19 +511,18 @@ void Device::write_memory(std::uint64_t address, std::span<const std::uint8_t> d
           fmt::format("{}: mem_write {}: the response carries {} unexpected bytes", name_, label, got));
   };
   if (transport_->capabilities().pipeline_depth > 1 && data.size() > chunk) {
-    pipelined(
-        (data.size() + chunk - 1) / chunk, true,
-        [&](std::size_t i, protocol::PayloadWriter& w) {
-          const std::size_t n = std::min(chunk, data.size() - i * chunk);
-          const std::uint64_t at = address + i * chunk;
-          w.u64(at);
-          w.bulk(data.subspan(i * chunk, n));
-          return PipelineItem{protocol::Opcode::mem_write, fmt::format("0x{:x}+{}", at, n), n, {}};
-        },
-        [&](std::size_t i, std::span<const std::uint8_t> payload) {
-          const std::size_t n = std::min(chunk, data.size() - i * chunk);
-          check(fmt::format("0x{:x}+{}", address + i * chunk, n), payload.size());
-        });
+    pipelined((data.size() + chunk - 1) / chunk, true,
+              [&](std::size_t i, protocol::PayloadWriter& w) {
+                const std::size_t n = std::min(chunk, data.size() - i * chunk);
+                const std::uint64_t at = address + i * chunk;
+                w.u64(at);
+                w.bulk(data.subspan(i * chunk, n));
+                return PipelineItem{protocol::Opcode::mem_write, fmt::format("0x{:x}+{}", at, n), n, {}};
+              },
+              [&](std::size_t i, std::span<const std::uint8_t> payload) {
+                const std::size_t n = std::min(chunk, data.size() - i * chunk);
+                check(fmt::format("0x{:x}+{}", address + i * chunk, n), payload.size());
+              });
     return;
   }
   for (std::size_t done = 0; done < data.size();) {

@@ -1,7 +1,3 @@
-#include <seedval/transport/agent.h>
-
-#include <unistd.h>
-
 #include <algorithm>
 #include <deque>
 #include <map>
@@ -11,12 +7,14 @@
 
 #include <fmt/core.h>
 #include <fmt/ranges.h>
+#include <unistd.h>
 #include <zmq.hpp>
 
 #include <seedval/core/error.h>
 #include <seedval/core/log.h>
 #include <seedval/protocol/frame.h>
 #include <seedval/protocol/payload.h>
+#include <seedval/transport/agent.h>
 #include <seedval/transport/zmq.h>
 
 #include "zmq_wire.h"
@@ -28,8 +26,8 @@ using zmqwire::ClientId;
 using zmqwire::Kind;
 using Clock = SteadyClock;
 
-constexpr std::size_t kCacheEntries = 256;          // answered requests kept per lease for duplicates
-constexpr std::size_t kCacheBytes = 64u << 20;      // and at most this much of them
+constexpr std::size_t kCacheEntries = 256;      // answered requests kept per lease for duplicates
+constexpr std::size_t kCacheBytes = 64u << 20;  // and at most this much of them
 constexpr auto kPollInterval = std::chrono::milliseconds(50);
 
 std::vector<std::uint8_t> to_bytes(const zmq::message_t& m) {
@@ -57,7 +55,8 @@ std::string agent_identity() {
 }
 
 std::string since(Clock::time_point t) {
-  return fmt::format("{} ms", std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count());
+  return fmt::format("{} ms",
+                     std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count());
 }
 
 struct Lease {
@@ -184,8 +183,9 @@ void Agent::Impl::worker_loop(Slot& slot, zmq::socket_t socket) {
         const int insertion = static_cast<int>(r.u32());
         r.expect_end();
         if (!slot.board.insert)
-          throw UnsupportedError(ErrorCode::unsupported,
-                                 fmt::format("board {} takes no dies (it is not simulated)", slot.board.name));
+          throw UnsupportedError(
+              ErrorCode::unsupported,
+              fmt::format("board {} takes no dies (it is not simulated)", slot.board.name));
         link.reset();
         slot.board.insert(lot, wafer, x, y, insertion);
       } catch (const Error& e) {
@@ -208,8 +208,8 @@ void Agent::Impl::worker_loop(Slot& slot, zmq::socket_t socket) {
     const std::uint32_t sequence = protocol::peek_sequence(frame).value_or(0);
     try {
       if (!link) link = slot.board.connect();
-      link->exchange_into(frame, response, Deadline::after(Milliseconds{std::max<std::uint32_t>(timeout_ms, 1)}),
-                          {});
+      link->exchange_into(frame, response,
+                          Deadline::after(Milliseconds{std::max<std::uint32_t>(timeout_ms, 1)}), {});
     } catch (const Error& e) {
       // The board's own link failed (a USB board vanished): the error crosses to the client intact.
       status = e.code();
@@ -303,17 +303,17 @@ void Agent::Impl::on_client_message(std::vector<zmq::message_t>& parts) {
         if (!slot) {
           std::vector<std::string> names;
           for (auto& s : slots) names.push_back(s->board.name);
-          throw NotFoundError(ErrorCode::not_found,
-                              fmt::format("{} serves no board \"{}\" (it serves: {})", identity, wanted,
-                                          fmt::join(names, ", ")));
+          throw NotFoundError(ErrorCode::not_found, fmt::format("{} serves no board \"{}\" (it serves: {})",
+                                                                identity, wanted, fmt::join(names, ", ")));
         }
         if (slot->lease && slot->lease->client != client) {
           ++stats.refused;
-          log(fmt::format("board {}: refused {}: leased by {}", slot->board.name, holder, slot->lease->holder));
+          log(fmt::format("board {}: refused {}: leased by {}", slot->board.name, holder,
+                          slot->lease->holder));
           throw_error(ErrorCode::busy,
-                          fmt::format("board {} at {} is leased by {} (for {}, last heard {} ago)",
-                                      slot->board.name, identity, slot->lease->holder,
-                                      since(slot->lease->granted), since(slot->lease->last_heard)));
+                      fmt::format("board {} at {} is leased by {} (for {}, last heard {} ago)",
+                                  slot->board.name, identity, slot->lease->holder,
+                                  since(slot->lease->granted), since(slot->lease->last_heard)));
         }
         if (mine && mine != slot) release(*mine, "the client leased another board");
         if (!slot->lease) {
@@ -433,7 +433,8 @@ void Agent::Impl::on_worker_message(Slot& slot, std::vector<zmq::message_t>& par
       const auto frame_status = static_cast<ErrorCode>(f[6] | (f[7] << 8));
       // Idempotent requests need no cache: a duplicate may simply run again (and bulk reads would
       // otherwise be copied into it for nothing).
-      const bool idempotent = protocol::is_known_opcode(f[3]) && protocol::is_idempotent(static_cast<protocol::Opcode>(f[3]));
+      const bool idempotent =
+          protocol::is_known_opcode(f[3]) && protocol::is_idempotent(static_cast<protocol::Opcode>(f[3]));
       if (!idempotent && frame_status != ErrorCode::checksum && frame_status != ErrorCode::protocol) {
         slot.cache_bytes += parts[2].size();
         slot.cache.emplace(key, to_bytes(parts[2]));
@@ -450,9 +451,11 @@ void Agent::Impl::on_worker_message(Slot& slot, std::vector<zmq::message_t>& par
     }
     if (slot.lease) slot.lease->last_heard = Clock::now();
   }
-  const bool frame = env.size() >= 4 && static_cast<Kind>(env[1]) == Kind::request && env[2] == 0 && env[3] == 0;
+  const bool frame =
+      env.size() >= 4 && static_cast<Kind>(env[1]) == Kind::request && env[2] == 0 && env[3] == 0;
   router.send(parts[0], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-  router.send(parts[1], frame ? zmq::send_flags::sndmore | zmq::send_flags::dontwait : zmq::send_flags::dontwait);
+  router.send(parts[1],
+              frame ? zmq::send_flags::sndmore | zmq::send_flags::dontwait : zmq::send_flags::dontwait);
   if (frame) router.send(parts[2], zmq::send_flags::dontwait);
 }
 
@@ -469,7 +472,8 @@ void Agent::Impl::expire_leases() {
 Agent::Agent(std::vector<ServedBoard> boards, AgentOptions options) : impl_(std::make_unique<Impl>()) {
   auto& m = *impl_;
   m.options = std::move(options);
-  if (boards.empty()) throw InvalidArgumentError(ErrorCode::invalid_argument, "an agent needs a board to serve");
+  if (boards.empty())
+    throw InvalidArgumentError(ErrorCode::invalid_argument, "an agent needs a board to serve");
   if (m.options.bind.empty()) m.options.bind = {"tcp://127.0.0.1:5555"};
   const bool curve = !m.options.curve_secret_key.empty();
   for (const auto& e : m.options.bind)
@@ -484,8 +488,9 @@ Agent::Agent(std::vector<ServedBoard> boards, AgentOptions options) : impl_(std:
       throw ConfigError(ErrorCode::config, "agent: CURVE is on but no client key is allowed");
     for (const auto& k : m.options.allowed_client_keys)
       if (!is_z85_key(k))
-        throw ConfigError(ErrorCode::config,
-                          fmt::format("agent: allowed client key \"{}\" is not a Z85 key of 40 characters", k));
+        throw ConfigError(
+            ErrorCode::config,
+            fmt::format("agent: allowed client key \"{}\" is not a Z85 key of 40 characters", k));
     m.zap = std::thread([&m] { m.zap_loop(); });
   }
   m.router = zmq::socket_t(m.context, zmq::socket_type::router);
@@ -521,7 +526,8 @@ Agent::Agent(std::vector<ServedBoard> boards, AgentOptions options) : impl_(std:
     worker.set(zmq::sockopt::linger, 0);
     worker.connect(address);
     Impl::Slot* raw = slot.get();
-    slot->worker = std::thread([&m, raw, w = std::move(worker)]() mutable { m.worker_loop(*raw, std::move(w)); });
+    slot->worker =
+        std::thread([&m, raw, w = std::move(worker)]() mutable { m.worker_loop(*raw, std::move(w)); });
     m.slots.push_back(std::move(slot));
   }
 }

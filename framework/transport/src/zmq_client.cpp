@@ -1,8 +1,3 @@
-#include <seedval/transport/zmq.h>
-
-#include <pwd.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
@@ -14,12 +9,15 @@
 #include <thread>
 
 #include <fmt/core.h>
+#include <pwd.h>
+#include <unistd.h>
 #include <zmq.hpp>
 
 #include <seedval/core/error.h>
 #include <seedval/protocol/frame.h>
 #include <seedval/protocol/payload.h>
 #include <seedval/transport/faulty.h>
+#include <seedval/transport/zmq.h>
 
 #include "zmq_wire.h"
 
@@ -156,9 +154,9 @@ std::string read_curve_key_file(const std::string& path) {
     const std::string t = trimmed(line);
     if (t.empty() || t.starts_with('#')) continue;
     if (!is_z85_key(t))
-      throw ConfigError(ErrorCode::config,
-                        fmt::format("{}:{}: expected a Z85 key of 40 characters, got {} characters", path, n,
-                                    t.size()));
+      throw ConfigError(
+          ErrorCode::config,
+          fmt::format("{}:{}: expected a Z85 key of 40 characters, got {} characters", path, n, t.size()));
     return t;
   }
   throw ConfigError(ErrorCode::config, fmt::format("{}: no key in the file", path));
@@ -270,7 +268,8 @@ struct ZmqSession::Impl {
       if (parts.empty() || parts[0].size() < 6) continue;
       const auto* p = static_cast<const std::uint8_t*>(parts[0].data());
       const std::uint16_t event = static_cast<std::uint16_t>(p[0] | (p[1] << 8));
-      const std::uint32_t value = p[2] | (p[3] << 8) | (p[4] << 16) | (static_cast<std::uint32_t>(p[5]) << 24);
+      const std::uint32_t value =
+          p[2] | (p[3] << 8) | (p[4] << 16) | (static_cast<std::uint32_t>(p[5]) << 24);
       std::string why;
       if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
         why = fmt::format("the agent refused this client's CurveZMQ key (ZAP status {})", value);
@@ -305,7 +304,9 @@ struct ZmqSession::Impl {
         if (!handshake_error.empty())
           throw TransportError(ErrorCode::transport, fmt::format("{}: {}", where(), handshake_error));
       }
-      if (!sent) sent = control.send(zmq::buffer(env.data().data(), env.size()), zmq::send_flags::dontwait).has_value();
+      if (!sent)
+        sent =
+            control.send(zmq::buffer(env.data().data(), env.size()), zmq::send_flags::dontwait).has_value();
       while (receive_all(control, parts)) {
         auto r = parse_reply(span_of(parts[0]));
         if (!r || r->kind != kind) continue;  // a late answer to an earlier heartbeat
@@ -318,10 +319,11 @@ struct ZmqSession::Impl {
       if (deadline.expired())
         throw TransportError(
             ErrorCode::transport,
-            fmt::format("{}: no answer from an agent within {} ms (is `seedval agent` running there?)", where(),
-                        timeout.count()));
-      zmq::pollitem_t items[] = {{control.handle(), 0, static_cast<short>(ZMQ_POLLIN | (sent ? 0 : ZMQ_POLLOUT)), 0},
-                                 {monitor.handle(), 0, ZMQ_POLLIN, 0}};
+            fmt::format("{}: no answer from an agent within {} ms (is `seedval agent` running there?)",
+                        where(), timeout.count()));
+      zmq::pollitem_t items[] = {
+          {control.handle(), 0, static_cast<short>(ZMQ_POLLIN | (sent ? 0 : ZMQ_POLLOUT)), 0},
+          {monitor.handle(), 0, ZMQ_POLLIN, 0}};
       zmq::poll(items, 2, std::chrono::milliseconds(poll_ms(deadline)));
     }
   }
@@ -371,8 +373,8 @@ class ZmqTransport final : public Transport {
     return c;
   }
 
-  void exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response, Deadline deadline,
-                     std::stop_token stop) override {
+  void exchange_into(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response,
+                     Deadline deadline, std::stop_token stop) override {
     post(request, deadline, stop);
     collect(protocol::peek_sequence(request).value_or(0), response, deadline, std::move(stop));
   }
@@ -441,15 +443,17 @@ class ZmqTransport final : public Transport {
     env.u32(static_cast<std::uint32_t>(std::clamp<std::int64_t>(left, 1, 0x7FFFFFFF)));
     while (true) {
       // Both parts go together or not at all: ZeroMQ queues a multipart message atomically.
-      if (socket_.send(zmq::buffer(env.data().data(), env.size()), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      if (socket_.send(zmq::buffer(env.data().data(), env.size()),
+                       zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
         socket_.send(zmq::buffer(frame.data(), frame.size()), zmq::send_flags::none);
         return;
       }
-      if (stop.stop_requested()) throw CancelledError(ErrorCode::cancelled, fmt::format("{}: cancelled", describe()));
+      if (stop.stop_requested())
+        throw CancelledError(ErrorCode::cancelled, fmt::format("{}: cancelled", describe()));
       if (deadline.expired())
-        throw TimeoutError(ErrorCode::timeout,
-                           fmt::format("{}: not connected to the agent (the network or the agent is down)",
-                                       describe()));
+        throw TimeoutError(
+            ErrorCode::timeout,
+            fmt::format("{}: not connected to the agent (the network or the agent is down)", describe()));
       zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLOUT, 0};
       zmq::poll(&item, 1, std::chrono::milliseconds(poll_ms(deadline)));
     }
@@ -499,9 +503,11 @@ std::shared_ptr<ZmqSession> ZmqSession::open(const ZmqClientOptions& options) {
   if (o.holder.empty()) o.holder = default_holder();
   if (!o.server_key.empty()) {
     if (!is_z85_key(o.server_key))
-      throw ConfigError(ErrorCode::config, fmt::format("zmq:{}: the agent's key is not a Z85 key", o.endpoint));
+      throw ConfigError(ErrorCode::config,
+                        fmt::format("zmq:{}: the agent's key is not a Z85 key", o.endpoint));
     if (o.client_keys.secret_key.empty()) o.client_keys = generate_curve_keys();
-    if (o.client_keys.public_key.empty()) o.client_keys.public_key = curve_public_key(o.client_keys.secret_key);
+    if (o.client_keys.public_key.empty())
+      o.client_keys.public_key = curve_public_key(o.client_keys.secret_key);
   }
   impl->control = zmq::socket_t(*impl->context, zmq::socket_type::dealer);
   configure(impl->control, o);

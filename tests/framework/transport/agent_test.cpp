@@ -2,6 +2,7 @@
 // CurveZMQ off loopback, and a vanished agent seen by its client as an error, never as a value.
 #include <chrono>
 #include <cstdint>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -12,6 +13,7 @@
 #include <seedval/core/error.h>
 #include <seedval/protocol/frame.h>
 #include <seedval/protocol/messages.h>
+#include <seedval/transport/faulty.h>
 
 #include "links.h"
 #include "support/errors.h"
@@ -23,7 +25,8 @@ namespace {
 using testing::expect_error;
 
 std::shared_ptr<protocol::RequestHandler> die_handler() {
-  return std::make_shared<testing::SlowPingHandler>(testing::chip_model(testing::clean_die({"AGENT", 1, 5, 6}), 1u << 20));
+  return std::make_shared<testing::SlowPingHandler>(
+      testing::chip_model(testing::clean_die({"AGENT", 1, 5, 6}), 1u << 20));
 }
 
 AgentOptions loopback() {
@@ -32,7 +35,8 @@ AgentOptions loopback() {
   return o;
 }
 
-ZmqClientOptions client_of(const testing::ServedAgent& a, std::string holder, Milliseconds lease = Milliseconds{2000}) {
+ZmqClientOptions client_of(const testing::ServedAgent& a, std::string holder,
+                           Milliseconds lease = Milliseconds{2000}) {
   ZmqClientOptions o;
   o.endpoint = a.endpoint();
   o.holder = std::move(holder);
@@ -48,7 +52,8 @@ BOOST_AUTO_TEST_SUITE(agent)
 BOOST_AUTO_TEST_CASE(a_leased_board_is_refused_to_a_second_client_with_the_holder_named) {
   testing::ServedAgent a(die_handler(), loopback());
   auto first = ZmqSession::open(client_of(a, "alice@bench-3 pid 11"));
-  const auto msg = expect_error<TransportError>([&] { ZmqSession::open(client_of(a, "bob@bench-4 pid 12")); }, ErrorCode::busy);
+  const auto msg = expect_error<TransportError>([&] { ZmqSession::open(client_of(a, "bob@bench-4 pid 12")); },
+                                                ErrorCode::busy);
   CHECK_CONTAINS(msg, "seedchip-sim");
   CHECK_CONTAINS(msg, "leased by alice@bench-3 pid 11");
   BOOST_TEST(a.agent->stats().refused.load() == 1u);
@@ -84,7 +89,8 @@ BOOST_AUTO_TEST_CASE(heartbeats_keep_a_lease_and_a_vanished_holder_frees_the_boa
   }
   BOOST_REQUIRE(next);
   const auto waited = std::chrono::steady_clock::now() - start;
-  BOOST_TEST(waited < std::chrono::milliseconds(900), "freed after " << waited / std::chrono::milliseconds(1) << " ms");
+  BOOST_TEST(waited < std::chrono::milliseconds(900),
+             "freed after " << waited / std::chrono::milliseconds(1) << " ms");
   BOOST_TEST(a.agent->stats().expired.load() == 1u);
   Device dev(next->connect(), "remote");
   BOOST_TEST(dev.read_register(chip::reg::CHIP_ID) == chip::kChipId);
@@ -128,7 +134,8 @@ BOOST_AUTO_TEST_CASE(off_loopback_the_agent_requires_curve) {
 }
 
 BOOST_AUTO_TEST_CASE(an_unauthenticated_client_is_refused_off_loopback) {
-  const CurveKeyPair server = generate_curve_keys(), allowed = generate_curve_keys(), stranger = generate_curve_keys();
+  const CurveKeyPair server = generate_curve_keys(), allowed = generate_curve_keys(),
+                     stranger = generate_curve_keys();
   AgentOptions options;
   options.bind = {"tcp://0.0.0.0:*"};
   options.curve_secret_key = server.secret_key;
@@ -181,6 +188,77 @@ BOOST_AUTO_TEST_CASE(an_agent_that_dies_mid_test_is_an_error_never_a_value) {
     }
   }
   BOOST_TEST(errors == 1);
+}
+
+BOOST_AUTO_TEST_CASE(faults_on_the_network_never_give_a_wrong_value) {
+  testing::ServedAgent a(die_handler(), loopback());
+  const LinkFaults schedule{.drop_request = 0.02,
+                            .drop_response = 0.02,
+                            .corrupt_request = 0.03,
+                            .corrupt_response = 0.03,
+                            .duplicate_response = 0.03,
+                            .reorder = 0.02,
+                            .delay = 0.02,
+                            .max_delay = Milliseconds{3},
+                            .cut = 0.003,
+                            .seed = 7};
+  FrameFaults faults(schedule);
+  auto o = client_of(a, "faulty network");
+  o.faults = &faults;
+  auto session = ZmqSession::open(o);
+  Device dev(session->connect(), "remote");
+  DeviceTimeouts t;
+  t.base = Milliseconds{20};
+  t.per_mib = Milliseconds{40};
+  t.retries = 3;
+  dev.set_timeouts(t);
+  std::mt19937_64 rng(99);
+  std::uint32_t scratch = 0;
+  std::vector<std::uint8_t> memory(64u << 10, 0);
+  const auto resync = [&] {  // after a failed write the device may hold the old or the new value
+    faults.set_faults({});
+    scratch = dev.read_register(chip::reg::SCRATCH0);
+    memory = dev.read_memory(0, memory.size());
+    faults.set_faults(schedule);
+  };
+  resync();
+  int ok = 0, errors = 0, wrong = 0;
+  for (int i = 0; i < 600; ++i) {
+    const int what = static_cast<int>(rng() % 4);
+    try {
+      if (what == 0) {
+        const auto v = static_cast<std::uint32_t>(rng());
+        dev.write_register(chip::reg::SCRATCH0, v);
+        scratch = v;
+      } else if (what == 1) {
+        if (dev.read_register(chip::reg::SCRATCH0) != scratch) ++wrong;
+      } else if (what == 2) {
+        const std::size_t at = rng() % memory.size(), n = 1 + rng() % (memory.size() - at);
+        std::vector<std::uint8_t> data(n);
+        for (auto& b : data) b = static_cast<std::uint8_t>(rng());
+        dev.write_memory(at, data);
+        std::copy(data.begin(), data.end(), memory.begin() + static_cast<std::ptrdiff_t>(at));
+      } else {
+        const std::size_t at = rng() % memory.size(), n = 1 + rng() % (memory.size() - at);
+        const auto got = dev.read_memory(at, n);
+        if (!std::equal(got.begin(), got.end(), memory.begin() + static_cast<std::ptrdiff_t>(at))) ++wrong;
+      }
+      ++ok;
+    } catch (const Error& e) {
+      ++errors;
+      BOOST_TEST((e.code() == ErrorCode::timeout || e.code() == ErrorCode::checksum ||
+                  e.code() == ErrorCode::protocol || e.code() == ErrorCode::transport),
+                 e.what());
+      if (what == 0 || what == 2) resync();
+    }
+  }
+  BOOST_TEST_MESSAGE("zmq with faults: " << faults.injected().total() << " faults injected, " << ok
+                                         << " ops right, " << errors << " errors, "
+                                         << dev.link_stats().retries << " retries");
+  BOOST_TEST(wrong == 0, wrong << " wrong values accepted");
+  BOOST_TEST(faults.injected().total() > 100u);
+  BOOST_TEST(ok > 480);
+  BOOST_TEST(dev.link_stats().retries > 0u);
 }
 
 BOOST_AUTO_TEST_CASE(uris_name_the_agent_and_the_board) {

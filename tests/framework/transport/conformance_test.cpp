@@ -74,7 +74,8 @@ BOOST_DATA_TEST_CASE(errors_cross_intact, bdata::make(testing::conformance_links
   auto link = testing::open_link(kind);
   auto& dev = *link->device;
   // The device's own errors arrive as the same typed error with its message, whatever the link.
-  auto msg = expect_error<AddressError>([&] { dev.write_register(chip::reg::CHIP_ID, 1); }, ErrorCode::read_only);
+  auto msg =
+      expect_error<AddressError>([&] { dev.write_register(chip::reg::CHIP_ID, 1); }, ErrorCode::read_only);
   CHECK_CONTAINS(msg, "read-only");
   msg = expect_error<AddressError>([&] { dev.read_register(0xFFF0u); }, ErrorCode::address);
   CHECK_STARTS_WITH(msg, fmt::format("{}: reg_read", testing::kSimName));
@@ -87,8 +88,12 @@ BOOST_DATA_TEST_CASE(errors_cross_intact, bdata::make(testing::conformance_links
 BOOST_DATA_TEST_CASE(bulk_memory_of_odd_and_large_sizes, bdata::make(testing::conformance_links()), kind) {
   auto link = testing::open_link(kind);
   auto& dev = *link->device;
-  const std::vector<std::pair<std::uint64_t, std::size_t>> cases = {
-      {0, 1}, {3, 7}, {4093, 4099}, {(1u << 20) + 5, (256u << 10) + 3}, {1u << 21, 8u << 20}, {(15u << 20) - 1, 1u << 20}};
+  const std::vector<std::pair<std::uint64_t, std::size_t>> cases = {{0, 1},
+                                                                    {3, 7},
+                                                                    {4093, 4099},
+                                                                    {(1u << 20) + 5, (256u << 10) + 3},
+                                                                    {1u << 21, 8u << 20},
+                                                                    {(15u << 20) - 1, 1u << 20}};
   std::uint64_t seed = 1;
   for (const auto& [address, size] : cases) {
     BOOST_TEST_CONTEXT(size << " bytes at 0x" << std::hex << address) {
@@ -124,7 +129,8 @@ BOOST_DATA_TEST_CASE(batches, bdata::make(testing::conformance_links()), kind) {
   BOOST_REQUIRE(values.size() == ops.size());
   for (std::uint32_t i = 0; i < 3000; ++i) BOOST_TEST_REQUIRE(values[2 * i + 1] == i);
   // The first error is reported with its index in the whole list; operations before it took effect.
-  std::vector<protocol::RegisterOp> failing(1200, protocol::RegisterOp{protocol::RegisterOp::Kind::write, chip::reg::SCRATCH1, 7});
+  std::vector<protocol::RegisterOp> failing(
+      1200, protocol::RegisterOp{protocol::RegisterOp::Kind::write, chip::reg::SCRATCH1, 7});
   failing[777] = {protocol::RegisterOp::Kind::write, chip::reg::CHIP_ID, 1};
   failing[776].value = 776;
   const auto msg = expect_error<AddressError>([&] { dev.execute(failing); }, ErrorCode::read_only);
@@ -147,7 +153,8 @@ BOOST_DATA_TEST_CASE(timeouts, bdata::make(testing::conformance_links()), kind) 
   const auto start = std::chrono::steady_clock::now();
   const auto msg = expect_error<TimeoutError>([&] { (void)dev.ping(text("sleep 600")); }, ErrorCode::timeout);
   const auto took = std::chrono::steady_clock::now() - start;
-  BOOST_TEST(took < std::chrono::milliseconds(400), "the timeout took " << (took / std::chrono::milliseconds(1)) << " ms");
+  BOOST_TEST(took < std::chrono::milliseconds(400),
+             "the timeout took " << (took / std::chrono::milliseconds(1)) << " ms");
   CHECK_STARTS_WITH(msg, fmt::format("{}: ping", testing::kSimName));
   // The late answer is not mistaken for the next one.
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
@@ -175,7 +182,8 @@ BOOST_DATA_TEST_CASE(cancellation, bdata::make(testing::conformance_links()), ki
     const auto start = std::chrono::steady_clock::now();
     expect_error<CancelledError>([&] { (void)dev.ping(text("sleep 1500")); }, ErrorCode::cancelled);
     const auto took = std::chrono::steady_clock::now() - start;
-    BOOST_TEST(took < std::chrono::milliseconds(1000), "cancelled after " << took / std::chrono::milliseconds(1) << " ms");
+    BOOST_TEST(took < std::chrono::milliseconds(1000),
+               "cancelled after " << took / std::chrono::milliseconds(1) << " ms");
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   }
   std::stop_source fresh;

@@ -28,7 +28,8 @@ std::vector<std::string> conformance_links();
 class SlowPingHandler final : public protocol::RequestHandler {
  public:
   explicit SlowPingHandler(std::shared_ptr<sim::ChipModel> model) : model_(std::move(model)) {}
-  void handle(protocol::Opcode op, protocol::PayloadReader& request, protocol::PayloadWriter& response) override;
+  void handle(protocol::Opcode op, protocol::PayloadReader& request,
+              protocol::PayloadWriter& response) override;
 
  private:
   std::shared_ptr<sim::ChipModel> model_;

@@ -71,10 +71,10 @@ struct DeviceTimeouts {
 /// What the link has done under this device: requests sent, requests sent again, and the failures
 /// that caused them. A clean link shows retries == 0.
 struct LinkStats {
-  std::uint64_t requests = 0;      ///< requests sent (first attempts)
-  std::uint64_t retries = 0;       ///< requests sent again after a link fault
-  std::uint64_t pipelined = 0;     ///< requests that went out while earlier ones were still in flight
-  std::uint64_t link_faults = 0;   ///< exchanges that failed on the link (lost, damaged, out of sequence)
+  std::uint64_t requests = 0;     ///< requests sent (first attempts)
+  std::uint64_t retries = 0;      ///< requests sent again after a link fault
+  std::uint64_t pipelined = 0;    ///< requests that went out while earlier ones were still in flight
+  std::uint64_t link_faults = 0;  ///< exchanges that failed on the link (lost, damaged, out of sequence)
 };
 
 class Device {

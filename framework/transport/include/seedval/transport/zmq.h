@@ -83,7 +83,7 @@ struct ZmqClientOptions {
   Milliseconds connect_timeout{5000};
   /// Requests one link keeps in flight (the transport's pipeline depth).
   std::size_t pipeline_depth = 16;
-  std::string server_key;  ///< the agent's CurveZMQ public key (Z85); empty: no CURVE
+  std::string server_key;    ///< the agent's CurveZMQ public key (Z85); empty: no CURVE
   CurveKeyPair client_keys;  ///< this client's key pair; generated when empty and server_key is set
   /// Faults injected into the frames this client sends and receives (testing; not owned).
   FrameFaults* faults = nullptr;
