@@ -69,7 +69,7 @@ int probe(const ProbeOptions& o) {
     return kOk;
   }
   const std::string cap_list = join(caps);
-  fmt::print("board         {} ({})\n", board->info().name, board->info().file.string());
+  fmt::print("board         {}\n", board->describe());
   fmt::print("transport     {}\n", dev.transport().describe());
   fmt::print("model         {}\n", id.model);
   fmt::print("chip id       0x{:08x}{}\n", id.chip_id,

@@ -59,8 +59,10 @@ until "$seedval" probe --board "$uri" >"$dir/after.log" 2>&1; do
 done
 grep -q "ended: no message from" "$dir/agent.log" || fail "the agent did not log the expiry"
 kill "$agent_pid"
-wait "$agent_pid" 2>/dev/null
+wait "$agent_pid"
+[ $? -eq 0 ] || fail "the agent did not end cleanly on SIGTERM"
 agent_pid=
+grep -q "seedval agent: stopped" "$dir/agent.log" || fail "the agent did not say it stopped"
 
 # CurveZMQ off loopback: only the allowed client key gets in.
 "$seedval" keygen "$dir/agent" >/dev/null || fail "keygen"

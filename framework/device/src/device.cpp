@@ -273,10 +273,11 @@ void Device::pipelined(std::size_t count, bool allow_pipelining,
     };
     std::deque<InFlight> flight;
     std::size_t posted = 0;
+    std::uint64_t in_flight_bytes = 0;
     bool on_wire = true;  // a failure now is the link's (not the device's answer)
     try {
       while (next < count) {
-        while (posted < count && flight.size() < depth) {
+        while (posted < count && flight.size() < depth && in_flight_bytes < kPipelineBytes) {
           auto w = begin_request();
           InFlight f;
           f.item = build(posted, w);
@@ -291,6 +292,7 @@ void Device::pipelined(std::size_t count, bool allow_pipelining,
           on_link(context, [&] { transport_->post(tx_, f.deadline, stop_); });
           ++stats_.requests;
           if (!flight.empty()) ++stats_.pipelined;
+          in_flight_bytes += f.item.work_bytes;
           flight.push_back(std::move(f));
           ++posted;
         }
@@ -305,6 +307,7 @@ void Device::pipelined(std::size_t count, bool allow_pipelining,
         check_answer(frame.header, frame.payload, {}, f.item.op, context);
         take(next, frame.payload);
         on_wire = true;
+        in_flight_bytes -= f.item.work_bytes;
         flight.pop_front();
         ++next;
       }

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
@@ -33,6 +34,31 @@ constexpr auto kPollInterval = std::chrono::milliseconds(50);
 std::vector<std::uint8_t> to_bytes(const zmq::message_t& m) {
   const auto* p = static_cast<const std::uint8_t*>(m.data());
   return {p, p + m.size()};
+}
+
+std::span<const std::uint8_t> span_of(const zmq::message_t& m) {
+  return {static_cast<const std::uint8_t*>(m.data()), m.size()};
+}
+
+// Requests answered by the router thread itself when the board's worker is idle: they finish in
+// microseconds to milliseconds. MBIST runs, tensor operations, holds, resets, operating-point changes
+// and fills (which may cover the whole HBM) go to the worker.
+bool is_quick(std::uint8_t opcode) {
+  using protocol::Opcode;
+  switch (static_cast<Opcode>(opcode)) {
+    case Opcode::ping:
+    case Opcode::identify:
+    case Opcode::reg_read:
+    case Opcode::reg_write:
+    case Opcode::reg_batch:
+    case Opcode::mem_read:
+    case Opcode::mem_write:
+    case Opcode::sensors:
+    case Opcode::tensor_caps:
+      return true;
+    default:
+      return false;
+  }
 }
 
 zmq::message_t message(std::span<const std::uint8_t> bytes) {
@@ -85,6 +111,14 @@ struct Agent::Impl {
     std::deque<CacheKey> cache_order;
     std::size_t cache_bytes = 0;
     std::set<CacheKey> in_progress;
+    // The board's own link and the buffer of its answers. Used by the router thread (quick requests
+    // while the worker is idle) or by the worker (everything else), never both: the router hands work
+    // to the worker only through the PAIR and touches the link again only once `dispatched` is back
+    // to 0, i.e. after the worker's answers arrived (ZeroMQ's message passing orders the accesses).
+    std::unique_ptr<Transport> link;
+    std::vector<std::uint8_t> response;
+    std::mutex link_mutex;  // never contended (see above); states the rule for readers and sanitizers
+    int dispatched = 0;     // messages handed to the worker and not answered yet
   };
 
   AgentOptions options;
@@ -144,6 +178,13 @@ struct Agent::Impl {
   }
 
   void worker_loop(Slot& slot, zmq::socket_t socket);
+  /// Relays one request frame to the board's link. Returns the reply envelope (status, link,
+  /// sequence, and the error message if the board's link failed) and the answer frame (empty then).
+  std::pair<zmq::message_t, zmq::message_t> execute(Slot& slot, std::uint32_t link_id,
+                                                    std::uint32_t timeout_ms,
+                                                    std::span<const std::uint8_t> frame);
+  /// Keeps the answer to a non-idempotent request for duplicates of it.
+  void remember(Slot& slot, const CacheKey& key, std::span<const std::uint8_t> answer);
   void zap_loop();
   void on_client_message(std::vector<zmq::message_t>& parts);
   void on_worker_message(Slot& slot, std::vector<zmq::message_t>& parts);
@@ -151,22 +192,12 @@ struct Agent::Impl {
 };
 
 void Agent::Impl::worker_loop(Slot& slot, zmq::socket_t socket) {
-  std::unique_ptr<Transport> link;
-  std::string link_error;
-  std::vector<std::uint8_t> response;
   for (;;) {
     std::vector<zmq::message_t> parts;
     zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
-    zmq::poll(&item, 1, kPollInterval);
+    zmqwire::poll(&item, 1, kPollInterval);
     if (stopping) return;
-    if (!(item.revents & ZMQ_POLLIN)) continue;
-    for (;;) {
-      zmq::message_t m;
-      if (!socket.recv(m, zmq::recv_flags::none)) break;
-      const bool more = m.more();
-      parts.push_back(std::move(m));
-      if (!more) break;
-    }
+    if (!(item.revents & ZMQ_POLLIN) || !zmqwire::receive_message(socket, parts)) continue;
     if (parts.size() < 3) continue;
     const auto kind = static_cast<Kind>(*static_cast<const std::uint8_t*>(parts[1].data()));
     ErrorCode status = ErrorCode::ok;
@@ -186,7 +217,8 @@ void Agent::Impl::worker_loop(Slot& slot, zmq::socket_t socket) {
           throw UnsupportedError(
               ErrorCode::unsupported,
               fmt::format("board {} takes no dies (it is not simulated)", slot.board.name));
-        link.reset();
+        std::lock_guard lock(slot.link_mutex);
+        slot.link.reset();
         slot.board.insert(lot, wafer, x, y, insertion);
       } catch (const Error& e) {
         status = e.code();
@@ -204,28 +236,56 @@ void Agent::Impl::worker_loop(Slot& slot, zmq::socket_t socket) {
     protocol::PayloadReader r(env, "request envelope");
     const std::uint32_t link_id = r.u32();
     const std::uint32_t timeout_ms = r.u32();
-    const auto frame = parts.size() > 3 ? to_bytes(parts[3]) : std::vector<std::uint8_t>{};
-    const std::uint32_t sequence = protocol::peek_sequence(frame).value_or(0);
-    try {
-      if (!link) link = slot.board.connect();
-      link->exchange_into(frame, response,
-                          Deadline::after(Milliseconds{std::max<std::uint32_t>(timeout_ms, 1)}), {});
-    } catch (const Error& e) {
-      // The board's own link failed (a USB board vanished): the error crosses to the client intact.
-      status = e.code();
-      error_text = fmt::format("{} on {}: {}", slot.board.name, identity, e.message());
-      if (e.code() == ErrorCode::transport) link.reset();
-    }
-    auto w = reply(Kind::request, status);
-    w.u32(link_id);
-    w.u32(sequence);
-    if (status != ErrorCode::ok) w.string(error_text);
+    auto [reply_envelope, answer] = execute(
+        slot, link_id, timeout_ms, parts.size() > 3 ? span_of(parts[3]) : std::span<const std::uint8_t>{});
     socket.send(parts[0], zmq::send_flags::sndmore);
-    socket.send(message(w.data()), zmq::send_flags::sndmore);
-    if (status == ErrorCode::ok)
-      socket.send(message(response), zmq::send_flags::none);
-    else
-      socket.send(zmq::message_t(), zmq::send_flags::none);
+    socket.send(reply_envelope, zmq::send_flags::sndmore);
+    socket.send(answer, zmq::send_flags::none);
+  }
+}
+
+std::pair<zmq::message_t, zmq::message_t> Agent::Impl::execute(Slot& slot, std::uint32_t link_id,
+                                                               std::uint32_t timeout_ms,
+                                                               std::span<const std::uint8_t> frame) {
+  ErrorCode status = ErrorCode::ok;
+  std::string error_text;
+  std::lock_guard lock(slot.link_mutex);
+  try {
+    if (!slot.link) slot.link = slot.board.connect();
+    slot.link->exchange_into(frame, slot.response,
+                             Deadline::after(Milliseconds{std::max<std::uint32_t>(timeout_ms, 1)}), {});
+  } catch (const Error& e) {
+    // The board's own link failed (a USB board vanished): the error crosses to the client intact.
+    status = e.code();
+    error_text = fmt::format("{} on {}: {}", slot.board.name, identity, e.message());
+    if (e.code() == ErrorCode::transport) slot.link.reset();
+  }
+  auto w = reply(Kind::request, status);
+  w.u32(link_id);
+  w.u32(protocol::peek_sequence(frame).value_or(0));
+  if (status != ErrorCode::ok) w.string(error_text);
+  return {message(w.data()), status == ErrorCode::ok ? message(slot.response) : zmq::message_t()};
+}
+
+void Agent::Impl::remember(Slot& slot, const CacheKey& key, std::span<const std::uint8_t> answer) {
+  // Not kept: answers to idempotent requests (a duplicate may simply run again, and bulk reads would
+  // be copied for nothing), and refusals of a damaged request (nothing ran: a resend must reach the
+  // board).
+  if (!slot.lease || answer.size() < protocol::kHeaderSize) return;
+  const auto frame_status = static_cast<ErrorCode>(answer[6] | (answer[7] << 8));
+  const bool idempotent = protocol::is_known_opcode(answer[3]) &&
+                          protocol::is_idempotent(static_cast<protocol::Opcode>(answer[3]));
+  if (idempotent || frame_status == ErrorCode::checksum || frame_status == ErrorCode::protocol) return;
+  slot.cache_bytes += answer.size();
+  slot.cache.emplace(key, std::vector<std::uint8_t>(answer.begin(), answer.end()));
+  slot.cache_order.push_back(key);
+  while (slot.cache_order.size() > kCacheEntries || slot.cache_bytes > kCacheBytes) {
+    auto old = slot.cache.find(slot.cache_order.front());
+    if (old != slot.cache.end()) {
+      slot.cache_bytes -= old->second.size();
+      slot.cache.erase(old);
+    }
+    slot.cache_order.pop_front();
   }
 }
 
@@ -237,16 +297,9 @@ void Agent::Impl::zap_loop() {
   const std::set<std::string> allowed(options.allowed_client_keys.begin(), options.allowed_client_keys.end());
   while (!stopping) {
     zmq::pollitem_t item{handler.handle(), 0, ZMQ_POLLIN, 0};
-    zmq::poll(&item, 1, kPollInterval);
-    if (!(item.revents & ZMQ_POLLIN)) continue;
+    zmqwire::poll(&item, 1, kPollInterval);
     std::vector<zmq::message_t> parts;
-    for (;;) {
-      zmq::message_t m;
-      if (!handler.recv(m, zmq::recv_flags::none)) break;
-      const bool more = m.more();
-      parts.push_back(std::move(m));
-      if (!more) break;
-    }
+    if (!(item.revents & ZMQ_POLLIN) || !zmqwire::receive_message(handler, parts)) continue;
     // version, request id, domain, address, identity, mechanism, credentials...
     std::string status = "400", text = "not allowed";
     std::string address = parts.size() > 3 ? parts[3].to_string() : "?";
@@ -364,6 +417,7 @@ void Agent::Impl::on_client_message(std::vector<zmq::message_t>& parts) {
           return;
         }
         if (kind == Kind::insert) {
+          ++mine->dispatched;
           mine->pair.send(message(std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(rid.data()),
                                                                 rid.size())),
                           zmq::send_flags::sndmore);
@@ -394,6 +448,22 @@ void Agent::Impl::on_client_message(std::vector<zmq::message_t>& parts) {
           mine->in_progress.insert(key);
         }
         ++stats.requests;
+        const bool quick = frame.size() >= protocol::kHeaderSize && is_quick(frame[3]);
+        if (quick && mine->dispatched == 0) {
+          // Nothing queued at the worker and the request is short: answer it here, saving two thread
+          // hops per round trip. Long ones go to the worker so leases and other boards never wait.
+          auto [envelope_out, answer] = execute(*mine, link, r.u32(), frame);
+          const bool ok = span_of(envelope_out)[2] == 0 && span_of(envelope_out)[3] == 0;
+          if (sequence) mine->in_progress.erase(key);
+          if (ok) remember(*mine, key, span_of(answer));
+          zmq::message_t rid_out(rid.data(), rid.size());
+          router.send(rid_out, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+          router.send(envelope_out,
+                      ok ? zmq::send_flags::sndmore | zmq::send_flags::dontwait : zmq::send_flags::dontwait);
+          if (ok) router.send(answer, zmq::send_flags::dontwait);
+          return;
+        }
+        ++mine->dispatched;
         zmq::message_t rid_copy(rid.data(), rid.size());
         mine->pair.send(rid_copy, zmq::send_flags::sndmore);
         const std::uint8_t k = static_cast<std::uint8_t>(Kind::request);
@@ -420,39 +490,18 @@ void Agent::Impl::on_client_message(std::vector<zmq::message_t>& parts) {
 
 void Agent::Impl::on_worker_message(Slot& slot, std::vector<zmq::message_t>& parts) {
   if (parts.size() < 3) return;
-  const auto env = to_bytes(parts[1]);
-  if (env.size() >= 12 && static_cast<Kind>(env[1]) == Kind::request) {
-    protocol::PayloadReader r(std::span<const std::uint8_t>(env).subspan(4), "worker reply");
+  --slot.dispatched;
+  const auto env = span_of(parts[1]);
+  const bool request = env.size() >= 12 && static_cast<Kind>(env[1]) == Kind::request;
+  const bool ok = env.size() >= 4 && env[2] == 0 && env[3] == 0;
+  if (request) {
+    protocol::PayloadReader r(env.subspan(4), "worker reply");
     const CacheKey key{r.u32(), r.u32()};
     slot.in_progress.erase(key);
-    const auto status = static_cast<ErrorCode>(env[2] | (env[3] << 8));
-    // Cache what the board answered, unless the request arrived damaged (nothing was executed: a
-    // resend must reach the board) or the board's link failed.
-    if (status == ErrorCode::ok && slot.lease && parts[2].size() >= protocol::kHeaderSize) {
-      const auto* f = static_cast<const std::uint8_t*>(parts[2].data());
-      const auto frame_status = static_cast<ErrorCode>(f[6] | (f[7] << 8));
-      // Idempotent requests need no cache: a duplicate may simply run again (and bulk reads would
-      // otherwise be copied into it for nothing).
-      const bool idempotent =
-          protocol::is_known_opcode(f[3]) && protocol::is_idempotent(static_cast<protocol::Opcode>(f[3]));
-      if (!idempotent && frame_status != ErrorCode::checksum && frame_status != ErrorCode::protocol) {
-        slot.cache_bytes += parts[2].size();
-        slot.cache.emplace(key, to_bytes(parts[2]));
-        slot.cache_order.push_back(key);
-        while (slot.cache_order.size() > kCacheEntries || slot.cache_bytes > kCacheBytes) {
-          auto old = slot.cache.find(slot.cache_order.front());
-          if (old != slot.cache.end()) {
-            slot.cache_bytes -= old->second.size();
-            slot.cache.erase(old);
-          }
-          slot.cache_order.pop_front();
-        }
-      }
-    }
+    if (ok) remember(slot, key, span_of(parts[2]));
     if (slot.lease) slot.lease->last_heard = Clock::now();
   }
-  const bool frame =
-      env.size() >= 4 && static_cast<Kind>(env[1]) == Kind::request && env[2] == 0 && env[3] == 0;
+  const bool frame = request && ok;
   router.send(parts[0], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
   router.send(parts[1],
               frame ? zmq::send_flags::sndmore | zmq::send_flags::dontwait : zmq::send_flags::dontwait);
@@ -556,19 +605,10 @@ void Agent::run(std::stop_token stop) {
   std::vector<zmq::pollitem_t> items;
   items.push_back({m.router.handle(), 0, ZMQ_POLLIN, 0});
   for (auto& s : m.slots) items.push_back({s->pair.handle(), 0, ZMQ_POLLIN, 0});
-  const auto receive = [](zmq::socket_t& socket, std::vector<zmq::message_t>& parts) {
-    parts.clear();
-    for (;;) {
-      zmq::message_t msg;
-      if (!socket.recv(msg, zmq::recv_flags::dontwait)) return !parts.empty();
-      const bool more = msg.more();
-      parts.push_back(std::move(msg));
-      if (!more) return true;
-    }
-  };
+  const auto receive = zmqwire::receive_message;
   std::vector<zmq::message_t> parts;
   while (!stop.stop_requested()) {
-    zmq::poll(items, kPollInterval);
+    zmqwire::poll(items.data(), items.size(), kPollInterval);
     if (items[0].revents & ZMQ_POLLIN)
       while (receive(m.router, parts)) m.on_client_message(parts);
     for (std::size_t i = 0; i < m.slots.size(); ++i)

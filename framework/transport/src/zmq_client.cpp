@@ -58,16 +58,7 @@ int poll_ms(Deadline deadline) {
   return static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, kPollStep.count()));
 }
 
-bool receive_all(zmq::socket_t& socket, std::vector<zmq::message_t>& parts) {
-  parts.clear();
-  for (;;) {
-    zmq::message_t m;
-    if (!socket.recv(m, zmq::recv_flags::dontwait)) return !parts.empty();
-    const bool more = m.more();
-    parts.push_back(std::move(m));
-    if (!more) return true;
-  }
-}
+using zmqwire::receive_message;
 
 std::span<const std::uint8_t> span_of(const zmq::message_t& m) {
   return {static_cast<const std::uint8_t*>(m.data()), m.size()};
@@ -221,6 +212,16 @@ ZmqUri parse_zmq_uri(std::string_view uri) {
   }
   out.endpoint = std::string(rest);
   while (!query.empty()) {
+    // A Z85 key may hold '&', '?' and '=': server_key takes exactly the key's 40 characters.
+    if (query.starts_with("server_key=")) {
+      const std::string_view key = query.substr(11, 40);
+      if (key.size() != 40 || !is_z85_key(key)) throw bad("server_key is not a Z85 key of 40 characters");
+      out.server_key = key;
+      query = query.substr(std::min(query.size(), std::size_t{51}));
+      if (!query.empty() && query.front() != '&') throw bad("server_key is not a Z85 key of 40 characters");
+      if (!query.empty()) query.remove_prefix(1);
+      continue;
+    }
     const auto amp = query.find('&');
     const std::string_view item = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
@@ -264,7 +265,7 @@ struct ZmqSession::Impl {
   // Reads monitor events; returns a message when a handshake failed.
   void check_monitor() {
     std::vector<zmq::message_t> parts;
-    while (receive_all(monitor, parts)) {
+    while (receive_message(monitor, parts)) {
       if (parts.empty() || parts[0].size() < 6) continue;
       const auto* p = static_cast<const std::uint8_t*>(parts[0].data());
       const std::uint16_t event = static_cast<std::uint16_t>(p[0] | (p[1] << 8));
@@ -307,7 +308,7 @@ struct ZmqSession::Impl {
       if (!sent)
         sent =
             control.send(zmq::buffer(env.data().data(), env.size()), zmq::send_flags::dontwait).has_value();
-      while (receive_all(control, parts)) {
+      while (receive_message(control, parts)) {
         auto r = parse_reply(span_of(parts[0]));
         if (!r || r->kind != kind) continue;  // a late answer to an earlier heartbeat
         if (r->status != ErrorCode::ok) {
@@ -324,7 +325,7 @@ struct ZmqSession::Impl {
       zmq::pollitem_t items[] = {
           {control.handle(), 0, static_cast<short>(ZMQ_POLLIN | (sent ? 0 : ZMQ_POLLOUT)), 0},
           {monitor.handle(), 0, ZMQ_POLLIN, 0}};
-      zmq::poll(items, 2, std::chrono::milliseconds(poll_ms(deadline)));
+      zmqwire::poll(items, 2, std::chrono::milliseconds(poll_ms(deadline)));
     }
   }
 
@@ -403,12 +404,13 @@ class ZmqTransport final : public Transport {
     std::vector<zmq::message_t> parts;
     while (true) {
       if (auto it = answered_.find(sequence); it != answered_.end()) {
-        response = std::move(it->second);
+        const auto bytes = span_of(it->second);
+        response.assign(bytes.begin(), bytes.end());  // into the caller's buffer, reusing its capacity
         answered_.erase(it);
         outstanding_.erase(sequence);
         return;
       }
-      while (receive_all(socket_, parts)) take(parts);
+      while (receive_message(socket_, parts)) take(parts);
       if (answered_.contains(sequence)) continue;
       if (stop.stop_requested()) {
         outstanding_.erase(sequence);
@@ -421,7 +423,7 @@ class ZmqTransport final : public Transport {
                            fmt::format("{}: no response to request {} in time", describe(), sequence));
       }
       zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-      zmq::poll(&item, 1, std::chrono::milliseconds(poll_ms(deadline)));
+      zmqwire::poll(&item, 1, std::chrono::milliseconds(poll_ms(deadline)));
     }
   }
 
@@ -455,7 +457,7 @@ class ZmqTransport final : public Transport {
             ErrorCode::timeout,
             fmt::format("{}: not connected to the agent (the network or the agent is down)", describe()));
       zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLOUT, 0};
-      zmq::poll(&item, 1, std::chrono::milliseconds(poll_ms(deadline)));
+      zmqwire::poll(&item, 1, std::chrono::milliseconds(poll_ms(deadline)));
     }
   }
 
@@ -474,15 +476,16 @@ class ZmqTransport final : public Transport {
     }
     if (parts.size() < 2) return;
     const auto frame = span_of(parts[1]);
-    const auto accept = [&](std::span<const std::uint8_t> f) {
-      // Like any stream link: a response to nothing outstanding (a late duplicate) is dropped.
+    // Like any stream link: a response to nothing outstanding (a late duplicate) is dropped.
+    const auto wanted = [&](std::span<const std::uint8_t> f) {
       const auto s = protocol::peek_sequence(f);
-      if (s && outstanding_.contains(*s) && !answered_.contains(*s)) answered_[*s].assign(f.begin(), f.end());
+      return s && outstanding_.contains(*s) && !answered_.contains(*s) ? s : std::nullopt;
     };
     if (FrameFaults* faults = impl_.options.faults) {
-      for (const auto& f : faults->on_response(frame)) accept(f);
-    } else {
-      accept(frame);
+      for (const auto& f : faults->on_response(frame))
+        if (const auto s = wanted(f)) answered_.emplace(*s, zmq::message_t(f.data(), f.size()));
+    } else if (const auto s = wanted(frame)) {
+      answered_.emplace(*s, std::move(parts[1]));  // kept as received: copied once, into the caller's buffer
     }
   }
 
@@ -491,7 +494,7 @@ class ZmqTransport final : public Transport {
   zmq::socket_t socket_;
   std::uint32_t link_ = 0;
   std::set<std::uint32_t> outstanding_;
-  std::map<std::uint32_t, std::vector<std::uint8_t>> answered_;
+  std::map<std::uint32_t, zmq::message_t> answered_;
 };
 
 }  // namespace

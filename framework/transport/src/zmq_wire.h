@@ -17,8 +17,13 @@
 #pragma once
 
 #include <array>
+#include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include <zmq.hpp>
 
 #include <seedval/core/error.h>
 
@@ -37,6 +42,30 @@ inline std::string hex(const ClientId& id) {
     s += digits[b & 15];
   }
   return s;
+}
+
+/// zmq::poll that treats a signal arriving meanwhile (EINTR: Ctrl-C, SIGTERM) as "nothing ready": the
+/// caller's loop then sees its stop request instead of an error.
+inline void poll(zmq::pollitem_t* items, std::size_t n, std::chrono::milliseconds timeout) {
+  try {
+    zmq::poll(items, n, timeout);
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) throw;
+    for (std::size_t i = 0; i < n; ++i) items[i].revents = 0;
+  }
+}
+
+/// Takes one whole multipart message from `socket` without waiting (ZeroMQ delivers the parts of a
+/// message together). False when none is waiting.
+inline bool receive_message(zmq::socket_t& socket, std::vector<zmq::message_t>& parts) {
+  parts.clear();
+  for (;;) {
+    zmq::message_t m;
+    if (!socket.recv(m, zmq::recv_flags::dontwait)) return !parts.empty();
+    const bool more = m.more();
+    parts.push_back(std::move(m));
+    if (!more) return true;
+  }
 }
 
 }  // namespace seedval::zmqwire

@@ -270,6 +270,19 @@ BOOST_AUTO_TEST_CASE(uris_name_the_agent_and_the_board) {
   CHECK_CONTAINS(msg, "no port");
   msg = expect_error<ConfigError>([] { parse_zmq_uri("zmq+tcp://h:1?colour=red"); }, ErrorCode::config);
   CHECK_CONTAINS(msg, "unknown parameter \"colour\"");
+  // Z85 keys use '&', '?' and '=' too: server_key takes exactly 40 characters.
+  std::string key;
+  for (int i = 0; i < 10000 && !(key.find('&') != std::string::npos && key.find('?') != std::string::npos);
+       ++i)
+    key = generate_curve_keys().public_key;
+  BOOST_REQUIRE(key.find('&') != std::string::npos);
+  const auto k = parse_zmq_uri("zmq+tcp://h:1?server_key=" + key + "&board=b2");
+  BOOST_TEST(k.server_key == key);
+  BOOST_TEST(k.board == "b2");
+  BOOST_TEST(parse_zmq_uri("zmq+tcp://h:1?board=b3&server_key=" + key).server_key == key);
+  msg = expect_error<ConfigError>([&] { parse_zmq_uri("zmq+tcp://h:1?server_key=" + key.substr(1)); },
+                                  ErrorCode::config);
+  CHECK_CONTAINS(msg, "server_key is not a Z85 key");
   msg = expect_error<ConfigError>([] { parse_zmq_uri("zmq+udp://h:1"); }, ErrorCode::config);
   CHECK_CONTAINS(msg, "unknown ZeroMQ transport");
 }

@@ -56,6 +56,12 @@ struct Identity {
 /// enough that per-frame costs vanish. A link with smaller frames gets smaller chunks.
 inline constexpr std::size_t kMemoryChunk = 256u << 10;
 
+/// Pipelined requests stop being posted once this much data is in flight: two memory chunks keep a
+/// link busy while one is being handled, and more only adds work for the host's cores to interleave
+/// (bench_transport: on 2 cores, 4 or more 256 KiB chunks in flight read slower than 2). Register
+/// requests move no data and fill the whole pipeline depth.
+inline constexpr std::size_t kPipelineBytes = 2 * kMemoryChunk;
+
 /// Time limits of device calls: a base per request plus time per MiB moved, and how often a request
 /// whose exchange failed on the link is sent again.
 struct DeviceTimeouts {
