@@ -40,6 +40,15 @@ uri="zmq+$(cat "$dir/endpoint")"
 "$seedval" probe --board "$uri" --json >"$dir/probe.log" 2>&1 || fail "probe over $uri"
 grep -q '"chip_id": "0x5eedc41b"' "$dir/probe.log" || fail "probe did not identify the chip"
 
+# The same lot over the network bins every unit as it does in-process (dies inserted at the agent).
+"$seedval" lot --board sim --units 12 --out "$dir/local" --quiet >"$dir/local.log" 2>&1
+local_rc=$?
+"$seedval" lot --board "$uri" --units 12 --out "$dir/remote" --quiet >"$dir/remote.log" 2>&1
+[ $? -eq $local_rc ] || fail "the remote lot ended otherwise than the local one"
+bins() { grep -o '"ecid":"[^"]*"\|"soft_bin":[0-9]*' "$1/units.jsonl"; }
+[ -n "$(bins "$dir/local")" ] || fail "the local lot wrote no units"
+[ "$(bins "$dir/local")" = "$(bins "$dir/remote")" ] || fail "the remote lot binned units differently"
+
 # A lot holds the lease; a second client is refused with the holder named.
 "$seedval" lot --board "$uri" --units 2000 --out "$dir/lot" --quiet >"$dir/lot.log" 2>&1 &
 lot_pid=$!

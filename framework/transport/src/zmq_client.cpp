@@ -251,7 +251,9 @@ struct ZmqSession::Impl {
   std::mutex control_mutex;  // the control socket: hello, heartbeat, insert, bye
   mutable std::mutex state_mutex;
   std::string lost;
-  std::string handshake_error;
+  std::string handshake_error;  // a refused handshake before the lease was granted
+  std::string handshake_note;   // a handshake cut short, for the message if nothing answers
+  std::atomic<bool> established{false};
   std::optional<std::string> die;
   std::atomic<std::uint32_t> next_link{1};
   std::jthread heartbeat;
@@ -262,29 +264,34 @@ struct ZmqSession::Impl {
     return fmt::format("zmq:{}{}{}", options.endpoint, options.board.empty() ? "" : "/", options.board);
   }
 
-  // Reads monitor events; returns a message when a handshake failed.
+  // Reads the control socket's monitor events. Until the lease is granted, a refused handshake ends
+  // open() with the reason; once established, handshakes of reconnects after a network loss may fail
+  // on the way (a connection cut mid-handshake) and are left to the requests' own deadlines.
   void check_monitor() {
     std::vector<zmq::message_t> parts;
     while (receive_message(monitor, parts)) {
-      if (parts.empty() || parts[0].size() < 6) continue;
+      if (parts.empty() || parts[0].size() < 6 || established) continue;
       const auto* p = static_cast<const std::uint8_t*>(parts[0].data());
       const std::uint16_t event = static_cast<std::uint16_t>(p[0] | (p[1] << 8));
       const std::uint32_t value =
           p[2] | (p[3] << 8) | (p[4] << 16) | (static_cast<std::uint32_t>(p[5]) << 24);
-      std::string why;
-      if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-        why = fmt::format("the agent refused this client's CurveZMQ key (ZAP status {})", value);
-      else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
-        why = options.server_key.empty()
-                  ? "the handshake failed: the agent requires CurveZMQ (give the agent's public key)"
-                  : fmt::format("the handshake failed (ZMTP protocol error 0x{:x})", value);
-      else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
-        why = options.server_key.empty()
-                  ? "the handshake failed: the agent requires CurveZMQ (give the agent's public key)"
-                  : "the CurveZMQ handshake failed (wrong agent key?)";
-      if (!why.empty()) {
-        std::lock_guard lock(state_mutex);
-        handshake_error = why;
+      std::lock_guard lock(state_mutex);
+      if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+        handshake_error = fmt::format("the agent refused this client's CurveZMQ key (ZAP status {})", value);
+      } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+        if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+          handshake_error = options.server_key.empty()
+                                ? "the agent requires CurveZMQ (give the agent's public key)"
+                                : "the agent does not use CurveZMQ (drop the agent's key)";
+        else
+          handshake_error = fmt::format("the ZeroMQ handshake failed (ZMTP protocol error 0x{:x})", value);
+      } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+        // The connection closed during the handshake: a refusal, or the network. Said if nothing
+        // else answers in time.
+        handshake_note =
+            options.server_key.empty()
+                ? "the connection closed during the handshake: does the agent require CurveZMQ?"
+                : "the connection closed during the CurveZMQ handshake: is the agent's key right?";
       }
     }
   }
@@ -317,11 +324,13 @@ struct ZmqSession::Impl {
         }
         return *r;
       }
-      if (deadline.expired())
+      if (deadline.expired()) {
+        std::lock_guard state(state_mutex);
         throw TransportError(
             ErrorCode::transport,
-            fmt::format("{}: no answer from an agent within {} ms (is `seedval agent` running there?)",
-                        where(), timeout.count()));
+            fmt::format("{}: no answer from an agent within {} ms ({})", where(), timeout.count(),
+                        handshake_note.empty() ? "is `seedval agent` running there?" : handshake_note));
+      }
       zmq::pollitem_t items[] = {
           {control.handle(), 0, static_cast<short>(ZMQ_POLLIN | (sent ? 0 : ZMQ_POLLOUT)), 0},
           {monitor.handle(), 0, ZMQ_POLLIN, 0}};
@@ -539,6 +548,7 @@ std::shared_ptr<ZmqSession> ZmqSession::open(const ZmqClientOptions& options) {
   impl->info.die_socket = rd.u8() != 0;
   impl->info.max_frame_payload = rd.u64();
   if (o.board.empty()) o.board = impl->info.name;
+  impl->established = true;
   Impl* raw = impl.get();
   std::shared_ptr<ZmqSession> session(new ZmqSession(std::move(impl)));
   raw->heartbeat = std::jthread([raw](std::stop_token stop) { raw->heartbeat_loop(stop); });

@@ -18,6 +18,7 @@
 #include "links.h"
 #include "support/errors.h"
 #include "support/sim_bench.h"
+#include "tcp_proxy.h"
 
 namespace seedval {
 namespace {
@@ -94,6 +95,48 @@ BOOST_AUTO_TEST_CASE(heartbeats_keep_a_lease_and_a_vanished_holder_frees_the_boa
   BOOST_TEST(a.agent->stats().expired.load() == 1u);
   Device dev(next->connect(), "remote");
   BOOST_TEST(dev.read_register(chip::reg::CHIP_ID) == chip::kChipId);
+}
+
+BOOST_AUTO_TEST_CASE(a_network_outage_shorter_than_the_lease_is_ridden_out_and_a_longer_one_ends_it) {
+  testing::ServedAgent a(die_handler(), loopback());
+  const auto port = static_cast<std::uint16_t>(std::stoi(a.endpoint().substr(a.endpoint().rfind(':') + 1)));
+  testing::TcpProxy network(port);
+  ZmqClientOptions o;
+  o.endpoint = network.endpoint();
+  o.holder = "roaming client";
+  o.lease = Milliseconds{2500};
+  auto session = ZmqSession::open(o);
+  Device dev(session->connect(), "remote");
+  dev.write_register(chip::reg::SCRATCH0, 0x600Du);
+  DeviceTimeouts t;
+  t.base = Milliseconds{4000};
+  dev.set_timeouts(t);
+  const int before = network.connections();
+  network.cut();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // A request made during the outage waits for the network to come back, within its deadline.
+  std::jthread healer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    network.restore();
+  });
+  BOOST_TEST(dev.read_register(chip::reg::SCRATCH0) == 0x600Du);
+  BOOST_TEST(session->lease_lost().empty());
+  BOOST_TEST(network.connections() > before, "the client did not reconnect");
+  // The lease held through the outage: another client is still refused.
+  ZmqClientOptions other;
+  other.endpoint = a.endpoint();
+  other.holder = "other";
+  other.connect_timeout = Milliseconds{2000};
+  expect_error<TransportError>([&] { ZmqSession::open(other); }, ErrorCode::busy);
+  // An outage longer than the lease ends it, and the holder is told so (never served as if nothing
+  // happened: someone else may have had the board meanwhile).
+  network.cut();
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+  network.restore();
+  const auto msg = expect_error<TransportError>([&] { (void)dev.read_register(chip::reg::SCRATCH0); },
+                                                ErrorCode::transport);
+  CHECK_CONTAINS(msg, "lease");
+  BOOST_TEST(a.agent->stats().expired.load() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_request_that_arrives_twice_is_executed_once) {
