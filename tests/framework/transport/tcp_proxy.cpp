@@ -91,7 +91,8 @@ void TcpProxy::run() {
       }
     }
     std::vector<std::size_t> dead;
-    for (std::size_t i = 0; i < pairs_.size(); ++i) {
+    const std::size_t polled = (fds.size() - 1) / 2;  // a pair accepted just now was not polled yet
+    for (std::size_t i = 0; i < polled; ++i) {
       const auto [c, s] = pairs_[i];
       for (int dir = 0; dir < 2; ++dir) {
         const pollfd& p = fds[1 + 2 * i + dir];
