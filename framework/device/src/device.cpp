@@ -82,6 +82,15 @@ bool is_link_fault(ErrorCode code) {
   return code == ErrorCode::timeout || code == ErrorCode::checksum || code == ErrorCode::protocol;
 }
 
+// Counts a failed exchange of `op`; true when it is to be sent again: retries left, a lost, damaged or
+// out-of-sequence answer, and an idempotent request.
+bool retry_after_link_fault(LinkStats& stats, const Error& e, protocol::Opcode op, bool may_retry) {
+  ++stats.link_faults;
+  if (!may_retry || !is_link_fault(e.code()) || !protocol::is_idempotent(op)) return false;
+  ++stats.retries;
+  return true;
+}
+
 // The link-level checks of a decoded response to request `sequence`: a response frame, to this request.
 void check_link(const protocol::Header& h, std::uint32_t sequence, const std::string& context) {
   if (!h.is_response())
@@ -167,12 +176,8 @@ std::span<const std::uint8_t> Device::send(protocol::Opcode op, protocol::Payloa
       });
       frame = decode_response(rx_, {}, h.sequence, context);
     } catch (const Error& e) {
-      ++stats_.link_faults;
-      if (may_retry && is_link_fault(e.code()) && protocol::is_idempotent(op)) {
-        ++stats_.retries;
-        continue;  // the same frame, the same sequence: a remote agent answers a duplicate once
-      }
-      throw;
+      if (!retry_after_link_fault(stats_, e, op, may_retry)) throw;
+      continue;  // the same frame, the same sequence: a remote agent answers a duplicate once
     }
     if (frame.header.status == ErrorCode::checksum && may_retry) {
       // The request arrived damaged; the device executed nothing, so any request may go again. Under a
@@ -238,12 +243,8 @@ std::size_t Device::send_bulk(protocol::Opcode op, protocol::PayloadWriter&& req
         frame = {whole.header, whole.payload, {}};
       }
     } catch (const Error& e) {
-      ++stats_.link_faults;
-      if (may_retry && is_link_fault(e.code()) && protocol::is_idempotent(op)) {
-        ++stats_.retries;
-        continue;
-      }
-      throw;
+      if (!retry_after_link_fault(stats_, e, op, may_retry)) throw;
+      continue;  // the same frame, the same sequence: a remote agent answers a duplicate once
     }
     if (frame.header.status == ErrorCode::checksum && may_retry) {
       ++stats_.link_faults;

@@ -264,6 +264,36 @@ struct ZmqSession::Impl {
     return fmt::format("zmq:{}{}{}", options.endpoint, options.board.empty() ? "" : "/", options.board);
   }
 
+  // Takes `o` (filling in the holder and this client's CURVE keys) and connects the control socket,
+  // with a monitor that reports refused handshakes.
+  void connect_control(const ZmqClientOptions& o) {
+    options = o;
+    if (options.holder.empty()) options.holder = default_holder();
+    if (!options.server_key.empty()) {
+      if (!is_z85_key(options.server_key))
+        throw ConfigError(ErrorCode::config,
+                          fmt::format("zmq:{}: the agent's key is not a Z85 key", options.endpoint));
+      if (options.client_keys.secret_key.empty()) options.client_keys = generate_curve_keys();
+      if (options.client_keys.public_key.empty())
+        options.client_keys.public_key = curve_public_key(options.client_keys.secret_key);
+    }
+    control = zmq::socket_t(*context, zmq::socket_type::dealer);
+    configure(control, options);
+    const std::string monitor_address = fmt::format("inproc://seedval-monitor-{}", monitor_counter++);
+    if (zmq_socket_monitor(control.handle(), monitor_address.c_str(),
+                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0)
+      throw InternalError(ErrorCode::internal, "cannot monitor the agent connection");
+    monitor = zmq::socket_t(*context, zmq::socket_type::pair);
+    monitor.set(zmq::sockopt::linger, 0);
+    monitor.connect(monitor_address);
+    try {
+      control.connect(options.endpoint);
+    } catch (const zmq::error_t& e) {
+      throw ConfigError(ErrorCode::config, fmt::format("zmq:{}: {}", options.endpoint, e.what()));
+    }
+  }
+
   // Reads the control socket's monitor events. Until the lease is granted, a refused handshake ends
   // open() with the reason; once established, handshakes of reconnects after a network loss may fail
   // on the way (a connection cut mid-handshake) and are left to the requests' own deadlines.
@@ -510,32 +540,8 @@ class ZmqTransport final : public Transport {
 
 std::shared_ptr<ZmqSession> ZmqSession::open(const ZmqClientOptions& options) {
   auto impl = std::make_unique<Impl>();
-  impl->options = options;
+  impl->connect_control(options);
   auto& o = impl->options;
-  if (o.holder.empty()) o.holder = default_holder();
-  if (!o.server_key.empty()) {
-    if (!is_z85_key(o.server_key))
-      throw ConfigError(ErrorCode::config,
-                        fmt::format("zmq:{}: the agent's key is not a Z85 key", o.endpoint));
-    if (o.client_keys.secret_key.empty()) o.client_keys = generate_curve_keys();
-    if (o.client_keys.public_key.empty())
-      o.client_keys.public_key = curve_public_key(o.client_keys.secret_key);
-  }
-  impl->control = zmq::socket_t(*impl->context, zmq::socket_type::dealer);
-  configure(impl->control, o);
-  const std::string monitor_address = fmt::format("inproc://seedval-monitor-{}", monitor_counter++);
-  if (zmq_socket_monitor(impl->control.handle(), monitor_address.c_str(),
-                         ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0)
-    throw InternalError(ErrorCode::internal, "cannot monitor the agent connection");
-  impl->monitor = zmq::socket_t(*impl->context, zmq::socket_type::pair);
-  impl->monitor.set(zmq::sockopt::linger, 0);
-  impl->monitor.connect(monitor_address);
-  try {
-    impl->control.connect(o.endpoint);
-  } catch (const zmq::error_t& e) {
-    throw ConfigError(ErrorCode::config, fmt::format("zmq:{}: {}", o.endpoint, e.what()));
-  }
   protocol::PayloadWriter hello;
   hello.u32(static_cast<std::uint32_t>(o.lease.count()));
   hello.string(o.board);
@@ -617,20 +623,8 @@ void ZmqSession::vanish() {
 
 std::vector<std::string> list_agent_boards(const ZmqClientOptions& options) {
   ZmqSession::Impl impl;
-  impl.options = options;
-  auto& o = impl.options;
-  if (!o.server_key.empty() && o.client_keys.secret_key.empty()) o.client_keys = generate_curve_keys();
-  impl.control = zmq::socket_t(*impl.context, zmq::socket_type::dealer);
-  configure(impl.control, o);
-  const std::string monitor_address = fmt::format("inproc://seedval-monitor-{}", monitor_counter++);
-  zmq_socket_monitor(impl.control.handle(), monitor_address.c_str(),
-                     ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                         ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
-  impl.monitor = zmq::socket_t(*impl.context, zmq::socket_type::pair);
-  impl.monitor.set(zmq::sockopt::linger, 0);
-  impl.monitor.connect(monitor_address);
-  impl.control.connect(o.endpoint);
-  const Reply r = impl.control_call(Kind::list, {}, o.connect_timeout);
+  impl.connect_control(options);
+  const Reply r = impl.control_call(Kind::list, {}, impl.options.connect_timeout);
   protocol::PayloadReader rd(r.fields, "list reply");
   std::vector<std::string> lines(rd.u32());
   for (auto& l : lines) l = rd.string();

@@ -58,6 +58,10 @@ BOOST_AUTO_TEST_CASE(a_leased_board_is_refused_to_a_second_client_with_the_holde
   CHECK_CONTAINS(msg, "seedchip-sim");
   CHECK_CONTAINS(msg, "leased by alice@bench-3 pid 11");
   BOOST_TEST(a.agent->stats().refused.load() == 1u);
+  // Listing the boards needs no lease and shows the holder.
+  const auto boards = list_agent_boards(client_of(a, "lister"));
+  BOOST_REQUIRE(boards.size() == 1u);
+  BOOST_TEST(boards[0] == "seedchip-sim  leased by alice@bench-3 pid 11");
   // The holder's own requests go through; released, the board is free for the next client.
   {
     Device dev(first->connect(), "remote");  // its link keeps the session (and the lease) alive

@@ -142,8 +142,17 @@ BOOST_DATA_TEST_CASE(timeouts, bdata::make(testing::conformance_links()), kind) 
   auto link = testing::open_link(kind);
   auto& dev = *link->device;
   if (!dev.transport().capabilities().remote) {
-    // An in-process call cannot be interrupted; its deadline is checked before sending.
-    BOOST_TEST_MESSAGE(kind << ": the device answers in the caller's thread; no wire to time out");
+    // An in-process call cannot be interrupted once the device runs it; its deadline is checked before
+    // sending, so a call whose deadline has already passed times out without reaching the device.
+    DeviceTimeouts none;
+    none.base = Milliseconds{0};
+    none.per_mib = Milliseconds{0};
+    none.retries = 0;
+    dev.set_timeouts(none);
+    expect_error<TimeoutError>([&] { dev.write_register(chip::reg::SCRATCH0, 0xDEADu); }, ErrorCode::timeout);
+    dev.set_timeouts({});
+    BOOST_TEST(dev.read_register(chip::reg::SCRATCH0) != 0xDEADu,
+               "a call past its deadline reached the device");
     return;
   }
   DeviceTimeouts t;
