@@ -1,0 +1,1 @@
+// The FunctionFS gadget: see seedval/transport/functionfs.h.

@@ -1,0 +1,1 @@
+// The USB transport (libusb): see seedval/transport/usb.h.
