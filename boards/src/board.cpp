@@ -10,7 +10,7 @@ namespace seedval {
 namespace detail {
 BoardRegistry& board_registry() {
   static BoardRegistry r;
-  [[maybe_unused]] static const bool built_in = (register_remote_backend(r), true);
+  [[maybe_unused]] static const bool built_in = (register_remote_backend(r), register_evb_backend(r), true);
   return r;
 }
 }  // namespace detail

@@ -72,6 +72,7 @@ fs::path resolve_path(JsonObject& params, std::string_view key) {
 
 std::unique_ptr<Board> open_board(std::string_view name_or_path) {
   if (name_or_path.starts_with("zmq+")) return detail::open_remote_uri(name_or_path);
+  if (name_or_path.starts_with("usb:")) return detail::open_usb_uri(name_or_path);
   const fs::path file = find_data_file(fs::path(name_or_path), "boards");
   Merged merged;
   std::vector<fs::path> stack;

@@ -23,5 +23,9 @@ BoardRegistry& board_registry();
 void register_remote_backend(BoardRegistry& r);
 /// A remote board named by a zmq+tcp:// or zmq+ipc:// URI (remote.cpp).
 std::unique_ptr<Board> open_remote_uri(std::string_view uri);
+/// Adds the built-in "seedchip-evb" backend (evb.cpp); board_registry() calls it once.
+void register_evb_backend(BoardRegistry& r);
+/// An evaluation board named by a usb:VID:PID[:SERIAL] URI (evb.cpp).
+std::unique_ptr<Board> open_usb_uri(std::string_view uri);
 
 }  // namespace seedval::detail

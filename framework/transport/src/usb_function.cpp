@@ -6,7 +6,8 @@
 
 namespace seedval::usb {
 
-UsbFunctionStream::UsbFunctionStream(Serve serve, Sink sink) : serve_(std::move(serve)), sink_(std::move(sink)) {
+UsbFunctionStream::UsbFunctionStream(Serve serve, Sink sink)
+    : serve_(std::move(serve)), sink_(std::move(sink)) {
   if (!serve_ || !sink_)
     throw InvalidArgumentError(ErrorCode::invalid_argument, "usb function: needs a server and a sink");
   worker_ = std::jthread([this](std::stop_token stop) { run(stop); });
@@ -14,7 +15,8 @@ UsbFunctionStream::UsbFunctionStream(Serve serve, Sink sink) : serve_(std::move(
 
 UsbFunctionStream::UsbFunctionStream(std::shared_ptr<protocol::RequestHandler> handler, Sink sink)
     : UsbFunctionStream(
-          [handler = std::move(handler)](std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response) {
+          [handler = std::move(handler)](std::span<const std::uint8_t> request,
+                                         std::vector<std::uint8_t>& response) {
             protocol::serve(*handler, request, response);
           },
           std::move(sink)) {}

@@ -61,7 +61,8 @@ class UsbFunctionStream {
   using Sink = std::function<void(std::vector<std::uint8_t> response)>;
   /// Answers one request frame with one response frame; must not throw (answer errors as error
   /// frames, as protocol::serve() does).
-  using Serve = std::function<void(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response)>;
+  using Serve =
+      std::function<void(std::span<const std::uint8_t> request, std::vector<std::uint8_t>& response)>;
 
   UsbFunctionStream(Serve serve, Sink sink);
   /// Serves the frames with protocol::serve(*handler, ...).
