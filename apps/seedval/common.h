@@ -45,5 +45,6 @@ void add_faultsim(CLI::App& app);
 void add_conformance(CLI::App& app);
 void add_shmoo(CLI::App& app);
 void add_agent(CLI::App& app);
+void add_gadget(CLI::App& app);
 
 }  // namespace seedval::cli

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   seedval::cli::add_conformance(app);
   seedval::cli::add_shmoo(app);
   seedval::cli::add_agent(app);
+  seedval::cli::add_gadget(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
