@@ -29,6 +29,7 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${SEEDVAL_QEMU_CACHE:-$build/qemu-cache}
 work=$build/qemu-usb
 timeout_s=${SEEDVAL_QEMU_TIMEOUT:-900}
+guest_timeout_s=$((timeout_s * 2 / 3))  # the host side's limit in the guest, so a hang still reports
 serial=QEMU0001
 gadget_bin=$build/tests/qemu/test_gadget
 host_bin=${SEEDVAL_QEMU_HOST_PROGRAM:-$build/tests/framework/usb/test_usb}
@@ -170,7 +171,7 @@ done
 echo "guest: board on the bus at \$(cut -d' ' -f1 /proc/uptime) s: \$(cat /sys/bus/usb/devices/*/product 2>/dev/null | tr '\n' ' ')"
 export SEEDVAL_TEST_USB_BOARD=usb:1209:5eed:$serial
 t0=\$(cut -d' ' -f1 /proc/uptime)
-$host_cmd
+timeout $guest_timeout_s $host_cmd
 rc=\$?
 echo "guest: host side exited \$rc after \$(cut -d' ' -f1 /proc/uptime) s (started at \$t0 s)"
 kill -TERM \$gadget
