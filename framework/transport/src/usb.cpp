@@ -822,6 +822,14 @@ void UsbSession::Impl::collect(std::uint64_t link, std::uint32_t sequence,
            !failure_.empty();
   };
   changed_.wait_until(lock, stop, deadline.time_point(), ready);
+  if (!ready() && !stop.stop_requested() && in_pos_ < in_stream_.size()) {
+    // The deadline passed with part of a frame waiting for the rest. The board sends frames whole, so
+    // a frame whose rest does not come has a damaged length: skip its first byte and look again for
+    // frames in what came after (the answer waited for may be among them).
+    ++stats_.skipped_bytes;
+    ++in_pos_;
+    parse_in_locked();
+  }
   if (auto it = responses_.find(sequence); it != responses_.end()) {
     response.swap(it->second);
     responses_.erase(it);

@@ -1,6 +1,8 @@
 // The transport conformance suite: the same cases on every transport (links.h). Whatever carries the
 // frames, a Device must identify the chip, move registers and memory of any size, run batches, let the
-// device's errors arrive intact, time out and cancel cleanly.
+// device's errors arrive intact, time out and cancel cleanly. This file is compiled into each test
+// executable that brings transports (test_transport: inproc and ZeroMQ; test_usb: USB), each with its own
+// conformance_links() and open_link().
 #include <chrono>
 #include <cstdint>
 #include <random>
@@ -111,7 +113,8 @@ BOOST_DATA_TEST_CASE(bulk_memory_of_odd_and_large_sizes, bdata::make(testing::co
       break;
     }
   if (dev.transport().capabilities().pipeline_depth > 1)
-    BOOST_TEST(dev.link_stats().pipelined > 0u, "a remote link should have pipelined the large transfers");
+    BOOST_TEST(dev.link_stats().pipelined > 0u,
+               "a pipelining link should have pipelined the large transfers");
   BOOST_TEST(dev.link_stats().retries == 0u);
 }
 
@@ -141,7 +144,7 @@ BOOST_DATA_TEST_CASE(batches, bdata::make(testing::conformance_links()), kind) {
 BOOST_DATA_TEST_CASE(timeouts, bdata::make(testing::conformance_links()), kind) {
   auto link = testing::open_link(kind);
   auto& dev = *link->device;
-  if (!dev.transport().capabilities().remote) {
+  if (!testing::on_a_wire(kind)) {
     // An in-process call cannot be interrupted once the device runs it; its deadline is checked before
     // sending, so a call whose deadline has already passed times out without reaching the device.
     DeviceTimeouts none;
@@ -180,7 +183,7 @@ BOOST_DATA_TEST_CASE(cancellation, bdata::make(testing::conformance_links()), ki
   dev.set_stop_token(stop.get_token());
   stop.request_stop();
   expect_error<CancelledError>([&] { (void)dev.read_register(chip::reg::CHIP_ID); }, ErrorCode::cancelled);
-  if (dev.transport().capabilities().remote) {
+  if (testing::on_a_wire(kind)) {
     // A stop while a request is on the wire ends the wait at once.
     std::stop_source mid;
     dev.set_stop_token(mid.get_token());

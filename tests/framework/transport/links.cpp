@@ -9,8 +9,8 @@
 
 namespace seedval::testing {
 
-std::vector<std::string> conformance_links() {
-  return {"inproc", "zmq-tcp", "zmq-ipc"};
+chip::DieId link_die() {
+  return {"LINK", 2, 30, 40};
 }
 
 void SlowPingHandler::handle(protocol::Opcode op, protocol::PayloadReader& request,
@@ -46,12 +46,13 @@ Link::~Link() {
   device.reset();
   session.reset();
   served.reset();
+  resources.reset();
 }
 
-std::unique_ptr<Link> open_link(const std::string& kind, std::uint64_t memory) {
+std::unique_ptr<Link> open_network_link(const std::string& kind, std::uint64_t memory) {
   auto link = std::make_unique<Link>();
   link->kind = kind;
-  link->model = chip_model(clean_die({"LINK", 2, 30, 40}), memory);
+  link->model = chip_model(clean_die(link_die()), memory);
   auto handler = std::make_shared<SlowPingHandler>(link->model);
   if (kind == "inproc") {
     link->device = std::make_unique<Device>(std::make_unique<InprocTransport>(handler, kSimName), kSimName);

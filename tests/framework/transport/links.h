@@ -1,8 +1,10 @@
 // The transports under test, as one list: every conformance case runs on each (conformance_test.cpp).
 //
-// A Link is a Device on a clean SeedChip model reached through one transport: in-process, or a
-// `seedval agent` (served from a thread of the test) over ZeroMQ tcp or ipc. Endpoints are never fixed:
-// tcp binds port "*", ipc a socket in a fresh temporary folder.
+// A Link is a Device on a clean SeedChip model reached through one transport: in-process, a
+// `seedval agent` (served from a thread of the test) over ZeroMQ tcp or ipc, or an emulated evaluation
+// board on USB. Endpoints are never fixed: tcp binds port "*", ipc a socket in a fresh temporary folder.
+// Each test executable defines conformance_links() and open_link() for the transports it brings
+// (transport_links.cpp; usb/usb_links.cpp); open_network_link() serves the in-process and ZeroMQ kinds.
 #pragma once
 
 #include <memory>
@@ -20,8 +22,13 @@
 
 namespace seedval::testing {
 
-/// Names of the transports every conformance case runs on.
+/// Names of the transports every conformance case of this executable runs on.
 std::vector<std::string> conformance_links();
+/// Whether link `kind` crosses a wire (its calls can be interrupted while a request is out), as
+/// every kind but "inproc" does.
+inline bool on_a_wire(const std::string& kind) {
+  return kind != "inproc";
+}
 
 /// The chip model behind a link, with one addition for link tests: a ping whose payload is
 /// "sleep N" answers after N milliseconds (a slow device, for timeouts and cancellation).
@@ -50,11 +57,16 @@ struct Link {
   TempDir dir;
   std::unique_ptr<ServedAgent> served;
   std::shared_ptr<ZmqSession> session;
+  std::shared_ptr<void> resources;  // what another kind of link keeps alive (an emulated board)
   std::unique_ptr<Device> device;
   ~Link();
 };
 
 /// A Device on a fresh clean die with `memory` bytes of HBM, through transport `kind`.
 std::unique_ptr<Link> open_link(const std::string& kind, std::uint64_t memory = 16u << 20);
+/// open_link() for "inproc", "zmq-tcp" and "zmq-ipc".
+std::unique_ptr<Link> open_network_link(const std::string& kind, std::uint64_t memory);
+/// The die every link's model holds: LINK-W02-X030-Y040.
+chip::DieId link_die();
 
 }  // namespace seedval::testing
