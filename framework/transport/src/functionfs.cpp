@@ -438,12 +438,12 @@ class Session {
   int ep_in_;
   std::size_t max_packet_ = 512;
   std::size_t write_size_;
-  Fd read_done_;    // signalled by the kernel when a read finishes
-  Fd write_done_;   // ... a write
-  Fd wake_writer_;  // signalled by the session: stop writing (closing, or a stream reset)
+  Fd read_done_;                 // signalled by the kernel when a read finishes
+  Fd write_done_;                // ... a write
+  Fd wake_writer_;               // signalled by the session: stop writing (closing, or a stream reset)
+  std::vector<ReadSlot> slots_;  // before the contexts: ~AioContext waits for the reads into these buffers
   AioContext reads_;
   AioContext writes_;
-  std::vector<ReadSlot> slots_;
   std::size_t head_ = 0;  // the read whose bytes come next
   bool reads_stopped_ = false;
   std::atomic<bool> closing_ = false;
