@@ -48,10 +48,11 @@ for f in "$gadget_bin" "$host_bin"; do
 done
 
 # --- tools -------------------------------------------------------------------------------------------
+export PATH=$PATH:/usr/sbin:/sbin  # depmod and modprobe, for a user whose PATH lacks them
 missing=()
 command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' || missing+=(busybox-static)
-command -v depmod >/dev/null || [ -x /usr/sbin/depmod ] || [ -x /sbin/depmod ] || missing+=(kmod)
+command -v depmod >/dev/null || missing+=(kmod)
 command -v cpio >/dev/null || missing+=(cpio)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"
@@ -60,7 +61,6 @@ if [ ${#missing[@]} -gt 0 ]; then
     { as_root apt-get update -q >/dev/null && as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; } ||
     die "cannot install ${missing[*]}"
 fi
-export PATH=$PATH:/usr/sbin:/sbin
 
 # --- kernel: Debian's stock one, fetched, never installed ---------------------------------------------
 kernel_pkg() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'; }
