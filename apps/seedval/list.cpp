@@ -1,4 +1,5 @@
-// seedval list: what this build knows: registered tests, board backends, descriptors and programs.
+// seedval list: what this build knows: registered tests, board backends, descriptors and programs; and
+// the USB devices attached, SeedChip evaluation boards first with the URI that opens each.
 #include <algorithm>
 #include <filesystem>
 
@@ -7,6 +8,8 @@
 #include <seedval/boards/board.h>
 #include <seedval/core/paths.h>
 #include <seedval/testapi/test.h>
+#include <seedval/transport/usb.h>
+#include <seedval/transport/usb_function.h>
 
 #include "common.h"
 
@@ -25,6 +28,17 @@ int list(const std::string& what) {
         fmt::print("    measures {} [{}] {}\n", m.name, m.unit.symbol.empty() ? "-" : m.unit.symbol,
                    m.description);
     }
+  } else if (what == "usb") {
+    auto devices = list_usb_devices();
+    const auto is_board = [](const UsbDeviceInfo& d) {
+      return d.vendor_id == usb::kEvbVendorId && d.product_id == usb::kEvbProductId;
+    };
+    std::stable_partition(devices.begin(), devices.end(), is_board);
+    for (const auto& d : devices) {
+      const std::string uri = UsbAddress{d.vendor_id, d.product_id, d.serial}.to_string();
+      fmt::print("{:<32} {}\n", is_board(d) ? uri : "-", d.to_string());
+    }
+    if (devices.empty()) fmt::print("no USB devices are present\n");
   } else if (what == "backends") {
     for (const auto& b : board_backends()) fmt::print("{}\n", b);
   } else {
@@ -43,10 +57,10 @@ int list(const std::string& what) {
 void add_list(CLI::App& app) {
   auto what = std::make_shared<std::string>();
   auto* cmd =
-      app.add_subcommand("list", "list registered tests, board backends, board descriptors or programs");
-  cmd->add_option("what", *what, "tests, backends, boards or programs")
+      app.add_subcommand("list", "list registered tests, board backends, board descriptors, programs or USB devices");
+  cmd->add_option("what", *what, "tests, backends, boards, programs or usb (the USB devices attached)")
       ->required()
-      ->check(CLI::IsMember({"tests", "backends", "boards", "programs"}));
+      ->check(CLI::IsMember({"tests", "backends", "boards", "programs", "usb"}));
   cmd->callback([what] { throw ExitRequest{guarded("list", [&] { return list(*what); })}; });
 }
 
