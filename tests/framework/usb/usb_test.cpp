@@ -14,6 +14,7 @@
 #include <seedval/core/error.h>
 #include <seedval/protocol/frame.h>
 #include <seedval/protocol/messages.h>
+#include <seedval/transport/functionfs.h>
 #include <seedval/transport/usb.h>
 
 #include "emulated_board.h"
@@ -372,6 +373,54 @@ BOOST_AUTO_TEST_CASE(a_new_link_ends_the_previous_one) {
   CHECK_CONTAINS(expect_error<TransportError>([&] { (void)bench.device->read_register(chip::reg::CHIP_ID); },
                                               ErrorCode::transport),
                  "this link was closed when a newer one was opened");
+}
+
+// The gadget's descriptor blob, walked independently of the code that writes it: what the kernel and
+// then every host will see of the board.
+BOOST_AUTO_TEST_CASE(the_gadget_describes_the_board_interface_at_every_speed) {
+  const auto d = usb::functionfs_descriptors();
+  const auto u32 = [&](std::size_t at) {
+    return static_cast<std::uint32_t>(d[at] | d[at + 1] << 8 | d[at + 2] << 16 |
+                                      static_cast<std::uint32_t>(d[at + 3]) << 24);
+  };
+  BOOST_REQUIRE(d.size() > 24u);
+  BOOST_TEST(u32(0) == 3u);  // FUNCTIONFS_DESCRIPTORS_MAGIC_V2
+  BOOST_TEST(u32(4) == d.size());
+  BOOST_TEST(u32(8) == 7u);  // full, high and super speed descriptors
+  const std::uint32_t counts[3] = {u32(12), u32(16), u32(20)};
+  std::size_t at = 24;
+  const std::uint16_t packet[3] = {64, 512, 1024};
+  for (int speed = 0; speed < 3; ++speed) {
+    int interfaces = 0, bulk_in = 0, bulk_out = 0;
+    for (std::uint32_t i = 0; i < counts[speed]; ++i) {
+      BOOST_REQUIRE(at + 2 <= d.size());
+      const std::uint8_t length = d[at], type = d[at + 1];
+      BOOST_REQUIRE(length >= 2u);
+      BOOST_REQUIRE(at + length <= d.size());
+      if (type == 4) {  // interface
+        ++interfaces;
+        BOOST_TEST(d[at + 4] == 2u);  // endpoints
+        BOOST_TEST(d[at + 5] == usb::kInterfaceClass);
+        BOOST_TEST(d[at + 6] == usb::kInterfaceSubclass);
+        BOOST_TEST(d[at + 7] == usb::kInterfaceProtocol);
+      } else if (type == 5) {  // endpoint
+        BOOST_TEST((d[at + 3] & 3) == 2, "endpoint is not bulk");
+        BOOST_TEST((d[at + 4] | d[at + 5] << 8) == packet[speed]);
+        ((d[at + 2] & 0x80) != 0 ? bulk_in : bulk_out)++;
+      } else {
+        BOOST_TEST(type == 0x30u, "unexpected descriptor type " << int{type});  // SS endpoint companion
+        BOOST_TEST(speed == 2);
+      }
+      at += length;
+    }
+    BOOST_TEST(interfaces == 1);
+    BOOST_TEST(bulk_in == 1);
+    BOOST_TEST(bulk_out == 1);
+  }
+  BOOST_TEST(at == d.size());
+  const auto strings = usb::functionfs_strings("SeedChip link");
+  BOOST_TEST(strings.size() == 16u + 2u + 14u);  // header, language, the name and its NUL
+  BOOST_TEST(std::string(strings.end() - 14, strings.end() - 1) == "SeedChip link");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

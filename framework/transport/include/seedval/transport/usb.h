@@ -5,8 +5,9 @@
 //
 // The board is found by vendor id, product id and, when given, serial number (its iSerialNumber string).
 // When it is not there, the error lists the USB devices that are, so a wrong serial or a board on
-// another host is seen at once. Frames travel as a byte stream over bulk OUT (endpoint 0x01) and bulk
-// IN (0x81) of interface 0: each end finds frames by the length in their header, never by transfer
+// another host is seen at once. Frames travel as a byte stream over the bulk OUT and bulk IN endpoints
+// of interface 0 (read from its descriptor: the device controller numbers them, e.g. 0x01 or 0x02 and
+// 0x81): each end finds frames by the length in their header, never by transfer
 // boundaries, and a frame that fills its last packet is ended with a zero-length packet. Several IN
 // transfers stay queued so that bulk data streams; requests may be pipelined.
 //
