@@ -4,7 +4,15 @@
 //
 // Locking: `mutex_` guards the session state. libusb is never called with it held, except by the
 // completion callbacks (on the event thread), which resubmit IN transfers after releasing it.
+//
+// Transfers are never freed while the event thread runs: libusb 1.0.26 may still touch a transfer's
+// mutex after its completion callback has returned (libusb issue 1263), so a transfer freed by a waiting
+// thread right after its callback is a use after free. The session keeps a pool of transfers, reused,
+// and frees them after the event thread has stopped. For the same reason the session never uses
+// libusb's synchronous API on its own context: strings are read on a private context while scanning, and
+// the reset-stream request goes asynchronously.
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <condition_variable>
@@ -27,9 +35,30 @@
 namespace seedval {
 namespace {
 
+// A transfer passes from the thread that submits it to the event thread that completes it through the
+// kernel (usbfs), which ThreadSanitizer cannot see; these tell it. Nothing in other builds.
+#if defined(__SANITIZE_THREAD__)
+extern "C" void __tsan_acquire(void* addr);
+extern "C" void __tsan_release(void* addr);
+int submit(libusb_transfer* t) {
+  __tsan_release(t);
+  return libusb_submit_transfer(t);
+}
+void completed(libusb_transfer* t) {
+  __tsan_acquire(t);
+}
+#else
+int submit(libusb_transfer* t) {
+  return libusb_submit_transfer(t);
+}
+void completed(libusb_transfer*) {}
+#endif
+
 // host-to-device | vendor | interface
 constexpr std::uint8_t kResetStreamType = 0x41;
 constexpr std::uint16_t kLinuxRootHubVendor = 0x1d6b;
+// A partial frame whose rest has not come for this long, at its request's deadline, is taken as damaged.
+constexpr Milliseconds kDamagedLengthIdle{100};
 
 std::string usb_error(int code) {
   return libusb_strerror(static_cast<libusb_error>(code));
@@ -258,8 +287,11 @@ class UsbSession::Impl {
                                     void* self);
   void run_events(const std::stop_token& stop);
 
-  libusb_device* find_locked(std::unique_lock<std::mutex>& lock);
-  void open_locked(std::unique_lock<std::mutex>& lock, libusb_device* dev);
+  libusb_device* find_locked(std::unique_lock<std::mutex>& lock, UsbDeviceInfo& info);
+  void open_locked(std::unique_lock<std::mutex>& lock, libusb_device* dev, UsbDeviceInfo info);
+  libusb_transfer* acquire_transfer_locked();
+  int control_out(libusb_device_handle* h, std::uint8_t request);
+  static void LIBUSB_CALL on_control(libusb_transfer* t);
   void close_locked(std::unique_lock<std::mutex>& lock);
   void reset_stream(libusb_device_handle* h);
   void parse_in_locked();
@@ -285,11 +317,14 @@ class UsbSession::Impl {
   std::string failure_;     // the link broke (not an unplug); connect() again to recover
   std::uint64_t link_ = 0;  // the current link; older transports fail
   std::uint64_t arrivals_ = 0;
+  std::vector<libusb_transfer*> all_transfers_;  // every transfer allocated; freed after the event thread
+  std::vector<libusb_transfer*> pool_;           // those free for reuse
   std::vector<libusb_transfer*> in_transfers_;
   std::vector<std::vector<std::uint8_t>> in_buffers_;
   std::size_t in_active_ = 0;
   std::vector<std::uint8_t> in_stream_;  // received bytes; frames are cut from in_pos_
   std::size_t in_pos_ = 0;
+  SteadyClock::time_point last_in_{};  // when IN bytes last arrived
   std::set<std::uint32_t> outstanding_;  // sequences posted and not yet collected
   std::map<std::uint32_t, std::vector<std::uint8_t>> responses_;
   UsbStats stats_;
@@ -358,6 +393,7 @@ UsbSession::Impl::~Impl() {
     libusb_interrupt_event_handler(ctx_);
     events_.join();
   }
+  for (libusb_transfer* t : all_transfers_) libusb_free_transfer(t);
   libusb_exit(ctx_);
 }
 
@@ -391,55 +427,49 @@ std::string UsbSession::Impl::name_locked() const {
   return a.to_string();
 }
 
-// The board among the devices present, or nullptr (a new reference otherwise). Opens candidates to read
-// their serial numbers, so it is called without the lock held... the lock is released meanwhile.
-libusb_device* UsbSession::Impl::find_locked(std::unique_lock<std::mutex>& lock) {
+// The board among the devices present: nullptr, or a new reference on this session's context. The
+// strings (serial numbers) are read on a private context, whose synchronous calls handle their own
+// events; the board is then taken from this context's list by bus and address.
+libusb_device* UsbSession::Impl::find_locked(std::unique_lock<std::mutex>& lock, UsbDeviceInfo& found_info) {
   lock.unlock();
+  std::vector<UsbDeviceInfo> matches;
+  for (auto& info : list_usb_devices())
+    if (info.vendor_id == options_.address.vendor_id && info.product_id == options_.address.product_id &&
+        (options_.address.serial.empty() || info.serial == options_.address.serial))
+      matches.push_back(std::move(info));
+  if (matches.size() > 1) {
+    std::vector<std::string> shown;
+    for (const auto& m : matches) shown.push_back(m.to_string());
+    lock.lock();
+    throw InvalidArgumentError(
+        ErrorCode::invalid_argument,
+        fmt::format("{}: {} boards match; name one by serial (usb:{:04x}:{:04x}:SERIAL): {}", name_locked(),
+                    matches.size(), options_.address.vendor_id, options_.address.product_id,
+                    fmt::join(shown, "; ")));
+  }
   libusb_device* found = nullptr;
-  std::vector<std::string> others;  // same ids, other serials
-  {
+  if (!matches.empty()) {
     DeviceList list(ctx_);
-    for (libusb_device* dev : list.devices()) {
-      libusb_device_descriptor d{};
-      if (libusb_get_device_descriptor(dev, &d) != 0 || d.idVendor != options_.address.vendor_id ||
-          d.idProduct != options_.address.product_id)
-        continue;
-      if (options_.address.serial.empty()) {
-        if (found != nullptr) {
-          others.push_back(describe_device(dev).to_string());
-          continue;
-        }
+    for (libusb_device* dev : list.devices())
+      if (libusb_get_bus_number(dev) == matches[0].bus &&
+          libusb_get_device_address(dev) == matches[0].address) {
         found = libusb_ref_device(dev);
-        continue;
-      }
-      const UsbDeviceInfo info = describe_device(dev);
-      if (info.serial == options_.address.serial) {
-        found = libusb_ref_device(dev);
+        found_info = matches[0];
         break;
       }
-    }
-    if (found != nullptr && !others.empty()) {
-      const std::string first = describe_device(found).to_string();
-      libusb_unref_device(found);
-      lock.lock();
-      throw InvalidArgumentError(
-          ErrorCode::invalid_argument,
-          fmt::format("{}: {} boards match; name one by serial (usb:{:04x}:{:04x}:SERIAL): {}; {}",
-                      name_locked(), others.size() + 1, options_.address.vendor_id,
-                      options_.address.product_id, first, fmt::join(others, "; ")));
-    }
   }
   lock.lock();
   return found;
 }
 
-void UsbSession::Impl::open_locked(std::unique_lock<std::mutex>& lock, libusb_device* dev) {
-  lock.unlock();
+void UsbSession::Impl::open_locked(std::unique_lock<std::mutex>& lock, libusb_device* dev,
+                                   UsbDeviceInfo info) {
   const std::string name = [&] {
-    std::lock_guard relock(mutex_);
-    return name_locked();
+    UsbAddress a = options_.address;
+    if (a.serial.empty()) a.serial = info.serial;
+    return a.to_string();
   }();
-  UsbDeviceInfo info = describe_device(dev);
+  lock.unlock();
   libusb_device_handle* h = nullptr;
   int rc = libusb_open(dev, &h);
   libusb_unref_device(dev);
@@ -493,9 +523,7 @@ void UsbSession::Impl::open_locked(std::unique_lock<std::mutex>& lock, libusb_de
                                  : fmt::format("cannot claim interface {}", iface),
          rc, rc == LIBUSB_ERROR_BUSY ? ErrorCode::busy : ErrorCode::transport);
   // Start both ends on a frame boundary: the board drops whatever a previous host left half sent.
-  rc = libusb_control_transfer(h, kResetStreamType, usb::kRequestResetStream, 0,
-                               static_cast<std::uint16_t>(iface), nullptr, 0,
-                               static_cast<unsigned>(options_.timeouts.control.count()));
+  rc = control_out(h, usb::kRequestResetStream);
   if (rc < 0) {
     libusb_release_interface(h, iface);
     fail("the board refused the reset-stream request", rc);
@@ -520,7 +548,8 @@ void UsbSession::Impl::open_locked(std::unique_lock<std::mutex>& lock, libusb_de
   in_buffers_.assign(options_.in_transfers, std::vector<std::uint8_t>(options_.transfer_size));
   in_transfers_.clear();
   for (auto& buffer : in_buffers_) {
-    libusb_transfer* t = libusb_alloc_transfer(0);
+    libusb_transfer* t = acquire_transfer_locked();
+    t->flags = 0;
     libusb_fill_bulk_transfer(t, h, ep_in_, buffer.data(), static_cast<int>(buffer.size()), &Impl::on_in,
                               this, 0);
     in_transfers_.push_back(t);
@@ -529,7 +558,7 @@ void UsbSession::Impl::open_locked(std::unique_lock<std::mutex>& lock, libusb_de
   in_active_ = transfers.size();
   lock.unlock();
   for (libusb_transfer* t : transfers)
-    if (const int src = libusb_submit_transfer(t); src != 0) {
+    if (const int src = submit(t); src != 0) {
       std::lock_guard relock(mutex_);
       --in_active_;
       if (src == LIBUSB_ERROR_NO_DEVICE)
@@ -549,7 +578,7 @@ void UsbSession::Impl::close_locked(std::unique_lock<std::mutex>& lock) {
   lock.lock();
   const bool returned = changed_.wait_for(lock, options_.timeouts.cancel, [&] { return in_active_ == 0; });
   if (returned) {
-    for (libusb_transfer* t : transfers) libusb_free_transfer(t);
+    pool_.insert(pool_.end(), transfers.begin(), transfers.end());
     in_buffers_.clear();
   } else {
     // libusb still holds transfers that will write into these buffers: leaking them beats freeing
@@ -571,7 +600,8 @@ std::uint64_t UsbSession::Impl::connect() {
   if (handle_ == nullptr) {
     const Deadline arrival = Deadline::after(options_.timeouts.arrival);
     libusb_device* dev = nullptr;
-    while ((dev = find_locked(lock)) == nullptr) {
+    UsbDeviceInfo info;
+    while ((dev = find_locked(lock, info)) == nullptr) {
       if (arrival.expired()) {
         lock.unlock();
         const std::string present = present_list(list_usb_devices());
@@ -589,7 +619,7 @@ std::uint64_t UsbSession::Impl::connect() {
       changed_.wait_until(lock, std::min(arrival.time_point(), SteadyClock::now() + Milliseconds{250}),
                           [&] { return arrivals_ != seen; });
     }
-    open_locked(lock, dev);
+    open_locked(lock, dev, std::move(info));
   }
   outstanding_.clear();
   responses_.clear();
@@ -613,6 +643,7 @@ void UsbSession::Impl::throw_gone_locked() const {
 }
 
 void LIBUSB_CALL UsbSession::Impl::on_in(libusb_transfer* t) {
+  completed(t);
   auto* impl = static_cast<Impl*>(t->user_data);
   bool resubmit = false;
   {
@@ -622,6 +653,7 @@ void LIBUSB_CALL UsbSession::Impl::on_in(libusb_transfer* t) {
         if (t->actual_length == 0) {
           ++impl->stats_.zero_length_packets_in;
         } else {
+          impl->last_in_ = SteadyClock::now();
           impl->in_stream_.insert(impl->in_stream_.end(), t->buffer, t->buffer + t->actual_length);
           impl->parse_in_locked();
         }
@@ -640,7 +672,7 @@ void LIBUSB_CALL UsbSession::Impl::on_in(libusb_transfer* t) {
     if (!resubmit) --impl->in_active_;
   }
   if (resubmit) {
-    if (const int rc = libusb_submit_transfer(t); rc != 0) {
+    if (const int rc = submit(t); rc != 0) {
       std::lock_guard lock(impl->mutex_);
       --impl->in_active_;
       if (rc == LIBUSB_ERROR_NO_DEVICE)
@@ -690,6 +722,7 @@ void UsbSession::Impl::parse_in_locked() {
 }
 
 void LIBUSB_CALL UsbSession::Impl::on_out(libusb_transfer* t) {
+  completed(t);
   auto* chunk = static_cast<OutChunk*>(t->user_data);
   Impl* impl = chunk->impl;
   {
@@ -709,15 +742,87 @@ void LIBUSB_CALL UsbSession::Impl::on_out(libusb_transfer* t) {
 }
 
 void UsbSession::Impl::reset_stream(libusb_device_handle* h) {
-  const int rc = libusb_control_transfer(h, kResetStreamType, usb::kRequestResetStream, 0,
-                                         static_cast<std::uint16_t>(options_.interface_number), nullptr, 0,
-                                         static_cast<unsigned>(options_.timeouts.control.count()));
+  const int rc = control_out(h, usb::kRequestResetStream);
   std::lock_guard lock(mutex_);
   ++stats_.stream_resets;
   if (rc < 0 && failure_.empty())
     failure_ =
         fmt::format("a request was abandoned half sent and the board refused the reset-stream request ({})",
                     usb_error(rc));
+}
+
+namespace {
+// One asynchronous control request: its setup packet, and what its callback recorded.
+struct ControlCall {
+  std::array<unsigned char, LIBUSB_CONTROL_SETUP_SIZE> setup{};
+  std::mutex* mutex = nullptr;
+  std::condition_variable_any* changed = nullptr;
+  bool done = false;
+  libusb_transfer_status status = LIBUSB_TRANSFER_COMPLETED;
+};
+}  // namespace
+
+void LIBUSB_CALL UsbSession::Impl::on_control(libusb_transfer* t) {
+  completed(t);
+  auto* call = static_cast<ControlCall*>(t->user_data);
+  {
+    std::lock_guard lock(*call->mutex);
+    call->status = t->status;
+    call->done = true;
+  }
+  call->changed->notify_all();
+}
+
+// A vendor request to the interface, host to device, without data, within the control timeout. Returns
+// 0 or a libusb error code. Asynchronous, on a pooled transfer: see the note at the top.
+int UsbSession::Impl::control_out(libusb_device_handle* h, std::uint8_t request) {
+  auto call = std::make_unique<ControlCall>();
+  call->mutex = &mutex_;
+  call->changed = &changed_;
+  std::unique_lock lock(mutex_);
+  libusb_transfer* t = acquire_transfer_locked();
+  lock.unlock();
+  libusb_fill_control_setup(call->setup.data(), kResetStreamType, request, 0,
+                            static_cast<std::uint16_t>(options_.interface_number), 0);
+  libusb_fill_control_transfer(t, h, call->setup.data(), &Impl::on_control, call.get(),
+                               static_cast<unsigned>(options_.timeouts.control.count()));
+  t->flags = 0;
+  if (const int rc = submit(t); rc != 0) {
+    lock.lock();
+    pool_.push_back(t);
+    return rc;
+  }
+  lock.lock();
+  // libusb ends the transfer at the control timeout; the extra second only guards against a lost callback.
+  if (!changed_.wait_for(lock, options_.timeouts.control + Milliseconds{1000}, [&] { return call->done; })) {
+    (void)call.release();  // libusb still owns the transfer, which points into the call
+    return LIBUSB_ERROR_TIMEOUT;
+  }
+  pool_.push_back(t);
+  switch (call->status) {
+    case LIBUSB_TRANSFER_COMPLETED:
+      return 0;
+    case LIBUSB_TRANSFER_TIMED_OUT:
+      return LIBUSB_ERROR_TIMEOUT;
+    case LIBUSB_TRANSFER_STALL:
+      return LIBUSB_ERROR_PIPE;
+    case LIBUSB_TRANSFER_NO_DEVICE:
+      return LIBUSB_ERROR_NO_DEVICE;
+    default:
+      return LIBUSB_ERROR_IO;
+  }
+}
+
+libusb_transfer* UsbSession::Impl::acquire_transfer_locked() {
+  if (!pool_.empty()) {
+    libusb_transfer* t = pool_.back();
+    pool_.pop_back();
+    return t;
+  }
+  libusb_transfer* t = libusb_alloc_transfer(0);
+  if (t == nullptr) throw std::bad_alloc();
+  all_transfers_.push_back(t);
+  return t;
 }
 
 void UsbSession::Impl::post(std::uint64_t link, std::span<const std::uint8_t> request, Deadline deadline,
@@ -744,7 +849,8 @@ void UsbSession::Impl::post(std::uint64_t link, std::span<const std::uint8_t> re
   const std::size_t step = options_.transfer_size;
   for (std::size_t at = 0; at < request.size(); at += step) {
     const std::size_t n = std::min(step, request.size() - at);
-    libusb_transfer* t = libusb_alloc_transfer(0);
+    libusb_transfer* t = acquire_transfer_locked();
+    t->flags = 0;
     batch.chunks.push_back(std::make_unique<OutChunk>(OutChunk{this, &batch}));
     libusb_fill_bulk_transfer(t, h, ep_out_, const_cast<unsigned char*>(request.data() + at),
                               static_cast<int>(n), &Impl::on_out, batch.chunks.back().get(), 0);
@@ -757,7 +863,7 @@ void UsbSession::Impl::post(std::uint64_t link, std::span<const std::uint8_t> re
   std::size_t submitted = 0;
   std::string submit_error;
   for (libusb_transfer* t : batch.transfers) {
-    if (const int rc = libusb_submit_transfer(t); rc != 0) {
+    if (const int rc = submit(t); rc != 0) {
       submit_error = rc == LIBUSB_ERROR_NO_DEVICE ? "" : "cannot queue a bulk OUT transfer: " + usb_error(rc);
       break;
     }
@@ -787,7 +893,7 @@ void UsbSession::Impl::post(std::uint64_t link, std::span<const std::uint8_t> re
       throw TransportError(ErrorCode::transport,
                            fmt::format("{}: the link failed: {}", name_locked(), failure_));
     }
-    for (libusb_transfer* t : batch.transfers) libusb_free_transfer(t);
+    pool_.insert(pool_.end(), batch.transfers.begin(), batch.transfers.end());
     const bool gone = batch.gone || unplugged_;
     const std::string failure = !submit_error.empty() ? submit_error : batch.failure;
     if (!gone && batch.sent > 0 && failure_.empty()) {
@@ -806,7 +912,7 @@ void UsbSession::Impl::post(std::uint64_t link, std::span<const std::uint8_t> re
                        fmt::format("{}: the board did not take the request ({} of {} bytes sent)",
                                    name_locked(), batch.sent, request.size()));
   }
-  for (libusb_transfer* t : batch.transfers) libusb_free_transfer(t);
+  pool_.insert(pool_.end(), batch.transfers.begin(), batch.transfers.end());
 }
 
 void UsbSession::Impl::collect(std::uint64_t link, std::uint32_t sequence,
@@ -822,10 +928,12 @@ void UsbSession::Impl::collect(std::uint64_t link, std::uint32_t sequence,
            !failure_.empty();
   };
   changed_.wait_until(lock, stop, deadline.time_point(), ready);
-  if (!ready() && !stop.stop_requested() && in_pos_ < in_stream_.size()) {
-    // The deadline passed with part of a frame waiting for the rest. The board sends frames whole, so
-    // a frame whose rest does not come has a damaged length: skip its first byte and look again for
-    // frames in what came after (the answer waited for may be among them).
+  if (!ready() && !stop.stop_requested() && in_pos_ < in_stream_.size() &&
+      SteadyClock::now() - last_in_ >= kDamagedLengthIdle) {
+    // The deadline passed with part of a frame waiting for the rest, and nothing has come for a while.
+    // The board sends frames whole, so a frame whose rest does not come has a damaged length: skip its
+    // first byte and look again for frames in what came after (the answer waited for may be among
+    // them). While bytes still flow the frame may just be long and the link slow: a plain timeout.
     ++stats_.skipped_bytes;
     ++in_pos_;
     parse_in_locked();

@@ -2,6 +2,7 @@
 // finding the board by serial and saying what is there when it is not, framing that never relies on
 // transfer boundaries, zero-length packets, noise and corruption on the IN pipe, a board that stops
 // taking data, unplug in the middle of a request, and the board plugged back.
+#include <atomic>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -217,7 +218,7 @@ BOOST_AUTO_TEST_CASE(corruption_on_the_in_pipe_is_never_accepted) {
   // A third of the bursts, at random, have one bit flipped somewhere: in a header it costs the frame
   // (timeout, retry); in a payload the CRC catches it (retry).
   std::mt19937 rng(11);
-  int flipped = 0;
+  std::atomic<int> flipped{0};  // counted on the board's thread
   bench.board->set_in_filter([&](std::vector<std::uint8_t>& bytes) {
     if (rng() % 3 != 0) return;
     bytes[rng() % bytes.size()] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
