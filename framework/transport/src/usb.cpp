@@ -324,7 +324,7 @@ class UsbSession::Impl {
   std::size_t in_active_ = 0;
   std::vector<std::uint8_t> in_stream_;  // received bytes; frames are cut from in_pos_
   std::size_t in_pos_ = 0;
-  SteadyClock::time_point last_in_{};  // when IN bytes last arrived
+  SteadyClock::time_point last_in_{};    // when IN bytes last arrived
   std::set<std::uint32_t> outstanding_;  // sequences posted and not yet collected
   std::map<std::uint32_t, std::vector<std::uint8_t>> responses_;
   UsbStats stats_;
