@@ -226,9 +226,9 @@ void Agent::Impl::worker_loop(Slot& slot, zmq::socket_t socket) {
       }
       auto w = reply(Kind::insert, status);
       if (status != ErrorCode::ok) w.string(error_text);
-      socket.send(parts[0], zmq::send_flags::sndmore);
-      socket.send(message(w.data()), zmq::send_flags::sndmore);
-      socket.send(zmq::message_t(), zmq::send_flags::none);
+      zmqwire::send_to_thread(socket, parts[0], zmq::send_flags::sndmore);
+      zmqwire::send_to_thread(socket, message(w.data()), zmq::send_flags::sndmore);
+      zmqwire::send_to_thread(socket, zmq::message_t(), zmq::send_flags::none);
       continue;
     }
     // A request: parts[2] holds link and timeout, parts[3] the frame.
@@ -238,9 +238,9 @@ void Agent::Impl::worker_loop(Slot& slot, zmq::socket_t socket) {
     const std::uint32_t timeout_ms = r.u32();
     auto [reply_envelope, answer] = execute(
         slot, link_id, timeout_ms, parts.size() > 3 ? span_of(parts[3]) : std::span<const std::uint8_t>{});
-    socket.send(parts[0], zmq::send_flags::sndmore);
-    socket.send(reply_envelope, zmq::send_flags::sndmore);
-    socket.send(answer, zmq::send_flags::none);
+    zmqwire::send_to_thread(socket, parts[0], zmq::send_flags::sndmore);
+    zmqwire::send_to_thread(socket, reply_envelope, zmq::send_flags::sndmore);
+    zmqwire::send_to_thread(socket, answer, zmq::send_flags::none);
   }
 }
 
@@ -418,12 +418,14 @@ void Agent::Impl::on_client_message(std::vector<zmq::message_t>& parts) {
         }
         if (kind == Kind::insert) {
           ++mine->dispatched;
-          mine->pair.send(message(std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(rid.data()),
-                                                                rid.size())),
-                          zmq::send_flags::sndmore);
+          zmqwire::send_to_thread(mine->pair,
+                                  message(std::span<const std::uint8_t>(
+                                      static_cast<const std::uint8_t*>(rid.data()), rid.size())),
+                                  zmq::send_flags::sndmore);
           const std::uint8_t k = static_cast<std::uint8_t>(Kind::insert);
-          mine->pair.send(zmq::message_t(&k, 1), zmq::send_flags::sndmore);
-          mine->pair.send(message(std::span<const std::uint8_t>(env).subspan(18)), zmq::send_flags::none);
+          zmqwire::send_to_thread(mine->pair, zmq::message_t(&k, 1), zmq::send_flags::sndmore);
+          zmqwire::send_to_thread(mine->pair, message(std::span<const std::uint8_t>(env).subspan(18)),
+                                  zmq::send_flags::none);
           return;
         }
         const std::uint32_t link = r.u32();
@@ -465,11 +467,12 @@ void Agent::Impl::on_client_message(std::vector<zmq::message_t>& parts) {
         }
         ++mine->dispatched;
         zmq::message_t rid_copy(rid.data(), rid.size());
-        mine->pair.send(rid_copy, zmq::send_flags::sndmore);
+        zmqwire::send_to_thread(mine->pair, rid_copy, zmq::send_flags::sndmore);
         const std::uint8_t k = static_cast<std::uint8_t>(Kind::request);
-        mine->pair.send(zmq::message_t(&k, 1), zmq::send_flags::sndmore);
-        mine->pair.send(message(std::span<const std::uint8_t>(env).subspan(18)), zmq::send_flags::sndmore);
-        mine->pair.send(parts[2], zmq::send_flags::none);
+        zmqwire::send_to_thread(mine->pair, zmq::message_t(&k, 1), zmq::send_flags::sndmore);
+        zmqwire::send_to_thread(mine->pair, message(std::span<const std::uint8_t>(env).subspan(18)),
+                                zmq::send_flags::sndmore);
+        zmqwire::send_to_thread(mine->pair, parts[2], zmq::send_flags::none);
         return;
       }
       case Kind::list: {

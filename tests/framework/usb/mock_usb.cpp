@@ -243,6 +243,7 @@ struct MockUsbDevice::State {
   // reused by a new client.
   std::set<UMockdevIoctlClient*> live_clients;
   std::set<UMockdevIoctlClient*> dead_clients;
+  UMockdevIoctlClient* claimed_by = nullptr;  // the client holding interface 0 (one of live_clients)
 
   ~State() {
     for (auto* queues : {&pending_in, &pending_out})
@@ -360,7 +361,21 @@ struct MockUsbDevice::State {
         unsigned int interface = 0;
         std::memcpy(&interface, d->data, sizeof interface);
         g_object_unref(d);
-        return complete(client, interface == 0 ? 0 : -1, interface == 0 ? 0 : EINVAL);
+        if (interface != 0) return complete(client, -1, EINVAL);
+        // As usbfs: one open file claims the interface; another gets EBUSY until it is released or
+        // that file is closed (its client disconnected).
+        std::unique_lock lock(mutex);
+        if (request == USBDEVFS_RELEASEINTERFACE) {
+          if (claimed_by == client) claimed_by = nullptr;
+        } else if (claimed_by != nullptr && claimed_by != client &&
+                   umockdev_ioctl_client_get_connected(claimed_by)) {
+          lock.unlock();
+          return complete(client, -1, EBUSY);
+        } else {
+          claimed_by = client;
+        }
+        lock.unlock();
+        return complete(client, 0, 0);
       }
       case USBDEVFS_CONNECTINFO: {
         UMockdevIoctlData* d = resolve(arg, 0, sizeof(usbdevfs_connectinfo));
@@ -829,6 +844,7 @@ void MockUsbDevice::unplug() {
     std::lock_guard lock(s.mutex);
     if (!s.plugged) return;
     s.plugged = false;
+    s.claimed_by = nullptr;  // claims die with the device
     for (auto* queues : {&s.pending_in, &s.pending_out}) {
       for (auto& [ep, q] : *queues) {
         for (auto& u : q) {

@@ -366,6 +366,20 @@ BOOST_AUTO_TEST_CASE(unplug_mid_request_fails_at_once_and_the_board_comes_back) 
                  "closed when a newer one was opened");
 }
 
+BOOST_AUTO_TEST_CASE(one_program_holds_the_board_at_a_time) {
+  UsbBench bench;
+  const auto msg = expect_error<TransportError>(
+      [&] { (void)UsbSession::open(options_for(bench.board->uri())); }, ErrorCode::busy);
+  CHECK_CONTAINS(msg, bench.board->uri() + ": interface 0 is claimed by another program");
+  BOOST_TEST(bench.device->read_register(chip::reg::CHIP_ID) == chip::kChipId);
+  // Released when the holder closes it.
+  bench.device.reset();
+  bench.session.reset();
+  auto next = UsbSession::open(options_for(bench.board->uri()));
+  Device dev(next->connect(), "evb");
+  BOOST_TEST(dev.read_register(chip::reg::CHIP_ID) == chip::kChipId);
+}
+
 BOOST_AUTO_TEST_CASE(a_new_link_ends_the_previous_one) {
   UsbBench bench;
   auto second = bench.session->connect();
