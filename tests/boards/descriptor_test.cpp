@@ -155,13 +155,15 @@ BOOST_AUTO_TEST_CASE(malformed_population_file_names_the_population_file_and_key
 
 BOOST_AUTO_TEST_CASE(unknown_backend_is_not_found_and_lists_the_known_ones) {
   TempDir dir;
-  const auto file = dir.write("evb.json", R"({"board": "seedchip-evb", "transport": "usb"})");
+  const auto file = dir.write("jtag.json", R"({"board": "seedchip-jtag", "transport": "jtag"})");
   const auto msg = open_error<NotFoundError>(file, ErrorCode::not_found);
   CHECK_STARTS_WITH(msg, file.string() + ": board");
   CHECK_CONTAINS(msg, "unknown board backend");
-  CHECK_CONTAINS(msg, "seedchip-evb");
+  CHECK_CONTAINS(msg, "seedchip-jtag");
   const auto list = msg.substr(std::min(msg.size(), msg.find("this build has")));
   CHECK_CONTAINS(list, "seedchip-sim");
+  CHECK_CONTAINS(list, "seedchip-evb");
+  CHECK_CONTAINS(list, "remote");
 }
 
 BOOST_AUTO_TEST_CASE(invalid_json_names_file_line_and_column) {
