@@ -688,21 +688,8 @@ void LIBUSB_CALL UsbSession::Impl::on_in(libusb_transfer* t) {
 // other (a late answer to a request that timed out) is dropped. Bytes that cannot start a frame are
 // skipped up to the next frame magic.
 void UsbSession::Impl::parse_in_locked() {
-  const std::span<const std::uint8_t> in(in_stream_);
-  while (in_pos_ < in.size()) {
-    std::optional<std::size_t> size;
-    try {
-      size = protocol::frame_size(in.subspan(in_pos_));
-    } catch (const ProtocolError&) {
-      std::size_t next = in_pos_ + 1;
-      while (next < in.size() && !(in[next] == 0xED && (next + 1 == in.size() || in[next + 1] == 0x5E)))
-        ++next;
-      stats_.skipped_bytes += next - in_pos_;
-      in_pos_ = next;
-      continue;
-    }
-    if (!size || in.size() - in_pos_ < *size) break;
-    const auto frame = in.subspan(in_pos_, *size);
+  for (auto frame = usb::next_frame(in_stream_, in_pos_, stats_.skipped_bytes); !frame.empty();
+       frame = usb::next_frame(in_stream_, in_pos_, stats_.skipped_bytes)) {
     const std::uint32_t sequence = *protocol::peek_sequence(frame);
     if (outstanding_.contains(sequence)) {
       responses_.insert_or_assign(sequence, std::vector<std::uint8_t>(frame.begin(), frame.end()));
@@ -710,7 +697,6 @@ void UsbSession::Impl::parse_in_locked() {
     } else {
       ++stats_.late_responses;
     }
-    in_pos_ += *size;
   }
   if (in_pos_ == in_stream_.size()) {
     in_stream_.clear();

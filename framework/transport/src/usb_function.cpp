@@ -36,30 +36,36 @@ void UsbFunctionStream::feed(std::span<const std::uint8_t> bytes) {
   work_.notify_one();
 }
 
-// Moves every complete frame at the front of input_ to frames_. A prefix that cannot start a frame
-// (bad magic, version or length) is skipped byte by byte up to the next magic, so one damaged frame
-// costs only itself.
-void UsbFunctionStream::split_frames_locked() {
-  std::size_t at = 0;
-  const std::span<const std::uint8_t> in(input_);
-  while (at < in.size()) {
+std::span<const std::uint8_t> next_frame(std::span<const std::uint8_t> bytes, std::size_t& at,
+                                         std::uint64_t& skipped) {
+  while (at < bytes.size()) {
     std::optional<std::size_t> size;
     try {
-      size = protocol::frame_size(in.subspan(at));
+      size = protocol::frame_size(bytes.subspan(at));
     } catch (const ProtocolError&) {
-      // Look for the next magic (ED 5E) after this position.
+      // Look for the next magic (ED 5E; a last byte ED may start one).
       std::size_t next = at + 1;
-      while (next < in.size() && !(in[next] == 0xED && (next + 1 == in.size() || in[next + 1] == 0x5E)))
+      while (next < bytes.size() &&
+             !(bytes[next] == 0xED && (next + 1 == bytes.size() || bytes[next + 1] == 0x5E)))
         ++next;
-      stats_.skipped_bytes += next - at;
+      skipped += next - at;
       at = next;
       continue;
     }
-    if (!size || in.size() - at < *size) break;
-    frames_.emplace_back(in.begin() + static_cast<std::ptrdiff_t>(at),
-                         in.begin() + static_cast<std::ptrdiff_t>(at + *size));
+    if (!size || bytes.size() - at < *size) return {};
+    const auto frame = bytes.subspan(at, *size);
     at += *size;
+    return frame;
   }
+  return {};
+}
+
+// Moves every complete frame at the front of input_ to frames_.
+void UsbFunctionStream::split_frames_locked() {
+  std::size_t at = 0;
+  for (auto frame = next_frame(input_, at, stats_.skipped_bytes); !frame.empty();
+       frame = next_frame(input_, at, stats_.skipped_bytes))
+    frames_.emplace_back(frame.begin(), frame.end());
   input_.erase(input_.begin(), input_.begin() + static_cast<std::ptrdiff_t>(at));
 }
 

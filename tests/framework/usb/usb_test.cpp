@@ -4,6 +4,8 @@
 // taking data, unplug in the middle of a request, and the board plugged back.
 #include <atomic>
 #include <chrono>
+#include <mutex>
+#include <numeric>
 #include <random>
 #include <thread>
 
@@ -17,6 +19,7 @@
 #include <seedval/protocol/messages.h>
 #include <seedval/transport/functionfs.h>
 #include <seedval/transport/usb.h>
+#include <seedval/transport/usb_function.h>
 
 #include "emulated_board.h"
 #include "support/errors.h"
@@ -388,6 +391,49 @@ BOOST_AUTO_TEST_CASE(a_new_link_ends_the_previous_one) {
   CHECK_CONTAINS(expect_error<TransportError>([&] { (void)bench.device->read_register(chip::reg::CHIP_ID); },
                                               ErrorCode::transport),
                  "this link was closed when a newer one was opened");
+}
+
+// The board's end of the stream, alone: frames fed in pieces of every size with noise between them are
+// all served, in order; reset() drops a partial frame.
+BOOST_AUTO_TEST_CASE(the_board_end_finds_frames_in_any_pieces_and_skips_noise) {
+  auto model = testing::chip_model(testing::clean_die(testing::link_die()), 1u << 20);
+  std::mutex mutex;
+  std::vector<std::uint32_t> answered;
+  usb::UsbFunctionStream stream(std::make_shared<testing::SlowPingHandler>(model),
+                                [&](std::vector<std::uint8_t> r) {
+                                  const auto frame = protocol::decode_frame(r);
+                                  std::lock_guard lock(mutex);
+                                  answered.push_back(frame.header.sequence);
+                                });
+  std::vector<std::uint8_t> bytes;
+  const std::vector<std::uint8_t> noise{0xED, 0x00, 0x5E, 0xED, 0xED, 0x01};
+  for (std::uint32_t seq = 1; seq <= 20; ++seq) {
+    const auto frame =
+        protocol::encode_request(protocol::Opcode::ping, seq, std::vector<std::uint8_t>(seq * 37, 0x11));
+    bytes.insert(bytes.end(), frame.begin(), frame.end());
+    if (seq % 5 == 0 && seq < 20) bytes.insert(bytes.end(), noise.begin(), noise.end());  // between frames
+  }
+  for (std::size_t at = 0, piece = 1; at < bytes.size(); at += piece, piece = piece % 97 + 1)
+    stream.feed(std::span<const std::uint8_t>(bytes).subspan(at, std::min(piece, bytes.size() - at)));
+  stream.drain();
+  std::vector<std::uint32_t> expected(20);
+  std::iota(expected.begin(), expected.end(), 1u);
+  {
+    std::lock_guard lock(mutex);
+    BOOST_TEST(answered == expected, boost::test_tools::per_element());
+  }
+  BOOST_TEST(stream.stats().skipped_bytes == 3u * noise.size());
+  // Half a frame, then the reset-stream request: the next frame is served, the half is gone.
+  const auto half = protocol::encode_request(protocol::Opcode::ping, 98, std::vector<std::uint8_t>(100, 1));
+  stream.feed(std::span<const std::uint8_t>(half).first(60));
+  stream.reset();
+  const auto whole = protocol::encode_request(protocol::Opcode::ping, 99, {});
+  stream.feed(whole);
+  stream.drain();
+  std::lock_guard lock(mutex);
+  BOOST_TEST(answered.back() == 99u);
+  BOOST_TEST(answered.size() == 21u);
+  BOOST_TEST(stream.stats().skipped_bytes == 3u * noise.size());
 }
 
 // The gadget's descriptor blob, walked independently of the code that writes it: what the kernel and

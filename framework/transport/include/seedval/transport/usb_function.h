@@ -49,6 +49,13 @@ constexpr bool needs_zero_length_packet(std::size_t size, std::size_t max_packet
   return size != 0 && max_packet != 0 && size % max_packet == 0;
 }
 
+/// Both ends of the stream cut frames with this: the next complete frame in `bytes` from offset `at`,
+/// which it moves past the frame. Bytes that cannot start a frame (bad magic, version or length) are
+/// skipped up to the next frame magic and added to `skipped`, so one damaged frame costs only itself.
+/// An empty span when more bytes are needed (`at` then marks where the incomplete frame starts).
+std::span<const std::uint8_t> next_frame(std::span<const std::uint8_t> bytes, std::size_t& at,
+                                         std::uint64_t& skipped);
+
 struct UsbFunctionStats {
   std::uint64_t requests = 0;       ///< frames served
   std::uint64_t skipped_bytes = 0;  ///< bytes dropped while looking for a frame boundary
