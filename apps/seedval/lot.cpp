@@ -3,6 +3,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <thread>
 
 #include <fmt/core.h>
 
@@ -24,6 +25,7 @@ struct LotCliOptions {
   std::string board{kDefaultBoard};
   std::string program{kDefaultProgram};
   int units = 0;
+  int sites = 1;
   std::string out;
   std::string lot_id = "LOT001";
   std::string station;
@@ -31,9 +33,11 @@ struct LotCliOptions {
   bool quiet = false;
 };
 
-std::stop_source g_stop;  // a registry-like process singleton: Ctrl-C asks the lot to stop cleanly
+// Ctrl-C or SIGTERM asks the lot to stop cleanly. The handler only sets a flag (a signal handler may
+// not take locks, and stop callbacks do); a watcher thread turns it into the stop request.
+volatile std::sig_atomic_t g_signalled = 0;
 extern "C" void on_signal(int) {
-  g_stop.request_stop();
+  g_signalled = 1;
 }
 
 // Prints a progress line to stderr about every 10% of the lot.
@@ -67,7 +71,14 @@ std::string percent(const reports::Ratio& r) {
 int lot(const LotCliOptions& o) {
   namespace fs = std::filesystem;
   const Program program = load_program(o.program);
-  auto board = open_board(o.board);
+  // One board per site, each its own failure domain.
+  std::vector<std::unique_ptr<Board>> boards;
+  std::vector<Board*> sites;
+  for (int i = 0; i < o.sites; ++i) {
+    boards.push_back(open_board(o.board));
+    sites.push_back(boards.back().get());
+  }
+  Board* board = sites.front();
   if (board->die_socket() == nullptr)
     throw InvalidArgumentError(
         ErrorCode::invalid_argument,
@@ -95,19 +106,34 @@ int lot(const LotCliOptions& o) {
   options.lot_id = o.lot_id;
   options.station = o.station;
   if (!o.quiet)
-    std::fprintf(stderr, "lot %s: %d units on %s with %s %s\n", o.lot_id.c_str(), o.units,
-                 board->describe().c_str(), program.name.c_str(), program.revision.c_str());
+    std::fprintf(stderr, "lot %s: %d units on %d site%s of %s with %s %s\n", o.lot_id.c_str(), o.units,
+                 o.sites, o.sites == 1 ? "" : "s", board->describe().c_str(), program.name.c_str(),
+                 program.revision.c_str());
+  g_signalled = 0;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  std::stop_source stop;
+  std::jthread watcher([&stop](std::stop_token done) {
+    while (!done.stop_requested() && g_signalled == 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (g_signalled != 0) stop.request_stop();
+  });
   const LotResult result =
-      run_lot(*board, handler, program, options, {&unit_log, &progress}, g_stop.get_token());
+      run_lot(sites, handler, program, options, {&unit_log, &progress}, stop.get_token());
+  watcher.request_stop();
+  watcher.join();
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   const auto files = reports::write_lot_reports(result, program, dir);
 
   const reports::LotSummary s = reports::summarize(result, program);
-  fmt::print("lot {}: {} units, {} insertions{}\n", o.lot_id, s.units, s.insertions,
-             result.cancelled ? " (STOPPED early)" : "");
+  fmt::print("lot {}: {} units, {} insertions on {} site{}{}\n", o.lot_id, s.units, s.insertions, o.sites,
+             o.sites == 1 ? "" : "s",
+             result.cancelled ? fmt::format(" (STOPPED early: {})", result.stopped_because) : "");
+  for (const auto& site : result.sites)
+    if (site.out_of_service)
+      fmt::print("  site {} OUT OF SERVICE after {} insertions, {} tester errors: {}\n", site.site,
+                 site.insertions, site.tester_errors, site.reason);
   fmt::print("  first-pass yield  {}\n", percent(s.first_pass_yield));
   fmt::print("  final yield       {}\n", percent(s.final_yield));
   fmt::print("  retest rate       {}\n", percent(s.retest_rate));
@@ -146,7 +172,12 @@ void add_lot(CLI::App& app) {
   cmd->add_option("--board,-b", o->board, board_option_help())->capture_default_str();
   cmd->add_option("--program,-p", o->program, "test program: a name in fixtures/programs/ or a path")
       ->capture_default_str();
-  cmd->add_option("--lot-id", o->lot_id, "lot id, 1 to 6 characters of 0-9 and A-Z")->capture_default_str();
+  cmd->add_option("--lot-id,--lot", o->lot_id, "lot id, 1 to 6 characters of 0-9 and A-Z")
+      ->capture_default_str();
+  cmd->add_option("--sites,-s", o->sites,
+                  "sites tested in parallel, each with its own board (--board opened once per site)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   cmd->add_option("--station", o->station, "station name in the reports (default: this host's name)");
   cmd->add_flag("--overwrite", o->overwrite, "replace a lot already in --out");
   cmd->add_flag("--quiet,-q", o->quiet, "no progress lines");

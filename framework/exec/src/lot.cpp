@@ -1,3 +1,12 @@
+// Running a lot on one or more sites. Each site has a thread and a board of its own; the handler, the
+// sinks and the lot's record are shared and guarded by one mutex, so the sinks see one unit at a time.
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <set>
+#include <thread>
+
 #include <fmt/core.h>
 
 #include <seedval/core/clock.h>
@@ -7,56 +16,153 @@
 #include <seedval/exec/runner.h>
 
 namespace seedval {
+namespace {
 
-LotResult run_lot(Board& board, Handler& handler, const Program& program, const LotOptions& options,
-                  const std::vector<ResultSink*>& sinks, std::stop_token stop) {
-  LotResult result;
-  LotInfo& info = result.info;
+LotInfo lot_info(const std::vector<Board*>& sites, const Handler& handler, const Program& program,
+                 const LotOptions& options) {
+  LotInfo info;
   info.lot_id = options.lot_id;
   info.product = program.product;
   info.step = options.step;
   info.station = options.station.empty() ? host_name() : options.station;
   info.handler = handler.describe();
-  info.site_count = 1;
+  info.site_count = static_cast<int>(sites.size());
   info.temperature_c = options.temperature_c;
   info.program = {program.name, program.file.string(), program.sha256};
   info.program_revision = program.revision;
-  info.board = {board.info().name, board.info().file.string(), ""};
-  for (const auto& f : board.info().files) {
-    FileRef ref{f.filename().string(), f.string(), sha256_file(f)};
-    if (f == board.info().file) info.board.sha256 = ref.sha256;
-    info.inputs.push_back(std::move(ref));
-  }
+  const Board& first = *sites.front();
+  info.board = {first.info().name, first.info().file.string(), ""};
+  std::set<std::string> seen;
+  for (const Board* board : sites)
+    for (const auto& f : board->info().files) {
+      if (!seen.insert(f.string()).second) continue;
+      FileRef ref{f.filename().string(), f.string(), sha256_file(f)};
+      if (f == first.info().file) info.board.sha256 = ref.sha256;
+      info.inputs.push_back(std::move(ref));
+    }
   if (!program.file.empty()) info.inputs.push_back(info.program);
   info.start_time = iso8601_now();
   info.seedval_version = std::string(seedval_version());
-  for (auto* s : sinks) s->lot_started(info);
+  return info;
+}
 
+// What the site threads share.
+struct Floor {
+  Handler& handler;
+  const Program& program;
+  const LotOptions& options;
+  const std::vector<ResultSink*>& sinks;
+  LotResult& result;
+  std::mutex mutex;
+  std::condition_variable changed;
+  int in_flight = 0;                // units being tested now
+  bool stopping = false;            // no more units are handed out
+  std::exception_ptr sink_failure;  // the first sink that threw
+};
+
+void run_site(Floor& floor, Board& board, int site, std::stop_token stop) {
   DieSocket* socket = board.die_socket();
-  while (auto slot = handler.next()) {
-    if (stop.stop_requested()) {
-      result.cancelled = true;
-      break;
+  int errors_in_a_row = 0;
+  std::unique_lock lock(floor.mutex);
+  SiteRecord& record = floor.result.sites[static_cast<std::size_t>(site)];
+  while (true) {
+    // The next unit; when none is left but other sites are still testing, one may come back for retest.
+    std::optional<UnitSlot> slot;
+    const auto ready = [&] {
+      if (floor.stopping || stop.stop_requested()) return true;
+      slot = floor.handler.next();
+      return slot.has_value() || floor.in_flight == 0;
+    };
+    // Timed: a stop request may come from a signal handler, which must not take a lock to wake us.
+    while (!floor.changed.wait_for(lock, std::chrono::milliseconds(100), ready)) {
     }
+    // A unit taken just as the lot stops is not tested and not recorded, as on one site.
+    if (!slot || floor.stopping || stop.stop_requested()) break;
+    ++floor.in_flight;
+    lock.unlock();
+
     if (socket != nullptr) socket->insert(slot->die, slot->insertion);
-    UnitContext ctx{slot->unit, std::to_string(slot->unit + 1), slot->die, 0, slot->insertion};
-    UnitRecord unit = test_unit(board, program, ctx, stop);
-    const bool retest = !unit.passed && !unit.aborted && program.retestable(unit.hard_bin) &&
-                        slot->insertion < program.max_insertions;
-    log::debug("unit {} ({}) insertion {}: soft bin {} hard bin {}{}", unit.part_id,
+    UnitContext ctx{slot->unit, std::to_string(slot->unit + 1), slot->die, site, slot->insertion};
+    UnitRecord unit = test_unit(board, floor.program, ctx, stop);
+
+    lock.lock();
+    --floor.in_flight;
+    const bool retest = !unit.passed && !unit.aborted && floor.program.retestable(unit.hard_bin) &&
+                        slot->insertion < floor.program.max_insertions;
+    log::debug("site {}: unit {} ({}) insertion {}: soft bin {} hard bin {}{}", site, unit.part_id,
                chip::to_string(unit.die), unit.insertion, unit.soft_bin, unit.hard_bin,
                retest ? ", to retest" : "");
-    for (auto* s : sinks) s->unit_finished(unit);
-    result.insertions.push_back(std::move(unit));
-    if (result.insertions.back().aborted) {
-      result.cancelled = true;
-      break;
+    ++record.insertions;
+    errors_in_a_row = unit.tester_error && !unit.aborted ? errors_in_a_row + 1 : 0;
+    if (unit.tester_error) ++record.tester_errors;
+    if (!floor.sink_failure) {
+      try {
+        for (auto* s : floor.sinks) s->unit_finished(unit);
+      } catch (...) {
+        // A result that cannot be recorded stops the lot: no further unit is started anywhere.
+        floor.sink_failure = std::current_exception();
+        floor.stopping = true;
+        floor.result.stopped_because = "a result could not be recorded";
+      }
     }
-    handler.sort(*slot, result.insertions.back().hard_bin, retest);
+    const bool aborted = unit.aborted;
+    floor.result.insertions.push_back(std::move(unit));
+    floor.handler.sort(*slot, floor.result.insertions.back().hard_bin, retest);
+    if (aborted) {
+      floor.stopping = true;
+      if (floor.result.stopped_because.empty()) floor.result.stopped_because = "stopped on request";
+    }
+    if (errors_in_a_row >= floor.options.site_error_limit && !record.out_of_service) {
+      record.out_of_service = true;
+      record.reason = floor.result.insertions.back().message;
+      log::warn(
+          "site {} ({}) is out of service after {} tester errors in a row; its units go to the other "
+          "sites. Last error: {}",
+          site, record.board, errors_in_a_row, record.reason);
+    }
+    floor.changed.notify_all();
+    if (record.out_of_service) break;
   }
-  info.finish_time = iso8601_now();
+  floor.changed.notify_all();
+}
+
+}  // namespace
+
+LotResult run_lot(const std::vector<Board*>& sites, Handler& handler, const Program& program,
+                  const LotOptions& options, const std::vector<ResultSink*>& sinks, std::stop_token stop) {
+  if (sites.empty()) throw InvalidArgumentError(ErrorCode::invalid_argument, "a lot needs at least one site");
+  LotResult result;
+  result.info = lot_info(sites, handler, program, options);
+  for (std::size_t i = 0; i < sites.size(); ++i)
+    result.sites.push_back(SiteRecord{static_cast<int>(i), sites[i]->describe(), 0, 0, false, ""});
+  for (auto* s : sinks) s->lot_started(result.info);
+
+  Floor floor{handler, program, options, sinks, result, {}, {}, 0, false, nullptr};
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t i = 0; i < sites.size(); ++i)
+      threads.emplace_back(
+          [&floor, &stop, board = sites[i], i] { run_site(floor, *board, static_cast<int>(i), stop); });
+  }  // joined
+
+  if (stop.stop_requested() && result.stopped_because.empty()) result.stopped_because = "stopped on request";
+  if (result.stopped_because.empty()) {
+    // Sites that all went out of service may leave units with the handler.
+    bool any_in_service = false;
+    for (const auto& s : result.sites) any_in_service = any_in_service || !s.out_of_service;
+    if (!any_in_service && handler.next())
+      result.stopped_because = "every site is out of service, with units left untested";
+  }
+  result.cancelled = !result.stopped_because.empty();
+  result.info.finish_time = iso8601_now();
+  if (floor.sink_failure) std::rethrow_exception(floor.sink_failure);
   for (auto* s : sinks) s->lot_finished(result);
   return result;
+}
+
+LotResult run_lot(Board& board, Handler& handler, const Program& program, const LotOptions& options,
+                  const std::vector<ResultSink*>& sinks, std::stop_token stop) {
+  return run_lot(std::vector<Board*>{&board}, handler, program, options, sinks, std::move(stop));
 }
 
 }  // namespace seedval

@@ -252,7 +252,9 @@ BOOST_AUTO_TEST_CASE(no_unit_exceeds_max_insertions) {
   const Program program = exec_test::make_program(kFastFlow, "", 3);
   SimHandler handler("OPEN", 6);
   RecordingSink sink;
-  const LotResult r = run_lot(*board, handler, program, {}, {&sink});
+  LotOptions options;
+  options.site_error_limit = 100;  // keep the only site in service (see the multi-site tests below)
+  const LotResult r = run_lot(*board, handler, program, options, {&sink});
   BOOST_TEST(r.insertions.size() == 18u);
   std::map<int, int> insertions_of;
   for (const auto& u : r.insertions) {
@@ -338,6 +340,123 @@ BOOST_AUTO_TEST_CASE(stop_during_a_unit_aborts_it_and_ends_the_lot) {
   BOOST_TEST(r.insertions[0].aborted);
   BOOST_TEST(r.insertions[0].tester_error);
   BOOST_TEST(!r.insertions[0].passed);
+}
+
+// Multi-site lots: every site its own board, thread and failure domain.
+
+namespace {
+
+// A site whose board has gone: every connect fails, as a board unplugged mid-lot does.
+class VanishedBoard final : public Board {
+ public:
+  VanishedBoard() : Board(BoardInfo{"gone", "test", "usb", "a board that vanished", {}, {}}) {}
+  std::unique_ptr<Transport> connect() override {
+    throw TransportError(ErrorCode::transport, "usb:1209:5eed:EVB-9: the board was unplugged");
+  }
+};
+
+// The final bin of every die, by die.
+std::map<std::string, int> final_bins(const LotResult& r) {
+  std::map<std::string, int> bins;
+  for (const auto& u : r.insertions) bins[die_key(u)] = u.hard_bin;
+  return bins;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_multi_site_lot_bins_every_unit_as_one_site_does) {
+  exec_test::TempDir dir;
+  const Program program = exec_test::make_program(kFastFlow);
+  auto one = exec_test::sim_board(dir, "exec-one", R"("contact_failure_rate": 0.1)");
+  SimHandler single_handler("MULTI", 60);
+  const LotResult single = run_lot(*one, single_handler, program, {}, {});
+
+  std::vector<std::unique_ptr<Board>> boards;
+  std::vector<Board*> sites;
+  for (int i = 0; i < 4; ++i) {
+    boards.push_back(exec_test::sim_board(dir, "exec-multi", R"("contact_failure_rate": 0.1)"));
+    sites.push_back(boards.back().get());
+  }
+  SimHandler handler("MULTI", 60);
+  RecordingSink sink;
+  const LotResult multi = run_lot(sites, handler, program, {}, {&sink});
+  BOOST_TEST(!multi.cancelled);
+  BOOST_TEST(multi.info.site_count == 4);
+  BOOST_TEST(sink.units.size() == multi.insertions.size());
+  // The same dies end in the same bins: a die's verdict does not depend on the site that tested it.
+  BOOST_TEST(final_bins(multi) == final_bins(single));
+  BOOST_TEST(final_bins(multi).size() == 60u);
+  BOOST_REQUIRE(multi.sites.size() == 4u);
+  int total = 0;
+  std::map<int, int> per_site;
+  for (const auto& u : multi.insertions) ++per_site[u.site];
+  for (const auto& site : multi.sites) {
+    BOOST_TEST(site.insertions > 0, "site " << site.site << " tested nothing");
+    BOOST_TEST(site.insertions == per_site[site.site]);
+    BOOST_TEST(!site.out_of_service);
+    total += site.insertions;
+  }
+  BOOST_TEST(total == static_cast<int>(multi.insertions.size()));
+}
+
+BOOST_AUTO_TEST_CASE(a_site_that_vanishes_goes_out_of_service_and_its_units_are_retested_elsewhere) {
+  exec_test::TempDir dir;
+  const Program program = exec_test::make_program(kFastFlow);
+  auto good_a = exec_test::sim_board(dir, "exec-good-a");
+  auto good_b = exec_test::sim_board(dir, "exec-good-b");
+  VanishedBoard gone;
+  SimHandler handler("GONE", 40);
+  LotOptions options;
+  options.site_error_limit = 3;
+  const LotResult r = run_lot({good_a.get(), &gone, good_b.get()}, handler, program, options, {});
+  BOOST_TEST(!r.cancelled, r.stopped_because);
+  BOOST_REQUIRE(r.sites.size() == 3u);
+  BOOST_TEST(r.sites[1].out_of_service);
+  BOOST_TEST(r.sites[1].insertions == 3);
+  BOOST_TEST(r.sites[1].tester_errors == 3);
+  BOOST_TEST(contains(r.sites[1].reason, "was unplugged"));
+  BOOST_TEST(!r.sites[0].out_of_service);
+  BOOST_TEST(!r.sites[2].out_of_service);
+  // Every unit got a verdict from a working site: the vanished site's units were retested, and none
+  // of its tester errors is anyone's final result.
+  const auto bins = final_bins(r);
+  BOOST_TEST(bins.size() == 40u);
+  for (const auto& u : r.insertions)
+    if (u.site == 1) {
+      BOOST_TEST(u.tester_error);
+      BOOST_TEST(!u.passed);
+      BOOST_TEST(bins.at(die_key(u)) != program.tester_error_bin, die_key(u) << " kept the tester error");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_lot_whose_sites_are_all_out_of_service_stops_and_says_so) {
+  exec_test::TempDir dir;
+  const Program program = exec_test::make_program(kFastFlow);
+  VanishedBoard a, b;
+  SimHandler handler("DEAD", 20);
+  const LotResult r = run_lot({&a, &b}, handler, program, {}, {});
+  BOOST_TEST(r.cancelled);
+  BOOST_TEST(contains(r.stopped_because, "every site is out of service"));
+  BOOST_TEST(r.insertions.size() == 6u);  // 3 tester errors in a row on each
+  for (const auto& u : r.insertions) BOOST_TEST(!u.passed);
+}
+
+BOOST_AUTO_TEST_CASE(a_stop_ends_a_multi_site_lot_after_the_units_in_flight) {
+  exec_test::TempDir dir;
+  const Program program = exec_test::make_program(kFastFlow);
+  auto a = exec_test::sim_board(dir, "exec-stop-a");
+  auto b = exec_test::sim_board(dir, "exec-stop-b");
+  SimHandler handler("STOP", 60);
+  std::stop_source stop;
+  RecordingSink sink;
+  ActionSink stopper(10, [&] { stop.request_stop(); });
+  const LotResult r = run_lot({a.get(), b.get()}, handler, program, {}, {&sink, &stopper}, stop.get_token());
+  BOOST_TEST(r.cancelled);
+  BOOST_TEST(r.stopped_because == "stopped on request");
+  BOOST_TEST(r.insertions.size() >= 10u);
+  BOOST_TEST(r.insertions.size() <= 11u);  // at most the other site's unit in flight
+  BOOST_TEST(sink.units.size() == r.insertions.size());
+  BOOST_TEST(sink.finished == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -30,10 +30,21 @@ struct LotOptions {
   std::string step = "final-test";
   double temperature_c = 25.0;
   std::string station;  ///< defaults to the host name
+  /// A site whose insertions bin as tester errors this many times in a row is taken out of service
+  /// (a broken socket or a board that vanished); its units go to the other sites for retest.
+  int site_error_limit = 3;
 };
 
-/// Tests every unit `handler` gives on `board` with `program`. Returns the complete record; stops early
-/// (result.cancelled) when `stop` is requested. Throws only when a sink fails.
+/// Tests every unit `handler` gives, on `sites` in parallel (one thread and one board each: a site
+/// that hangs or fails holds up only itself), with `program`. Units are handed out as sites become free;
+/// a unit binned for retest comes back through the handler, usually to another site. Sinks are called
+/// one at a time, in the order units finish. Returns the complete record; stops early (cancelled, with
+/// stopped_because) when `stop` is requested or every site is out of service. Throws only when a sink
+/// fails, after every site has finished its unit in flight.
+LotResult run_lot(const std::vector<Board*>& sites, Handler& handler, const Program& program,
+                  const LotOptions& options, const std::vector<ResultSink*>& sinks,
+                  std::stop_token stop = {});
+/// The same on one site.
 LotResult run_lot(Board& board, Handler& handler, const Program& program, const LotOptions& options,
                   const std::vector<ResultSink*>& sinks, std::stop_token stop = {});
 

@@ -56,10 +56,24 @@ struct LotInfo {
   std::string seedval_version;
 };
 
+/// One site of a multi-site lot: its own board, device and failure domain.
+struct SiteRecord {
+  int site = 0;
+  std::string board;            ///< the board's description
+  int insertions = 0;           ///< insertions it tested
+  int tester_errors = 0;        ///< of those, binned as tester errors
+  bool out_of_service = false;  ///< taken out after too many tester errors in a row
+  std::string reason;           ///< why it was taken out (the last error)
+};
+
 struct LotResult {
   LotInfo info;
-  std::vector<UnitRecord> insertions;  ///< every insertion of every unit, in the order tested
+  std::vector<UnitRecord> insertions;  ///< every insertion of every unit, in the order finished
+  std::vector<SiteRecord> sites;
   bool cancelled = false;
+  /// Why the lot stopped before the handler ran out of units ("" when it did not): a stop request, or
+  /// every site out of service. The units not yet tested stay with the handler.
+  std::string stopped_because;
 };
 
 }  // namespace seedval
