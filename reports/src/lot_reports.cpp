@@ -7,6 +7,7 @@
 
 #include <seedval/core/error.h>
 #include <seedval/reports/lot_reports.h>
+#include <seedval/reports/stdf.h>
 
 #include "json_record.h"
 
@@ -163,9 +164,11 @@ std::vector<std::filesystem::path> write_lot_reports(const LotResult& lot, const
                   fmt::format("{}: cannot create the report folder: {}", dir.string(), ec.message()));
   const auto yield = dir / "yield.json";
   const auto bins = dir / "bins.json";
+  const auto stdf = dir / (lot.info.lot_id + ".stdf");
   write_file_atomic(yield, yield_report(lot, program));
   write_file_atomic(bins, bins_report(lot, program));
-  return {yield, bins};
+  write_stdf(lot, program, stdf);
+  return {yield, bins, stdf};
 }
 
 }  // namespace seedval::reports

@@ -22,8 +22,9 @@ std::string yield_report(const LotResult& lot, const Program& program);
 /// bins.json as text: hard and soft bins (final and first pass), soft-to-hard map, Pareto of fails.
 std::string bins_report(const LotResult& lot, const Program& program);
 
-/// Writes yield.json and bins.json into `dir` (created if missing), each atomically (a crash leaves the
-/// old file or the new one, never half of one). Returns the paths written. Throws IoError.
+/// Writes yield.json, bins.json and <lot id>.stdf (STDF V4, stdf.h) into `dir` (created if missing), each
+/// atomically (a crash leaves the old file or the new one, never half of one). Returns the paths written.
+/// Throws IoError.
 std::vector<std::filesystem::path> write_lot_reports(const LotResult& lot, const Program& program,
                                                      const std::filesystem::path& dir);
 
