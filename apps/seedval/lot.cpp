@@ -6,6 +6,7 @@
 #include <thread>
 
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <seedval/boards/board.h>
 #include <seedval/core/error.h>
@@ -40,27 +41,61 @@ extern "C" void on_signal(int) {
   g_signalled = 1;
 }
 
-// Prints a progress line to stderr about every 10% of the lot.
+// Progress on stderr. On a terminal, a live view redrawn at most 5 times a second: units done per
+// site, running first-pass yield, units per hour and the time left. Otherwise (a log file, a pipe) a
+// plain line about every 10% of the lot.
 class Progress final : public ResultSink {
  public:
-  Progress(int units, bool quiet) : units_(units), quiet_(quiet), start_(std::chrono::steady_clock::now()) {}
+  Progress(int units, int sites, bool quiet)
+      : units_(units),
+        quiet_(quiet),
+        live_(!quiet && ::isatty(STDERR_FILENO) != 0),
+        per_site_(static_cast<std::size_t>(std::max(sites, 1)), 0),
+        start_(std::chrono::steady_clock::now()) {}
   void unit_finished(const UnitRecord& u) override {
     if (u.insertion == 1) {
       ++first_;
       if (u.passed) ++first_pass_;
     }
+    ++insertions_;
+    if (u.site >= 0 && static_cast<std::size_t>(u.site) < per_site_.size())
+      ++per_site_[static_cast<std::size_t>(u.site)];
+    if (quiet_) return;
+    const auto now = std::chrono::steady_clock::now();
+    const double secs = std::max(std::chrono::duration<double>(now - start_).count(), 1e-9);
+    const double rate = first_ / secs;  // first insertions a second
+    const std::string eta = rate > 0
+                                ? format_quantity(static_cast<double>(units_ - first_) / rate, units::second)
+                                : std::string("?");
+    if (live_) {
+      if (first_ != units_ && now - drawn_ < std::chrono::milliseconds(200)) return;
+      drawn_ = now;
+      std::string sites;
+      for (std::size_t i = 0; i < per_site_.size(); ++i) sites += fmt::format(" {}:{}", i, per_site_[i]);
+      // Rewrite one line in place: carriage return, the line, erase to its end.
+      std::fprintf(stderr,
+                   "\r  %d/%d units  %d insertions  first-pass %.1f%%  %.0f units/h  ETA %s  sites%s\x1b[K",
+                   first_, units_, insertions_, 100.0 * first_pass_ / std::max(1, first_), rate * 3600,
+                   eta.c_str(), sites.c_str());
+      if (first_ == units_) std::fputc('\n', stderr);
+      return;
+    }
     const int step = std::max(1, units_ / 10);
-    if (quiet_ || u.insertion != 1 || (first_ % step != 0 && first_ != units_)) return;
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::fprintf(stderr, "  %5d/%d units  first-pass %5.1f%%  %.1f units/s\n", first_, units_,
-                 100.0 * first_pass_ / std::max(1, first_), first_ / std::max(secs, 1e-9));
+    if (u.insertion != 1 || (first_ % step != 0 && first_ != units_)) return;
+    std::fprintf(stderr, "  %5d/%d units  first-pass %5.1f%%  %.1f units/s  ETA %s\n", first_, units_,
+                 100.0 * first_pass_ / std::max(1, first_), rate, eta.c_str());
+  }
+  void lot_finished(const LotResult&) override {
+    if (live_ && first_ != units_) std::fputc('\n', stderr);  // stopped early: end the live line
   }
 
  private:
   int units_;
   bool quiet_;
-  int first_ = 0, first_pass_ = 0;
-  std::chrono::steady_clock::time_point start_;
+  bool live_;
+  std::vector<int> per_site_;
+  int first_ = 0, first_pass_ = 0, insertions_ = 0;
+  std::chrono::steady_clock::time_point start_, drawn_{};
 };
 
 std::string percent(const reports::Ratio& r) {
@@ -101,7 +136,7 @@ int lot(const LotCliOptions& o) {
   if (ec) throw IoError(ErrorCode::io, fmt::format("{}: cannot create: {}", dir.string(), ec.message()));
 
   reports::UnitLog unit_log(log_file, program);
-  Progress progress(o.units, o.quiet);
+  Progress progress(o.units, o.sites, o.quiet);
   LotOptions options;
   options.lot_id = o.lot_id;
   options.station = o.station;
