@@ -1,5 +1,6 @@
-// seedval lot: a production lot on the simulated handler: every unit tested, binned, logged as it
-// finishes (units.jsonl), and the lot's yield.json and bins.json written at the end.
+// seedval lot: a production lot on the simulated handler, on one or more sites: every unit tested,
+// binned, recorded as it finishes (results.db, the store the reports are built from, and units.jsonl),
+// and the lot's yield.json, bins.json and STDF file written at the end.
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include <seedval/reports/lot_reports.h>
 #include <seedval/reports/summary.h>
 #include <seedval/reports/unit_log.h>
+#include <seedval/store/store.h>
 
 #include "common.h"
 
@@ -131,10 +133,14 @@ int lot(const LotCliOptions& o) {
           fmt::format("{} already holds a lot ({}); use another --out, or --overwrite to replace it",
                       dir.string(), log_file.string()));
     fs::remove(log_file, ec);
+    for (const char* f : {"results.db", "results.db-wal", "results.db-shm"}) fs::remove(dir / f, ec);
   }
   fs::create_directories(dir, ec);
   if (ec) throw IoError(ErrorCode::io, fmt::format("{}: cannot create: {}", dir.string(), ec.message()));
 
+  // The store first: a unit counts once its record is durable there; then the journal and the display.
+  ResultStore store(dir / "results.db");
+  StoreSink stored_sink(store);
   reports::UnitLog unit_log(log_file, program);
   Progress progress(o.units, o.sites, o.quiet);
   LotOptions options;
@@ -153,13 +159,16 @@ int lot(const LotCliOptions& o) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (g_signalled != 0) stop.request_stop();
   });
-  const LotResult result =
-      run_lot(sites, handler, program, options, {&unit_log, &progress}, stop.get_token());
+  const LotResult run =
+      run_lot(sites, handler, program, options, {&stored_sink, &unit_log, &progress}, stop.get_token());
   watcher.request_stop();
   watcher.join();
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
-  const auto files = reports::write_lot_reports(result, program, dir);
+  // The reports are built from the store, as `seedval report` and the factory's tools see the lot.
+  const LotResult result = store.load(run.info.lot_id);
+  auto files = reports::write_lot_reports(result, program, dir);
+  files.push_back(store.file());
 
   const reports::LotSummary s = reports::summarize(result, program);
   fmt::print("lot {}: {} units, {} insertions on {} site{}{}\n", o.lot_id, s.units, s.insertions, o.sites,
