@@ -7,6 +7,7 @@
 #include <thread>
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <seedval/boards/board.h>
@@ -33,6 +34,7 @@ struct LotCliOptions {
   std::string lot_id = "LOT001";
   std::string station;
   bool overwrite = false;
+  bool resume = false;
   bool quiet = false;
 };
 
@@ -126,7 +128,10 @@ int lot(const LotCliOptions& o) {
   const fs::path dir(o.out);
   const fs::path log_file = dir / "units.jsonl";
   std::error_code ec;
-  if (fs::exists(log_file, ec) && fs::file_size(log_file, ec) > 0) {
+  if (o.resume && !fs::exists(dir / "results.db", ec))
+    throw InvalidArgumentError(ErrorCode::invalid_argument,
+                               fmt::format("{} holds no lot to resume (no results.db)", dir.string()));
+  if (!o.resume && fs::exists(log_file, ec) && fs::file_size(log_file, ec) > 0) {
     if (!o.overwrite)
       throw InvalidArgumentError(
           ErrorCode::invalid_argument,
@@ -140,7 +145,36 @@ int lot(const LotCliOptions& o) {
 
   // The store first: a unit counts once its record is durable there; then the journal and the display.
   ResultStore store(dir / "results.db");
-  StoreSink stored_sink(store);
+  // A lot killed while it was starting may have left a store that holds nothing yet: it starts afresh.
+  const bool resuming = o.resume && !(store.lots().empty() && !store.has_lot(o.lot_id));
+  if (o.resume && !resuming && !o.quiet)
+    std::fprintf(stderr, "lot %s: nothing recorded yet, starting it\n", o.lot_id.c_str());
+  if (resuming) {
+    // Continue the lot the store holds: the same lot, program and units; units with a final result are
+    // not tested again, a unit in flight when the lot stopped is tested again.
+    if (!store.has_lot(o.lot_id))
+      throw InvalidArgumentError(ErrorCode::invalid_argument,
+                                 fmt::format("{} holds no lot {} to resume (it holds: {})",
+                                             store.file().string(), o.lot_id, fmt::join(store.lots(), ", ")));
+    const LotResult before = store.load(o.lot_id);
+    if (before.info.program.sha256 != program.sha256)
+      throw InvalidArgumentError(
+          ErrorCode::invalid_argument,
+          fmt::format("lot {} was started with program {} (sha256 {}); resume it with the same program file",
+                      o.lot_id, before.info.program.path, before.info.program.sha256.substr(0, 12)));
+    if (before.info.handler != handler.describe())
+      throw InvalidArgumentError(ErrorCode::invalid_argument,
+                                 fmt::format("lot {} was started as \"{}\"; resume it with the same --units",
+                                             o.lot_id, before.info.handler));
+    handler.resume(before.insertions, [&](const UnitRecord& u) {
+      return !u.passed && (u.aborted || program.retestable(u.hard_bin)) &&
+             u.insertion < program.max_insertions;
+    });
+    if (!o.quiet)
+      std::fprintf(stderr, "lot %s: resuming after %zu insertions\n", o.lot_id.c_str(),
+                   before.insertions.size());
+  }
+  StoreSink stored_sink(store, resuming);
   reports::UnitLog unit_log(log_file, program);
   Progress progress(o.units, o.sites, o.quiet);
   LotOptions options;
@@ -223,7 +257,11 @@ void add_lot(CLI::App& app) {
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   cmd->add_option("--station", o->station, "station name in the reports (default: this host's name)");
-  cmd->add_flag("--overwrite", o->overwrite, "replace a lot already in --out");
+  auto* overwrite = cmd->add_flag("--overwrite", o->overwrite, "replace a lot already in --out");
+  cmd->add_flag("--resume", o->resume,
+                "continue the lot in --out (stopped or killed): no unit lost, none counted twice; give the "
+                "same --lot, --units and --program")
+      ->excludes(overwrite);
   cmd->add_flag("--quiet,-q", o->quiet, "no progress lines");
   cmd->callback([o] { throw ExitRequest{guarded("lot", [&] { return lot(*o); })}; });
 }

@@ -11,11 +11,38 @@
 
 namespace seedval::reports {
 
+namespace {
+
+// A process killed while appending leaves its last line unfinished: cut the file after its last newline,
+// so that the lines appended next are whole lines. (The unit of that line is in the results store,
+// which is written first; the journal is the second record.)
+void drop_partial_line(const std::filesystem::path& file) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (ec || size == 0) return;
+  std::FILE* f = std::fopen(file.c_str(), "rb");
+  if (f == nullptr) return;
+  std::uintmax_t keep = size;
+  char c = 0;
+  while (keep > 0 && std::fseek(f, static_cast<long>(keep - 1), SEEK_SET) == 0 && std::fread(&c, 1, 1, f) == 1 &&
+         c != '\n')
+    --keep;
+  std::fclose(f);
+  if (keep == size) return;
+  std::filesystem::resize_file(file, keep, ec);
+  if (ec)
+    throw IoError(ErrorCode::io,
+                  fmt::format("{}: cannot cut its unfinished last line: {}", file.string(), ec.message()));
+}
+
+}  // namespace
+
 std::string unit_record_json(const UnitRecord& unit, const Program& program) {
   return detail::to_json(unit, program).dump();
 }
 
 UnitLog::UnitLog(const std::filesystem::path& file, const Program& program) : file_(file), program_(program) {
+  drop_partial_line(file);
   out_ = std::fopen(file.c_str(), "ab");
   if (out_ == nullptr)
     throw IoError(ErrorCode::io, fmt::format("{}: cannot be opened for appending", file.string()));

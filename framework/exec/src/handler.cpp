@@ -1,3 +1,4 @@
+#include <map>
 #include <vector>
 
 #include <fmt/core.h>
@@ -45,7 +46,21 @@ std::string SimHandler::describe() const {
   return fmt::format("simulated handler, lot {}, {} units", lot_id_, units_);
 }
 
+void SimHandler::resume(const std::vector<UnitRecord>& recorded,
+                        const std::function<bool(const UnitRecord&)>& retest) {
+  std::map<int, const UnitRecord*> last;  // each unit's latest insertion
+  for (const auto& u : recorded) {
+    auto& l = last[u.unit];
+    if (l == nullptr || u.insertion > l->insertion) l = &u;
+  }
+  for (const auto& [unit, record] : last) {
+    recorded_.insert(unit);
+    if (retest(*record)) retest_.push_back(UnitSlot{unit, record->die, record->insertion + 1});
+  }
+}
+
 std::optional<UnitSlot> SimHandler::next() {
+  while (next_unit_ < units_ && recorded_.contains(next_unit_)) ++next_unit_;
   if (next_unit_ < units_) {
     const int i = next_unit_++;
     const auto& [x, y] = wafer_dies()[static_cast<std::size_t>(i % dies_per_wafer())];

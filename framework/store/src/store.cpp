@@ -345,8 +345,11 @@ void ResultStore::end_lot(const LotResult& result) {
         .run();
     Statement site(
         impl_->db,
-        "INSERT OR REPLACE INTO sites (lot, site, board, insertions, tester_errors, out_of_service, reason) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sites (lot, site, board, insertions, tester_errors, out_of_service, reason) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (lot, site) DO UPDATE SET board = excluded.board, "
+        "insertions = insertions + excluded.insertions, tester_errors = tester_errors + "
+        "excluded.tester_errors, "
+        "out_of_service = excluded.out_of_service, reason = excluded.reason",
         f);
     for (const auto& s : result.sites)
       site.bind(1, lot)
@@ -367,6 +370,12 @@ void ResultStore::end_lot(const LotResult& result) {
 void ResultStore::remove_lot(const std::string& lot_id) {
   Statement s(impl_->db, "DELETE FROM lots WHERE lot_id = ?", impl_->file.string());
   s.bind(1, lot_id).run();
+}
+
+bool ResultStore::has_lot(const std::string& lot_id) const {
+  Statement s(impl_->db, "SELECT 1 FROM lots WHERE lot_id = ?", impl_->file.string());
+  s.bind(1, lot_id);
+  return s.step();
 }
 
 std::vector<std::string> ResultStore::lots() const {
@@ -498,7 +507,11 @@ LotResult ResultStore::load(const std::string& lot_id) const {
 
 void StoreSink::lot_started(const LotInfo& info) {
   lot_id_ = info.lot_id;
-  store_.begin_lot(info);
+  if (!continuing_)
+    store_.begin_lot(info);
+  else if (!store_.has_lot(info.lot_id))
+    throw NotFoundError(ErrorCode::not_found,
+                        fmt::format("{}: holds no lot {} to continue", store_.file().string(), info.lot_id));
 }
 
 void StoreSink::unit_finished(const UnitRecord& unit) {

@@ -3,10 +3,14 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include <seedval/chip/identity.h>
+#include <seedval/exec/record.h>
 
 namespace seedval {
 
@@ -35,6 +39,11 @@ class SimHandler final : public Handler {
   std::optional<UnitSlot> next() override;
   void sort(const UnitSlot& slot, int hard_bin, bool retest) override;
 
+  /// Continues a lot from the insertions already recorded (a resumed lot): units with a record are not
+  /// given again unless their last insertion is due for a retest under `retest` (called with that
+  /// record), in which case they come back for the next insertion after the untested units.
+  void resume(const std::vector<UnitRecord>& recorded, const std::function<bool(const UnitRecord&)>& retest);
+
   /// Whole dies on one wafer.
   static int dies_per_wafer();
   /// The most units one lot holds: 25 wafers.
@@ -44,6 +53,7 @@ class SimHandler final : public Handler {
   std::string lot_id_;
   int units_;
   int next_unit_ = 0;
+  std::set<int> recorded_;  // units a resumed lot already holds records of
   std::deque<UnitSlot> retest_;
 };
 

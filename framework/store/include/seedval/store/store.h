@@ -38,11 +38,13 @@ class ResultStore {
   void begin_lot(const LotInfo& info);
   /// Records one insertion of lot `lot_id` durably (one transaction).
   void add_insertion(const std::string& lot_id, const UnitRecord& unit);
-  /// Records how the lot ended: its finish time, sites and why it stopped early, if it did.
+  /// Records how the lot ended: its finish time, sites (their counts added to those of earlier runs of
+  /// a resumed lot) and why it stopped early, if it did.
   void end_lot(const LotResult& result);
   /// Removes a lot and everything recorded for it.
   void remove_lot(const std::string& lot_id);
 
+  bool has_lot(const std::string& lot_id) const;
   /// The lot ids recorded, in the order they were started.
   std::vector<std::string> lots() const;
   /// The lot as recorded: its info, sites and every insertion in the order they finished. Throws
@@ -54,16 +56,18 @@ class ResultStore {
   std::unique_ptr<Impl> impl_;
 };
 
-/// Records a running lot in a store.
+/// Records a running lot in a store. With `continuing`, the lot is one the store already holds (a
+/// resumed lot): its start is not recorded again, and its insertions are added to those it has.
 class StoreSink final : public ResultSink {
  public:
-  explicit StoreSink(ResultStore& store) : store_(store) {}
+  explicit StoreSink(ResultStore& store, bool continuing = false) : store_(store), continuing_(continuing) {}
   void lot_started(const LotInfo& info) override;
   void unit_finished(const UnitRecord& unit) override;
   void lot_finished(const LotResult& result) override;
 
  private:
   ResultStore& store_;
+  bool continuing_;
   std::string lot_id_;
 };
 
