@@ -235,24 +235,18 @@ std::string stdf_bytes(const LotResult& lot, const Program& program) {
       .u4(static_cast<std::uint64_t>(summary.final_yield.numerator))
       .u4(kMissingU4)
       .finish(out);
-  for (const auto& b : summary.final_bins.hard)
-    Record(1, 40)
-        .u1(kAllHeads)
-        .u1(kAllSites)
-        .u2(b.number)
-        .u4(b.count)
-        .c1(b.pass ? 'P' : 'F')
-        .cn(b.name)
-        .finish(out);
-  for (const auto& b : summary.final_bins.soft)
-    Record(1, 50)
-        .u1(kAllHeads)
-        .u1(kAllSites)
-        .u2(b.number)
-        .u4(b.count)
-        .c1(b.pass ? 'P' : 'F')
-        .cn(b.name)
-        .finish(out);
+  // HBR and SBR: the final bins of every unit, all sites together.
+  for (const auto& [subtype, bins] :
+       {std::pair{40, &summary.final_bins.hard}, std::pair{50, &summary.final_bins.soft}})
+    for (const auto& b : *bins)
+      Record(1, static_cast<std::uint8_t>(subtype))
+          .u1(kAllHeads)
+          .u1(kAllSites)
+          .u2(b.number)
+          .u4(b.count)
+          .c1(b.pass ? 'P' : 'F')
+          .cn(b.name)
+          .finish(out);
   for (const auto& [number, t] : totals) {
     Record tsr(10, 30);
     tsr.u1(kAllHeads).u1(kAllSites).c1(t.type).u4(number).u4(t.executed).u4(t.failed).u4(kMissingU4);
