@@ -56,8 +56,8 @@ int list(const std::string& what) {
 
 void add_list(CLI::App& app) {
   auto what = std::make_shared<std::string>();
-  auto* cmd =
-      app.add_subcommand("list", "list registered tests, board backends, board descriptors, programs or USB devices");
+  auto* cmd = app.add_subcommand(
+      "list", "list registered tests, board backends, board descriptors, programs or USB devices");
   cmd->add_option("what", *what, "tests, backends, boards, programs or usb (the USB devices attached)")
       ->required()
       ->check(CLI::IsMember({"tests", "backends", "boards", "programs", "usb"}));

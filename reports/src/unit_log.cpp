@@ -24,8 +24,8 @@ void drop_partial_line(const std::filesystem::path& file) {
   if (f == nullptr) return;
   std::uintmax_t keep = size;
   char c = 0;
-  while (keep > 0 && std::fseek(f, static_cast<long>(keep - 1), SEEK_SET) == 0 && std::fread(&c, 1, 1, f) == 1 &&
-         c != '\n')
+  while (keep > 0 && std::fseek(f, static_cast<long>(keep - 1), SEEK_SET) == 0 &&
+         std::fread(&c, 1, 1, f) == 1 && c != '\n')
     --keep;
   std::fclose(f);
   if (keep == size) return;
