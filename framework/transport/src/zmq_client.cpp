@@ -478,6 +478,13 @@ class ZmqTransport final : public Transport {
   }
 
   void send(std::span<const std::uint8_t> frame, Deadline deadline, const std::stop_token& stop) {
+    // A request is never sent once a stop is requested: its answer could come back before the stop is
+    // seen, and the call would return as if nothing had been asked to stop.
+    if (stop.stop_requested())
+      throw CancelledError(ErrorCode::cancelled, fmt::format("{}: cancelled", describe()));
+    check_lease();
+    if (deadline.expired())
+      throw TimeoutError(ErrorCode::timeout, fmt::format("{}: deadline passed before sending", describe()));
     auto env = envelope(Kind::request, impl_.id);
     env.u32(link_);
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline.remaining()).count();
