@@ -253,6 +253,7 @@ struct ZmqSession::Impl {
   std::string lost;
   std::string handshake_error;  // a refused handshake before the lease was granted
   std::string handshake_note;   // a handshake cut short, for the message if nothing answers
+  int handshake_closes = 0;     // handshakes cut short before the lease was granted
   std::atomic<bool> established{false};
   std::optional<std::string> die;
   std::atomic<std::uint32_t> next_link{1};
@@ -316,12 +317,16 @@ struct ZmqSession::Impl {
         else
           handshake_error = fmt::format("the ZeroMQ handshake failed (ZMTP protocol error 0x{:x})", value);
       } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
-        // The connection closed during the handshake: a refusal, or the network. Said if nothing
-        // else answers in time.
+        // The connection closed during the handshake: a refusal, or the network. Which end sees a
+        // mechanism mismatch first is a race: when the agent does, this end sees only the close. Three
+        // closes in a row before any answer are a refusal, said at once rather than at the deadline.
         handshake_note =
             options.server_key.empty()
-                ? "the connection closed during the handshake: does the agent require CurveZMQ?"
+                ? "the connection closed during the handshake: the agent requires CurveZMQ if it is bound "
+                  "off loopback (give the agent's public key)"
                 : "the connection closed during the CurveZMQ handshake: is the agent's key right?";
+        if (++handshake_closes >= 3)
+          handshake_error = fmt::format("{} ({} times in a row)", handshake_note, handshake_closes);
       }
     }
   }
