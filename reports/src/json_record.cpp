@@ -92,6 +92,7 @@ json to_json(const UnitRecord& u, const Program& p) {
   if (!u.failing_step.empty()) j["failing_step"] = u.failing_step;
   if (!u.grade.empty()) j["grade"] = u.grade;
   if (!u.message.empty()) j["message"] = u.message;
+  if (!u.input_hashes.empty()) j["input_hashes"] = u.input_hashes;
   return j;
 }
 

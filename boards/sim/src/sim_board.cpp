@@ -12,6 +12,7 @@
 //   "die"                   the die in the socket until a handler inserts one   (default "SIM0-W01-X000-Y000"
 //                           form: {"lot": "SIM0", "wafer": 1, "x": 0, "y": 0})
 //   "contact_failure_rate"  chance that an insertion makes no contact, 0..1     (default 0)
+#include <algorithm>
 #include <bit>
 
 #include <fmt/core.h>
@@ -20,6 +21,7 @@
 #include <seedval/boards/backend.h>
 #include <seedval/core/error.h>
 #include <seedval/sim/chip_model.h>
+#include <seedval/sim/ground_truth.h>
 #include <seedval/sim/population.h>
 #include <seedval/transport/inproc.h>
 
@@ -75,6 +77,27 @@ class SimBoard final : public Board, public DieSocket {
   }
 
   std::optional<chip::DieId> current() const override { return current_; }
+
+  std::optional<std::vector<KnownDefect>> ground_truth(const chip::DieId& die) const override {
+    std::vector<KnownDefect> out;
+    const DieInstance instance = make_die(population_, die, geometry_);
+    for (const Defect& d : sim::ground_truth(instance, geometry_)) {
+      if (d.harmless) continue;
+      KnownDefect k{d.kind, d.category, d.where, d.caught_by, -1};
+      // A weak cell is two classes for a program: one that fails at a low HBM supply is found at any
+      // temperature, one that fails only hot needs a hot insertion.
+      if (d.kind == "weak")
+        k.defect_class = std::find(d.caught_by.begin(), d.caught_by.end(),
+                                   "memory.march at low HBM supply") != d.caught_by.end()
+                             ? "weak (low supply)"
+                             : "weak (hot)";
+      if (d.category == "core" || d.category == "sdc")
+        for (const CoreFault& f : instance.core_faults)
+          if (d.where.starts_with(fmt::format("core {} ", f.core))) k.core = static_cast<int>(f.core);
+      out.push_back(std::move(k));
+    }
+    return out;
+  }
 
  private:
   PopulationSpec population_;

@@ -149,6 +149,30 @@ void on_link(const std::string& context, F&& f) {
 
 }  // namespace
 
+void Device::set_time_limit(Deadline limit, std::string what) {
+  limit_ = limit;
+  limit_what_ = std::move(what);
+}
+
+void Device::clear_time_limit() {
+  limit_ = Deadline::never();
+  limit_what_.clear();
+}
+
+Deadline Device::request_deadline(std::uint64_t work_bytes, Milliseconds extra_time,
+                                  std::string_view context) const {
+  if (time_limit_passed())
+    throw TimeoutError(ErrorCode::timeout, fmt::format("{}: {} ran out", context, limit_what_));
+  const Deadline own = call_deadline(timeouts_, work_bytes, extra_time);
+  return limit_.time_point() < own.time_point() ? limit_ : own;
+}
+
+void Device::check_time_limit(const Error& e, std::string_view context) const {
+  if (!time_limit_passed() || (e.code() != ErrorCode::timeout && e.code() != ErrorCode::cancelled)) return;
+  throw TimeoutError(ErrorCode::timeout,
+                     fmt::format("{}: {} ran out while the call was waiting", context, limit_what_));
+}
+
 void Device::set_batch_limit(std::size_t ops) {
   if (ops == 0 || ops > protocol::kMaxBatchOps)
     throw InvalidArgumentError(ErrorCode::invalid_argument,
@@ -166,16 +190,19 @@ std::span<const std::uint8_t> Device::send(protocol::Opcode op, protocol::Payloa
   h.opcode = op;
   h.sequence = sequence_++;
   on_link(context, [&] { tx_ = protocol::finish_frame(h, std::move(request)); });
+  if (time_limit_passed())
+    throw TimeoutError(ErrorCode::timeout, fmt::format("{}: {} ran out", context, limit_what_));
   ++stats_.requests;
   for (int attempt = 0;; ++attempt) {
     const bool may_retry = attempt < timeouts_.retries;
     protocol::FrameView frame;
     try {
       on_link(context, [&] {
-        transport_->exchange_into(tx_, rx_, call_deadline(timeouts_, work, extra_time), stop_);
+        transport_->exchange_into(tx_, rx_, request_deadline(work, extra_time, context), stop_);
       });
       frame = decode_response(rx_, {}, h.sequence, context);
     } catch (const Error& e) {
+      check_time_limit(e, context);
       if (!retry_after_link_fault(stats_, e, op, may_retry)) throw;
       continue;  // the same frame, the same sequence: a remote agent answers a duplicate once
     }
@@ -216,13 +243,15 @@ std::size_t Device::send_bulk(protocol::Opcode op, protocol::PayloadWriter&& req
       tx_ = protocol::finish_frame(h, std::move(request));
     }
   });
+  if (time_limit_passed())
+    throw TimeoutError(ErrorCode::timeout, fmt::format("{}: {} ran out", context, limit_what_));
   ++stats_.requests;
   for (int attempt = 0;; ++attempt) {
     const bool may_retry = attempt < timeouts_.retries;
     protocol::SplitFrameView frame;
     try {
       on_link(context, [&] {
-        const Deadline deadline = call_deadline(timeouts_, work, Milliseconds{0});
+        const Deadline deadline = request_deadline(work, Milliseconds{0}, context);
         if (caps.split_frames) {
           transport_->exchange_split({tx_, bulk, crc}, bulk_rx_, deadline, stop_);
         } else {
@@ -243,6 +272,7 @@ std::size_t Device::send_bulk(protocol::Opcode op, protocol::PayloadWriter&& req
         frame = {whole.header, whole.payload, {}};
       }
     } catch (const Error& e) {
+      check_time_limit(e, context);
       if (!retry_after_link_fault(stats_, e, op, may_retry)) throw;
       continue;  // the same frame, the same sequence: a remote agent answers a duplicate once
     }
@@ -288,8 +318,8 @@ void Device::pipelined(std::size_t count, bool allow_pipelining,
           h.sequence = f.sequence;
           const std::string context = fmt::format("{}: {}", name_, call_label(f.item.op, f.item.label));
           on_link(context, [&] { tx_ = protocol::finish_frame(h, std::move(w)); });
-          f.deadline = call_deadline(timeouts_, std::max<std::uint64_t>(f.item.work_bytes, tx_.size()),
-                                     Milliseconds{0});
+          f.deadline = request_deadline(std::max<std::uint64_t>(f.item.work_bytes, tx_.size()),
+                                        Milliseconds{0}, context);
           on_link(context, [&] { transport_->post(tx_, f.deadline, stop_); });
           ++stats_.requests;
           if (!flight.empty()) ++stats_.pipelined;
@@ -316,6 +346,7 @@ void Device::pipelined(std::size_t count, bool allow_pipelining,
     } catch (const Error& e) {
       transport_->discard_posted();
       if (!on_wire) throw;
+      check_time_limit(e, fmt::format("{}: {}", name_, "pipelined requests"));
       ++stats_.link_faults;
       // Every request still in flight may have executed: they go again one at a time only if all are
       // idempotent, or if the failed one is alone and arrived damaged (so never executed).

@@ -41,6 +41,9 @@ LotInfo lot_info(const std::vector<Board*>& sites, const Handler& handler, const
       info.inputs.push_back(std::move(ref));
     }
   if (!program.file.empty()) info.inputs.push_back(info.program);
+  for (const LimitsLayer& l : program.limits_layers)
+    info.inputs.push_back(
+        {fmt::format("{} ({} limits)", l.file.filename().string(), l.layer), l.file.string(), l.sha256});
   info.start_time = iso8601_now();
   info.seedval_version = std::string(seedval_version());
   return info;
@@ -84,6 +87,7 @@ void run_site(Floor& floor, Board& board, int site, std::stop_token stop) {
     if (socket != nullptr) socket->insert(slot->die, slot->insertion);
     UnitContext ctx{slot->unit, std::to_string(slot->unit + 1), slot->die, site, slot->insertion};
     UnitRecord unit = test_unit(board, floor.program, ctx, stop);
+    for (const FileRef& f : floor.result.info.inputs) unit.input_hashes.push_back(f.sha256);
 
     lock.lock();
     --floor.in_flight;

@@ -16,6 +16,20 @@
 namespace seedval {
 namespace {
 
+int layer_rank(std::string_view layer) {
+  if (layer == "base") return 0;
+  if (layer == "product") return 1;
+  return 2;  // temperature
+}
+
+std::string read_file_text(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw IoError(ErrorCode::io, fmt::format("{}: cannot be read", file.string()));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
 ParamValue json_to_param(JsonObject& params, const std::string& key, const ParamSpec& spec) {
   const nlohmann::json& v = *params.raw(key);
   ParamValue value;
@@ -35,6 +49,39 @@ ParamValue json_to_param(JsonObject& params, const std::string& key, const Param
 }
 
 using StepCheck = std::function<void(JsonObject&, const Step&)>;
+
+double parse_time_limit(JsonObject& o, std::string_view key) {
+  const double v = o.number(key);
+  if (!(v > 0 && v <= 86400)) o.fail(key, fmt::format("expected seconds above 0, at most a day; got {}", v));
+  return v;
+}
+
+// One measurement's limits as given, over `limits` (a program's own, or an earlier layer's): "low" and
+// "high" replace the sides given (null removes one), "fail_bin" names the measurement's own bin.
+void parse_limit(JsonObject& l, const std::string& key, const TestDefinition& test, Limits& limits,
+                 std::map<std::string, int, std::less<>>& limit_bins) {
+  if (test.measurement(key) == nullptr) {
+    const std::string known =
+        join_by(test.measurements, [](const MeasurementSpec& m) -> std::string_view { return m.name; });
+    l.fail(key, fmt::format("test {} has no measurement \"{}\" (it has: {})", test.name, key,
+                            known.empty() ? "none" : known));
+  }
+  JsonObject lim = l.object(key);
+  for (const char* side : {"low", "high"}) {
+    const nlohmann::json* v = lim.raw(side);
+    if (v == nullptr) continue;
+    auto& target = std::string_view(side) == "low" ? limits.low : limits.high;
+    if (v->is_null())
+      target.reset();
+    else
+      target = lim.number(side);
+  }
+  if (lim.has("fail_bin")) limit_bins[key] = static_cast<int>(lim.integer("fail_bin", 0, 65534));
+  lim.finish();
+  if (limits.empty()) l.fail(key, "give \"low\", \"high\" or both");
+  if (limits.low && limits.high && *limits.low > *limits.high)
+    l.fail(key, fmt::format("low limit {} is above high limit {}", *limits.low, *limits.high));
+}
 
 Step parse_step(JsonObject& o, bool needs_bin, const StepCheck& check) {
   Step s;
@@ -64,31 +111,19 @@ Step parse_step(JsonObject& o, bool needs_bin, const StepCheck& check) {
   if (auto l = o.optional_object("limits")) {
     l->accept_all_keys();
     const nlohmann::json& raw = *o.raw("limits");
-    for (const auto& [key, value] : raw.items()) {
-      const MeasurementSpec* spec = s.test->measurement(key);
-      if (spec == nullptr) {
-        const std::string known = join_by(
-            s.test->measurements, [](const MeasurementSpec& m) -> std::string_view { return m.name; });
-        l->fail(key, fmt::format("test {} has no measurement \"{}\" (it has: {})", test, key,
-                                 known.empty() ? "none" : known));
-      }
-      JsonObject lim = l->object(key);
-      Limits limits;
-      limits.low = lim.optional_number("low");
-      limits.high = lim.optional_number("high");
-      if (lim.has("fail_bin")) s.limit_bins[key] = static_cast<int>(lim.integer("fail_bin", 0, 65534));
-      lim.finish();
-      if (limits.empty()) l->fail(key, "give \"low\", \"high\" or both");
-      if (limits.low && limits.high && *limits.low > *limits.high)
-        l->fail(key, fmt::format("low limit {} is above high limit {}", *limits.low, *limits.high));
-      s.limits[key] = limits;
-    }
+    for (const auto& [key, value] : raw.items()) parse_limit(*l, key, *s.test, s.limits[key], s.limit_bins);
   }
   if (needs_bin)
     s.fail_bin = static_cast<int>(o.integer("fail_bin", 0, 65534));
   else
     s.fail_bin = static_cast<int>(o.integer_or("fail_bin", 0, 0, 65534));
   s.optional = o.boolean_or("optional", false);
+  if (o.has("time_limit_s")) s.time_limit_s = parse_time_limit(o, "time_limit_s");
+  for (const auto& c : o.array_or_empty("covers")) {
+    if (!c.is_string() || c.get<std::string>().empty())
+      o.fail("covers", "expected a list of defect class names");
+    s.covers.push_back(c.get<std::string>());
+  }
   check(o, s);
   o.finish();
   return s;
@@ -113,6 +148,7 @@ Program parse(const nlohmann::json& j, const std::string& where) {
   p.product = o.string_or("product", "");
   p.description = o.string_or("description", "");
   p.stop_on_fail = o.boolean_or("stop_on_fail", true);
+  if (o.has("step_time_limit_s")) p.step_time_limit_s = parse_time_limit(o, "step_time_limit_s");
 
   std::set<int> hard_numbers;
   const auto& hard = o.array("hard_bins");
@@ -271,13 +307,69 @@ Program parse_program(std::string_view json_text, std::string_view where) {
 
 Program load_program(std::string_view name_or_path) {
   const auto file = find_data_file(std::filesystem::path(name_or_path), "fixtures/programs");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw IoError(ErrorCode::io, fmt::format("{}: cannot be read", file.string()));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  Program p = parse_program(buffer.str(), file.string());
+  Program p = parse_program(read_file_text(file), file.string());
   p.file = file;
   return p;
+}
+
+void apply_limits(Program& program, std::string_view json_text, std::string_view where) {
+  const std::string w(where);
+  const nlohmann::json j = parse_json(json_text, where);
+  JsonObject o(j, w);
+  LimitsLayer layer;
+  layer.name = o.string("limits");
+  layer.layer = o.choice("layer", {"base", "product", "temperature"});
+  layer.file = std::filesystem::path(w);
+  layer.sha256 = sha256_hex(json_text);
+  const std::string for_program = o.string("program");
+  if (for_program != program.name)
+    o.fail("program", fmt::format("these limits are for program {}, not {}", for_program, program.name));
+  o.string_or("description", "");
+  if (!program.limits_layers.empty()) {
+    const LimitsLayer& last = program.limits_layers.back();
+    if (layer_rank(layer.layer) < layer_rank(last.layer))
+      o.fail("layer", fmt::format("a {} layer cannot come after the {} layer {} ({}): apply base, then "
+                                  "product, then temperature",
+                                  layer.layer, last.layer, last.name, last.file.string()));
+  }
+  // Applied to a copy: a file refused halfway changes nothing.
+  Program changed = program;
+  JsonObject steps = o.object("steps");
+  steps.accept_all_keys();
+  for (const auto& [id, value] : o.raw("steps")->items()) {
+    Step* step = nullptr;
+    bool in_flow = false;
+    for (auto* list : {&changed.setup, &changed.flow, &changed.teardown})
+      for (Step& st : *list)
+        if (st.id == id) {
+          step = &st;
+          in_flow = list == &changed.flow;
+        }
+    if (step == nullptr) steps.fail(id, fmt::format("program {} has no step \"{}\"", program.name, id));
+    JsonObject so = steps.object(id);
+    if (auto l = so.optional_object("limits")) {
+      l->accept_all_keys();
+      for (const auto& [key, v] : so.raw("limits")->items()) {
+        parse_limit(*l, key, *step->test, step->limits[key], step->limit_bins);
+        if (auto bin = step->limit_bins.find(key); bin != step->limit_bins.end() && in_flow) {
+          const auto soft = std::find_if(changed.soft_bins.begin(), changed.soft_bins.end(),
+                                         [&](const SoftBin& b) { return b.number == bin->second; });
+          if (soft == changed.soft_bins.end() || changed.hard_bin(soft->hard_bin).pass)
+            l->fail(key, fmt::format("soft bin {} is not a defined fail bin", bin->second));
+        }
+      }
+    }
+    if (so.has("time_limit_s")) step->time_limit_s = parse_time_limit(so, "time_limit_s");
+    so.finish();
+  }
+  o.finish();
+  changed.limits_layers.push_back(std::move(layer));
+  program = std::move(changed);
+}
+
+void apply_limits_file(Program& program, std::string_view name_or_path) {
+  const auto file = find_data_file(std::filesystem::path(name_or_path), "fixtures/limits");
+  apply_limits(program, read_file_text(file), file.string());
 }
 
 Program single_test_program(std::string_view test,

@@ -1,5 +1,10 @@
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <stop_token>
+#include <thread>
 
 #include <fmt/core.h>
 
@@ -7,6 +12,7 @@
 #include <seedval/core/error.h>
 #include <seedval/core/log.h>
 #include <seedval/core/strings.h>
+#include <seedval/core/units.h>
 #include <seedval/exec/runner.h>
 
 namespace seedval {
@@ -19,6 +25,34 @@ void bin_tester_error(UnitRecord& u, const Program& p, std::string step, std::st
   u.failing_step = std::move(step);
   u.message = std::move(message);
 }
+
+// A step's time limit: its stop token is requested when the limit passes, or when the unit's own stop
+// is requested, so a step waiting anywhere (on the device or off it) is ended cooperatively.
+class StepWatchdog {
+ public:
+  StepWatchdog(std::stop_token unit_stop, Deadline deadline)
+      : forward_(std::move(unit_stop), Forward{&source_}), timer_([this, deadline](std::stop_token done) {
+          std::mutex m;
+          std::unique_lock lock(m);
+          std::condition_variable_any cv;
+          cv.wait_until(lock, done, deadline.time_point(), [] { return false; });
+          if (done.stop_requested()) return;
+          expired_ = true;
+          source_.request_stop();
+        }) {}
+  std::stop_token token() const { return source_.get_token(); }
+  bool expired() const { return expired_; }
+
+ private:
+  struct Forward {
+    std::stop_source* source;
+    void operator()() const noexcept { source->request_stop(); }
+  };
+  std::stop_source source_;
+  std::atomic<bool> expired_{false};
+  std::stop_callback<Forward> forward_;
+  std::jthread timer_;  // last: stopped and joined first
+};
 
 UnitRecord new_record(const UnitContext& ctx) {
   UnitRecord u;
@@ -94,7 +128,32 @@ UnitRecord run_unit(Device& device, const Program& program, const UnitContext& c
       decided = true;
       return;
     }
-    StepRecord rec = run_test(device, *step.test, step.params, step.limits, stop, step.id);
+    const std::optional<double> limit = step.time_limit_s ? step.time_limit_s : program.step_time_limit_s;
+    StepRecord rec;
+    if (!limit) {
+      rec = run_test(device, *step.test, step.params, step.limits, stop, step.id);
+    } else {
+      const std::string what =
+          fmt::format("step {}'s time limit of {}", step.id, format_quantity(*limit, units::second));
+      const Deadline deadline = Deadline::after(
+          std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(*limit)));
+      StepWatchdog watchdog(stop, deadline);
+      device.set_time_limit(deadline, what);
+      device.set_stop_token(watchdog.token());
+      rec = run_test(device, *step.test, step.params, step.limits, watchdog.token(), step.id);
+      device.set_stop_token(stop);
+      device.clear_time_limit();
+      const bool expired = watchdog.expired() && !stop.stop_requested();
+      if (expired && rec.outcome != Outcome::failed) {
+        // The limit, not a stop request, ended it (or work off the device ran past it): never trusted.
+        if (rec.error_code != ErrorCode::timeout)
+          rec.message =
+              fmt::format("{} ran out after {}{}{}", what, format_quantity(rec.duration_s, units::second),
+                          rec.message.empty() ? "" : ": ", rec.message);
+        rec.outcome = Outcome::error;
+        rec.error_code = ErrorCode::timeout;
+      }
+    }
     const Outcome outcome = rec.outcome;
     const std::string message = rec.message;
     const ErrorCode code = rec.error_code;

@@ -776,6 +776,31 @@ BOOST_AUTO_TEST_CASE(a_cut_refuses_its_exchanges_and_then_the_link_works) {
   BOOST_TEST(b.link->injected().cut_exchanges == 3u);
 }
 
+BOOST_AUTO_TEST_CASE(a_time_limit_caps_every_call_and_names_itself) {
+  // Calls of their own would wait 10 s for a lost answer, and try again; the step's limit cuts that short.
+  auto b = make_bench({.base = Milliseconds{10000}, .per_mib = Milliseconds{100}, .retries = 3});
+  b.device->write_register(chip::reg::SCRATCH0, 7);
+  b.link->set_faults({.drop_response = 1});
+  b.device->set_time_limit(Deadline::after(Milliseconds{150}), "step t's time limit of 150 ms");
+  const auto start = SteadyClock::now();
+  const auto msg =
+      expect_error<TimeoutError>([&] { b.device->read_register(chip::reg::SCRATCH0); }, ErrorCode::timeout);
+  const auto took = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  CHECK_CONTAINS(msg, "step t's time limit of 150 ms ran out");
+  BOOST_TEST(took < 5.0, "the call waited " << took << " s, past its 150 ms limit");
+  // Once the limit has passed, a call fails before anything is sent.
+  const auto sent = b.device->link_stats().requests;
+  b.link->set_faults({});
+  const auto again =
+      expect_error<TimeoutError>([&] { b.device->read_register(chip::reg::SCRATCH0); }, ErrorCode::timeout);
+  CHECK_CONTAINS(again, "step t's time limit of 150 ms ran out");
+  BOOST_TEST(b.device->link_stats().requests == sent, "a request went out after the limit had passed");
+  // Cleared, the device works as before.
+  b.device->clear_time_limit();
+  BOOST_TEST(b.device->read_register(chip::reg::SCRATCH0) == 7u);
+  BOOST_TEST(!b.device->time_limit_passed());
+}
+
 BOOST_AUTO_TEST_CASE(a_stop_ends_the_wait_for_a_lost_answer_promptly) {
   auto b = make_bench(DeviceTimeouts{.base = Milliseconds{10000}, .per_mib = Milliseconds{0}, .retries = 2});
   b.link->set_faults({.drop_response = 1});

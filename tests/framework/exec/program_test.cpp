@@ -1,10 +1,12 @@
 // Tests for seedval/exec/program.h: a program is validated completely before a unit is touched, and
 // every mistake is reported with the origin, the location inside it and what was expected.
 #include <cctype>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
+#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include <seedval/core/error.h>
@@ -429,6 +431,118 @@ BOOST_AUTO_TEST_CASE(sha256_of_known_inputs) {
   BOOST_CHECK_EXCEPTION(sha256_file(dir.path() / "missing.txt"), IoError, [&](const IoError& e) {
     return exec_test::contains(e.message(), (dir.path() / "missing.txt").string());
   });
+}
+
+BOOST_AUTO_TEST_CASE(time_limits_and_covers_are_read_and_checked) {
+  json j = valid_program();
+  j["step_time_limit_s"] = 12.5;
+  j["flow"][1]["time_limit_s"] = 3;
+  j["flow"][1]["covers"] = {"SAF", "TF"};
+  const Program p = parse_program(j.dump(), kWhere);
+  BOOST_TEST(p.step_time_limit_s.value_or(0) == 12.5);
+  BOOST_TEST(p.flow[1].time_limit_s.value_or(0) == 3.0);
+  BOOST_TEST(!p.flow[0].time_limit_s.has_value());
+  BOOST_TEST((p.flow[1].covers == std::vector<std::string>{"SAF", "TF"}));
+  j["flow"][1]["time_limit_s"] = 0;
+  expect_config_error(j, {"prog.json: flow[1].time_limit_s: expected seconds above 0"});
+  j["flow"][1]["time_limit_s"] = 3;
+  j["step_time_limit_s"] = -1;
+  expect_config_error(j, {"prog.json: step_time_limit_s: expected seconds above 0"});
+  j["step_time_limit_s"] = 1;
+  j["flow"][1]["covers"] = {"SAF", 7};
+  expect_config_error(j, {"prog.json: flow[1].covers: expected a list of defect class names"});
+}
+
+BOOST_AUTO_TEST_CASE(the_production_program_documents_what_its_tests_cover) {
+  const Program p = load_program("seedchip-production");
+  BOOST_TEST(p.step_time_limit_s.has_value());
+  std::set<std::string> covered;
+  for (const Step& s : p.flow) covered.insert(s.covers.begin(), s.covers.end());
+  for (const char* c :
+       {"SAF", "TF", "AF", "CFid", "SOF", "DRF", "RowHammer", "stuck bit", "stuck-at", "slow die"})
+    BOOST_TEST(covered.count(c) == 1u, c << " is not covered by any step");
+}
+
+// Limits layers: a later layer overrides an earlier one; every mistake names its file and place.
+std::string limits_text(std::string_view layer, std::string_view steps,
+                        std::string_view program = "exec-program-test") {
+  return fmt::format(R"({{"limits": "test-{}", "layer": "{}", "program": "{}", "steps": {}}})", layer, layer,
+                     program, steps);
+}
+
+BOOST_AUTO_TEST_CASE(limits_layers_override_in_order) {
+  Program p = parse_program(valid_program().dump(), kWhere);
+  apply_limits(p, limits_text("base", R"({"memory": {"limits": {"failing_bits": {"high": 4}}}})"),
+               "base.json");
+  BOOST_TEST(p.flow[1].limits.at("failing_bits").high.value_or(-1) == 4.0);
+  BOOST_TEST(p.flow[1].limits.at("bytes_tested").low.value_or(-1) == 1024.0);  // untouched
+  apply_limits(p,
+               limits_text("product", R"({"memory": {"limits": {"bytes_tested": {"low": null, "high": 2048},
+                                                                   "failing_bits": {"fail_bin": 700}},
+                                                        "time_limit_s": 2}})"),
+               "product.json");
+  BOOST_TEST(!p.flow[1].limits.at("bytes_tested").low.has_value());
+  BOOST_TEST(p.flow[1].limits.at("bytes_tested").high.value_or(-1) == 2048.0);
+  BOOST_TEST(p.flow[1].limits.at("failing_bits").high.value_or(-1) == 4.0);  // kept from the base layer
+  BOOST_TEST(p.flow[1].limit_bins.at("failing_bits") == 700);
+  BOOST_TEST(p.flow[1].time_limit_s.value_or(0) == 2.0);
+  apply_limits(p, limits_text("temperature", R"({"reset": {"time_limit_s": 1}})"), "hot.json");
+  BOOST_TEST(p.teardown[0].time_limit_s.value_or(0) == 1.0);
+  BOOST_TEST_REQUIRE(p.limits_layers.size() == 3u);
+  BOOST_TEST(p.limits_layers[0].layer == "base");
+  BOOST_TEST(p.limits_layers[2].file == "hot.json");
+  BOOST_TEST(
+      p.limits_layers[1].sha256 ==
+      sha256_hex(limits_text("product", R"({"memory": {"limits": {"bytes_tested": {"low": null, "high": 2048},
+                                                                   "failing_bits": {"fail_bin": 700}},
+                                                        "time_limit_s": 2}})")));
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_limits_file_is_refused_whole_and_named) {
+  Program p = parse_program(valid_program().dump(), kWhere);
+  auto refused = [&](const std::string& text, const std::vector<std::string>& needles) {
+    const Program before = p;
+    bool thrown = false;
+    try {
+      apply_limits(p, text, "lim.json");
+    } catch (const ConfigError& e) {
+      thrown = true;
+      BOOST_TEST_MESSAGE("error: " << e.what());
+      for (const auto& n : needles) BOOST_TEST(exec_test::contains(e.message(), n), e.message());
+    }
+    BOOST_TEST(thrown, "no ConfigError for " << text);
+    BOOST_TEST(p.limits_layers.size() == before.limits_layers.size());
+    BOOST_TEST((p.flow[1].limits.at("failing_bits").high == before.flow[1].limits.at("failing_bits").high));
+  };
+  refused(limits_text("base", R"({"nosuch": {"time_limit_s": 1}})"),
+          {"lim.json: steps.nosuch: program exec-program-test has no step \"nosuch\""});
+  refused(limits_text("base", R"({"memory": {"limits": {"nosuch": {"high": 1}}}})"),
+          {"lim.json: steps.memory.limits.nosuch: test memory.pattern has no measurement"});
+  refused(
+      limits_text("base",
+                  R"({"memory": {"limits": {"failing_bits": {"high": 1}, "bytes_tested": {"low": 9e9}}}})"),
+      {"lim.json: steps.memory.limits.bytes_tested: low limit"});
+  refused(limits_text("base", R"({"memory": {"limits": {"failing_bits": {"fail_bin": 1}}}})"),
+          {"lim.json: steps.memory.limits.failing_bits: soft bin 1 is not a defined fail bin"});
+  refused(limits_text("base", "{}", "other-program"),
+          {"lim.json: program: these limits are for program other-program"});
+  refused(limits_text("cold", "{}"), {"lim.json: layer:"});
+  refused(R"({"limits": "x", "layer": "base", "program": "exec-program-test", "steps": {}, "extra": 1})",
+          {"lim.json", "extra"});
+  apply_limits(p, limits_text("temperature", "{}"), "hot.json");
+  refused(limits_text("product", "{}"),
+          {"lim.json: layer: a product layer cannot come after the temperature layer"});
+}
+
+BOOST_AUTO_TEST_CASE(limits_files_are_found_by_path) {
+  exec_test::TempDir dir;
+  const auto file = dir.write(
+      "hot.json", limits_text("temperature", R"({"memory": {"limits": {"failing_bits": {"high": 2}}}})"));
+  Program p = parse_program(valid_program().dump(), kWhere);
+  apply_limits_file(p, file.string());
+  BOOST_TEST(p.flow[1].limits.at("failing_bits").high.value_or(-1) == 2.0);
+  BOOST_TEST(p.limits_layers.at(0).sha256 == sha256_file(file));
+  BOOST_CHECK_THROW(apply_limits_file(p, (dir.path() / "missing.json").string()), NotFoundError);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

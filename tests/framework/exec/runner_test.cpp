@@ -399,6 +399,59 @@ BOOST_AUTO_TEST_CASE(cancelled_during_a_step_is_aborted_and_a_tester_error) {
   BOOST_TEST(u.steps[0].error_code == ErrorCode::cancelled);
 }
 
+BOOST_AUTO_TEST_CASE(a_step_past_its_time_limit_is_a_timeout_tester_error_not_an_abort) {
+  Bench b;
+  exec_test::reset_runs();
+  // The step's own limit, and the program's for the steps without one.
+  const Program p = make_program(R"([{"id": "first", "test": "test.pass", "fail_bin": 20},
+                                      {"id": "hang", "test": "test.wait_stop", "fail_bin": 20, "time_limit_s": 0.2},
+                                      {"id": "after", "test": "test.pass", "fail_bin": 20}])",
+                                 R"("step_time_limit_s": 5,)");
+  const auto start = std::chrono::steady_clock::now();
+  const UnitRecord u = b.run(p);
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  check_tester_error(u, "hang");
+  BOOST_TEST(!u.aborted);  // the lot goes on; the unit is retested
+  BOOST_TEST(took < 5.0, "the hung step was not ended by its 0.2 s limit: the unit took " << took << " s");
+  BOOST_REQUIRE(u.steps.size() == 2u);
+  BOOST_TEST(u.steps[0].outcome == Outcome::passed);
+  BOOST_TEST(u.steps[1].outcome == Outcome::error);
+  BOOST_TEST(u.steps[1].error_code == ErrorCode::timeout);
+  BOOST_TEST(contains(u.steps[1].message, "step hang's time limit of 200 ms ran out"), u.steps[1].message);
+  BOOST_TEST(runs("test.pass") == 1);
+
+  // The program's limit applies to a step without its own.
+  const Program q = make_program(R"([{"id": "hang", "test": "test.wait_stop", "fail_bin": 20}])",
+                                 R"("step_time_limit_s": 0.2,)");
+  const UnitRecord v = b.run(q);
+  check_tester_error(v, "hang");
+  BOOST_TEST(!v.aborted);
+  BOOST_REQUIRE(v.steps.size() == 1u);
+  BOOST_TEST(v.steps[0].error_code == ErrorCode::timeout);
+
+  // A stop request during a step with a limit is still an abort, not a timeout.
+  std::stop_source stop;
+  const Program r =
+      make_program(R"([{"id": "hang", "test": "test.wait_stop", "fail_bin": 20, "time_limit_s": 30}])");
+  std::jthread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    stop.request_stop();
+  });
+  const UnitRecord w = b.run(r, stop.get_token());
+  BOOST_TEST(w.aborted);
+  BOOST_REQUIRE(w.steps.size() == 1u);
+  BOOST_TEST(w.steps[0].error_code == ErrorCode::cancelled);
+}
+
+BOOST_AUTO_TEST_CASE(a_step_within_its_time_limit_is_untouched) {
+  Bench b;
+  const Program p =
+      make_program(R"([{"id": "ok", "test": "test.pass", "fail_bin": 20, "time_limit_s": 10}])");
+  const UnitRecord u = b.run(p);
+  BOOST_TEST(u.passed);
+  BOOST_TEST(u.soft_bin == 1);
+}
+
 BOOST_AUTO_TEST_CASE(ecid_mismatch_is_a_tester_error_naming_both_dies) {
   Bench b;
   const chip::DieId in_socket{"SIM0", 1, 3, 4};

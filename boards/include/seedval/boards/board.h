@@ -34,6 +34,22 @@ struct BoardInfo {
   std::vector<std::filesystem::path> files;  ///< it, every file it includes, and data files its backend reads
 };
 
+/// One defect of a simulated die as its model knows it (`seedval audit` compares bins with these).
+struct KnownDefect {
+  /// The defect class: a memory fault class ("SAF", "TF", ..., "RowHammer", "SAF row", "SAF column",
+  /// "weak (low supply)" for a weak cell that fails at a low HBM supply, "weak (hot)" for one that
+  /// fails only hot), "stuck-at" (a tensor core), "flaky lane" (silent data corruption), "stuck bit" (a
+  /// register) or "slow die" (fmax below the product clock).
+  std::string defect_class;
+  std::string category;  ///< "memory", "core", "sdc", "register", "process"
+  std::string where;     ///< e.g. "s0.ch1.b3.r0012.c005 bit 17", "core 3 lane 7 bit 21"
+  /// Test categories that should catch it ("memory.march", "inference.golden", ...).
+  std::vector<std::string> caught_by;
+  /// The tensor core of a "core" or "sdc" defect (-1 otherwise): fusing the core off at test
+  /// (harvesting) makes the part good.
+  int core = -1;
+};
+
 /// Present on boards whose socket can be loaded with a chosen die (simulated boards): the simulated
 /// handler uses it to insert each unit of a lot.
 class DieSocket {
@@ -42,6 +58,11 @@ class DieSocket {
   /// Puts `die` into the socket; the next connect() reaches it. `insertion` counts from 1 for retests.
   virtual void insert(const chip::DieId& die, int insertion) = 0;
   virtual std::optional<chip::DieId> current() const = 0;
+  /// The harmful defects of `die` (none: a good full-grade part), when this socket's dies come from a
+  /// model that knows them; nullopt otherwise (a remote socket).
+  virtual std::optional<std::vector<KnownDefect>> ground_truth(const chip::DieId&) const {
+    return std::nullopt;
+  }
 };
 
 class Board {

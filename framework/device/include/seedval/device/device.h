@@ -28,6 +28,7 @@
 #include <seedval/chip/registers.h>
 #include <seedval/chip/tensor.h>
 #include <seedval/core/clock.h>
+#include <seedval/core/error.h>
 #include <seedval/protocol/frame.h>
 #include <seedval/protocol/messages.h>
 #include <seedval/protocol/payload.h>
@@ -98,6 +99,12 @@ class Device {
   void set_stop_token(std::stop_token stop) { stop_ = std::move(stop); }
   const std::stop_token& stop_token() const noexcept { return stop_; }
   void set_timeouts(const DeviceTimeouts& t) { timeouts_ = t; }
+  /// A time limit over every call until cleared (the runner sets one per step with a time limit): each
+  /// request's deadline is capped by it, and a call once it has passed fails at once. Either way the
+  /// TimeoutError names `what` (e.g. "step memory: time limit of 2 s").
+  void set_time_limit(Deadline limit, std::string what);
+  void clear_time_limit();
+  bool time_limit_passed() const { return !limit_.is_never() && limit_.expired(); }
   const DeviceTimeouts& timeouts() const noexcept { return timeouts_; }
   const LinkStats& link_stats() const noexcept { return stats_; }
   /// The most register operations one reg_batch frame carries (default and upper bound:
@@ -208,6 +215,15 @@ class Device {
   std::string name_;
   std::stop_token stop_;
   DeviceTimeouts timeouts_;
+  Deadline limit_ = Deadline::never();
+  std::string limit_what_;
+  /// A request's deadline: its own time (base plus time per MiB) capped by the time limit. Throws
+  /// TimeoutError when the limit has passed already.
+  Deadline request_deadline(std::uint64_t work_bytes, Milliseconds extra_time,
+                            std::string_view context) const;
+  /// Rethrows `e` as the time limit's TimeoutError when the limit has passed (the limit, not the link,
+  /// ended the call); else returns.
+  void check_time_limit(const Error& e, std::string_view context) const;
   std::uint32_t sequence_ = 1;
   LinkStats stats_;
   std::size_t batch_limit_ = protocol::kMaxBatchOps;

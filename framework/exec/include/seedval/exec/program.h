@@ -29,6 +29,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,21 @@ struct Step {
   /// recorded them) has one, the unit takes it instead of fail_bin.
   std::map<std::string, int, std::less<>> limit_bins;
   bool optional = false;  ///< a skip does not stop the unit from passing
+  /// Wall-clock limit of the step ("time_limit_s"; else the program's "step_time_limit_s"): it caps
+  /// every device call of the step, and a step that runs past it ends as a timeout error (tester-error
+  /// bin, retested), never as a pass.
+  std::optional<double> time_limit_s;
+  /// The defect classes this step is documented to catch ("covers"); `seedval audit` counts escapes of
+  /// these classes as the program's own.
+  std::vector<std::string> covers;
+};
+
+/// A limits file applied over a program's own limits (see apply_limits).
+struct LimitsLayer {
+  std::string name;   ///< its "limits" name
+  std::string layer;  ///< "base", "product" or "temperature"
+  std::filesystem::path file;
+  std::string sha256;  ///< of the file's bytes
 };
 
 /// One condition of a grade: a measurement of a flow step within limits.
@@ -90,8 +106,10 @@ struct Program {
   std::vector<int> retest_hard_bins;  ///< always includes the tester-error hard bin
   int max_insertions = 1;
   std::vector<Step> setup, flow, teardown;
-  std::vector<Grade> grades;  ///< in order of preference; empty: a passing unit takes pass_bin
-  int no_grade_bin = 0;       ///< soft bin of a passing unit that no grade takes (with grades)
+  std::vector<Grade> grades;                ///< in order of preference; empty: a passing unit takes pass_bin
+  int no_grade_bin = 0;                     ///< soft bin of a passing unit that no grade takes (with grades)
+  std::optional<double> step_time_limit_s;  ///< the time limit of steps without their own
+  std::vector<LimitsLayer> limits_layers;   ///< the limits files applied, in order
 
   const HardBin& hard_bin(int number) const;
   const SoftBin& soft_bin(int number) const;
@@ -104,6 +122,25 @@ struct Program {
 Program load_program(std::string_view name_or_path);
 /// Validates a program given as JSON text; `where` names it in errors.
 Program parse_program(std::string_view json_text, std::string_view where);
+
+/// Applies a limits file over `program` (layered limits: base, then product, then temperature; a later
+/// layer overrides an earlier one, the program's own limits being the first):
+///
+/// {
+///   "limits": "seedchip-a0-hot", "layer": "temperature", "program": "seedchip-production",
+///   "description": "...",
+///   "steps": {
+///     "power_idle": {"limits": {"idle_power_w": {"high": 7.5}}, "time_limit_s": 4},
+///     "fmax": {"limits": {"fmax_guarded": {"low": null}}}        // null removes a side
+///   }
+/// }
+/// A given "low" or "high" replaces the program's (null removes it); "fail_bin" may be given too. Steps,
+/// measurements and bins are validated as the program's own; a layer out of order (product after
+/// temperature), or a file for another program, is refused. Throws ConfigError naming the file and the
+/// place in it. `where` names the text (its path) in errors.
+void apply_limits(Program& program, std::string_view json_text, std::string_view where);
+/// Reads `file` (a path, or a name in the data root's fixtures/limits/) and applies it.
+void apply_limits_file(Program& program, std::string_view name_or_path);
 
 /// The program used when none is given.
 inline constexpr std::string_view kDefaultProgram = "seedchip-production";

@@ -31,6 +31,9 @@ struct UnitRecord {
   std::string start_time;     ///< ISO-8601
   std::string finish_time;
   double test_time_s = 0;
+  /// The sha256 of every file that shaped the verdict, as LotInfo::inputs lists them: board files, the
+  /// program, then its limits files in the order applied (base, product, temperature).
+  std::vector<std::string> input_hashes;
 };
 
 struct FileRef {
