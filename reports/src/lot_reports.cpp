@@ -1,11 +1,15 @@
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <utility>
 
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <unistd.h>
 
 #include <seedval/core/error.h>
+#include <seedval/reports/html.h>
+#include <seedval/reports/junit.h>
 #include <seedval/reports/lot_reports.h>
 #include <seedval/reports/stdf.h>
 
@@ -89,8 +93,34 @@ std::string yield_report(const LotResult& lot, const Program& program) {
                      {"values", to_json(t.values)},
                      {"ppk", t.ppk ? number(*t.ppk) : json(nullptr)}});
   json grades = json::array();
-  for (const auto& [name, n] : s.grades)
-    grades.push_back({{"grade", name}, {"units", to_json(Ratio{.numerator = n, .denominator = s.units})}});
+  for (const auto& [name, n] : s.grades) {
+    json measurements = json::array();
+    for (const auto& gm : s.grade_measurements)
+      if (gm.grade == name)
+        measurements.push_back(
+            {{"measurement", gm.measurement}, {"unit", gm.unit}, {"values", to_json(gm.values)}});
+    grades.push_back({{"grade", name},
+                      {"units", to_json(Ratio{.numerator = n, .denominator = s.units})},
+                      {"measurements", measurements}});
+  }
+  // The wafer view: every die where it sits, in its final hard bin.
+  std::map<std::pair<std::string, int>, json> wafer_dies;
+  for (const auto& t : s.trace) {
+    auto& dies = wafer_dies[{t.die.lot, t.die.wafer}];
+    if (dies.is_null()) dies = json::array();
+    dies.push_back(json::array({t.die.x, t.die.y, t.hard_bin}));
+  }
+  json wafers = json::array();
+  for (auto& [key, dies] : wafer_dies)
+    wafers.push_back({{"lot", key.first}, {"wafer", key.second}, {"dies", std::move(dies)}});
+  // The per-unit trace, as rows under one header: a year of units stays a readable size.
+  json rows = json::array();
+  for (const auto& t : s.trace)
+    rows.push_back(
+        json::array({t.part_id, t.ecid ? json(fmt::format("0x{:016x}", *t.ecid)) : json(nullptr), t.die.lot,
+                     t.die.wafer, t.die.x, t.die.y, t.site, t.insertions, t.first_hard_bin, t.hard_bin,
+                     t.soft_bin, t.grade, t.passed, number(t.test_time_s)}));
+  const SiteEfficiency& e = s.efficiency;
   json j = {
       {"schema", "seedval.yield"},
       {"schema_version", kYieldSchemaVersion},
@@ -113,7 +143,22 @@ std::string yield_report(const LotResult& lot, const Program& program) {
       {"test_time",
        {{"per_insertion_s", to_json(s.test_time_s)},
         {"units_per_hour", number(s.units_per_hour)},
-        {"note", "units per hour from mean insertion time, handler index time not included"}}},
+        {"note", "units per hour from mean insertion time, handler index time not included"},
+        {"multi_site_efficiency",
+         {{"sites", e.sites},
+          {"t1_s", number(e.t1_s)},
+          {"tn_s", number(e.tn_s)},
+          {"active_s", number(e.active_s)},
+          {"value", e.value ? number(*e.value) : json(nullptr)},
+          {"note",
+           "1 - (T_N - T_1) / ((N - 1) T_1): T_1 the mean insertion time, T_N the time with any site testing "
+           "per N insertions; null for one site"}}}}},
+      {"wafers", wafers},
+      {"trace",
+       {{"columns",
+         {"part_id", "ecid", "lot", "wafer", "x", "y", "site", "insertions", "first_hard_bin", "hard_bin",
+          "soft_bin", "grade", "passed", "test_time_s"}},
+        {"rows", rows}}},
       {"checks",
        {{"bins_sum_to_units", s.bins_sum_to_units},
         {"fpy_le_fy", s.fpy_le_fy},
@@ -165,10 +210,14 @@ std::vector<std::filesystem::path> write_lot_reports(const LotResult& lot, const
   const auto yield = dir / "yield.json";
   const auto bins = dir / "bins.json";
   const auto stdf = dir / (lot.info.lot_id + ".stdf");
+  const auto html = dir / "report.html";
+  const auto junit = dir / "junit.xml";
   write_file_atomic(yield, yield_report(lot, program));
   write_file_atomic(bins, bins_report(lot, program));
   write_stdf(lot, program, stdf);
-  return {yield, bins, stdf};
+  write_file_atomic(html, html_report(lot, program));
+  write_file_atomic(junit, junit_report(lot, program));
+  return {yield, bins, stdf, html, junit};
 }
 
 }  // namespace seedval::reports

@@ -1,5 +1,8 @@
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdio>
+#include <ctime>
 #include <map>
 #include <numeric>
 
@@ -38,6 +41,54 @@ void count(BinTable& t, const UnitRecord& u) {
       ++b.count;
       ++b.per_site[u.site];
     }
+}
+
+// Seconds since 1970 (UTC) of an ISO-8601 stamp with milliseconds and offset
+// ("2026-12-02T16:20:31.842+01:00"); nullopt when it is not one.
+std::optional<double> iso_seconds(const std::string& iso) {
+  std::tm t{};
+  int consumed = 0;
+  if (std::sscanf(iso.c_str(), "%d-%d-%dT%d:%d:%d%n", &t.tm_year, &t.tm_mon, &t.tm_mday, &t.tm_hour,
+                  &t.tm_min, &t.tm_sec, &consumed) != 6)
+    return std::nullopt;
+  t.tm_year -= 1900;
+  t.tm_mon -= 1;
+  double seconds = static_cast<double>(timegm(&t));
+  std::size_t i = static_cast<std::size_t>(consumed);
+  if (i < iso.size() && iso[i] == '.') {
+    double scale = 0.1;
+    for (++i; i < iso.size() && std::isdigit(static_cast<unsigned char>(iso[i])); ++i, scale /= 10)
+      seconds += (iso[i] - '0') * scale;
+  }
+  int oh = 0, om = 0;
+  if (i < iso.size() && (iso[i] == '+' || iso[i] == '-') &&
+      std::sscanf(iso.c_str() + i + 1, "%d:%d", &oh, &om) == 2)
+    seconds -= (iso[i] == '+' ? 1 : -1) * (oh * 3600.0 + om * 60.0);
+  return seconds;
+}
+
+// Time with at least one insertion running: the union of the insertions' [start, finish] spans.
+double active_seconds(const std::vector<UnitRecord>& insertions) {
+  std::vector<std::pair<double, double>> spans;
+  for (const auto& u : insertions) {
+    const auto a = iso_seconds(u.start_time), b = iso_seconds(u.finish_time);
+    if (a && b && *b >= *a) spans.emplace_back(*a, *b);
+  }
+  std::sort(spans.begin(), spans.end());
+  double total = 0, start = 0, end = 0;
+  bool open = false;
+  for (const auto& [a, b] : spans) {
+    if (open && a <= end) {
+      end = std::max(end, b);
+      continue;
+    }
+    if (open) total += end - start;
+    start = a;
+    end = b;
+    open = true;
+  }
+  if (open) total += end - start;
+  return total;
 }
 
 }  // namespace
@@ -105,6 +156,18 @@ LotSummary summarize(const LotResult& lot, const Program& program) {
         if (last->passed) ++s.recovery_rate.numerator;
       }
     }
+    UnitTrace trace;
+    trace.part_id = last->part_id;
+    trace.ecid = last->ecid;
+    trace.die = last->die;
+    trace.site = last->site;
+    trace.insertions = insertions_of[key];
+    trace.first_hard_bin = first->hard_bin;
+    trace.hard_bin = last->hard_bin;
+    trace.soft_bin = last->soft_bin;
+    trace.grade = last->passed ? last->grade : std::string();
+    trace.passed = last->passed;
+    s.trace.push_back(std::move(trace));
     // A unit belongs to the site that tested it last (its final bin came from there).
     auto& site = sites[last->site];
     site.site = last->site;
@@ -115,16 +178,49 @@ LotSummary summarize(const LotResult& lot, const Program& program) {
     if (last->passed) ++site.final_yield.numerator;
   }
   std::vector<double> times;
+  std::map<std::string, double> unit_time;
   for (const auto& u : lot.insertions) {
     times.push_back(u.test_time_s);
     site_times[u.site].push_back(u.test_time_s);
+    unit_time[chip::to_string(u.die)] += u.test_time_s;
   }
+  for (auto& t : s.trace) t.test_time_s = unit_time[chip::to_string(t.die)];
   for (auto& [n, site] : sites) {
     site.test_time_s = describe(site_times[n]);
     s.sites.push_back(site);
   }
   s.test_time_s = describe(times);
   if (s.test_time_s.mean > 0) s.units_per_hour = 3600.0 * lot.info.site_count / s.test_time_s.mean;
+  s.efficiency.sites = std::max(1, lot.info.site_count);
+  s.efficiency.t1_s = s.test_time_s.mean;
+  s.efficiency.active_s = active_seconds(lot.insertions);
+  if (s.insertions > 0)
+    s.efficiency.tn_s = s.efficiency.active_s * s.efficiency.sites / static_cast<double>(s.insertions);
+  if (s.efficiency.sites > 1 && s.efficiency.t1_s > 0 && s.efficiency.tn_s > 0)
+    s.efficiency.value =
+        1.0 - (s.efficiency.tn_s - s.efficiency.t1_s) / ((s.efficiency.sites - 1) * s.efficiency.t1_s);
+
+  // The values behind each grade: its conditions' measurements over the units it took.
+  for (const Grade& g : program.grades)
+    for (const GradeCondition& c : g.when) {
+      GradeMeasurement gm;
+      gm.grade = g.name;
+      gm.measurement = c.step + "." + c.measurement;
+      std::vector<double> values;
+      for (const auto& [key, fl] : units) {
+        const UnitRecord& last = *fl.second;
+        if (!last.passed || last.grade != g.name) continue;
+        for (const auto& rec : last.steps)
+          if (rec.id == c.step)
+            for (const auto& m : rec.measurements)
+              if (m.name == c.measurement && std::isfinite(m.value)) {
+                values.push_back(m.value);
+                gm.unit = std::string(m.unit.symbol);
+              }
+      }
+      gm.values = describe(std::move(values));
+      s.grade_measurements.push_back(std::move(gm));
+    }
 
   // Per test and measurement, over every execution, in program order.
   std::vector<const Step*> steps;

@@ -16,6 +16,7 @@ import math
 import os
 import pathlib
 import signal
+import statistics
 import subprocess
 from collections import Counter, defaultdict
 
@@ -538,3 +539,48 @@ def test_a_stopped_lot_writes_valid_reports_that_say_so(tmp_path):
     for r in records:
         if r["aborted"]:
             assert r["tester_error"] and not r["passed"]
+
+
+def test_trace_and_wafer_view_recomputed_from_unit_log(lot):
+    units = first_and_last(lot.records)
+    trace = lot.yield_["trace"]
+    cols = trace["columns"]
+    rows = [dict(zip(cols, row)) for row in trace["rows"]]
+    assert len(rows) == len(units) == lot.yield_["counts"]["units"]
+    seen = set()
+    for r in rows:
+        key = (r["lot"], r["wafer"], r["x"], r["y"])
+        assert key not in seen
+        seen.add(key)
+        u = units[key]
+        assert r["part_id"] == u["last"]["part_id"]
+        assert r["ecid"] == u["last"]["ecid"]
+        assert r["site"] == u["last"]["site"]
+        assert r["insertions"] == u["n"]
+        assert r["first_hard_bin"] == u["first"]["hard_bin"]
+        assert r["hard_bin"] == u["last"]["hard_bin"]
+        assert r["soft_bin"] == u["last"]["soft_bin"]
+        assert r["passed"] == u["last"]["passed"]
+        assert r["grade"] == (u["last"].get("grade", "") if u["last"]["passed"] else "")
+        total = sum(x["test_time_s"] for x in lot.records if die_key(x) == key)
+        assert r["test_time_s"] == pytest.approx(total, rel=1e-9, abs=1e-9)
+    dies = {(w["lot"], w["wafer"], x, y): b for w in lot.yield_["wafers"] for x, y, b in w["dies"]}
+    assert dies == {k: u["last"]["hard_bin"] for k, u in units.items()}
+
+
+def test_grade_measurements_and_efficiency_recomputed(lot, program):
+    units = first_and_last(lot.records)
+    for g in lot.yield_["grades"]:
+        for m in g["measurements"]:
+            step, name = m["measurement"].split(".", 1)
+            values = [x["value"] for u in units.values() if u["last"]["passed"] and u["last"].get("grade") == g["grade"]
+                      for s in u["last"]["steps"] if s["id"] == step for x in s["measurements"] if x["name"] == name]
+            assert m["values"]["n"] == len(values) == g["units"]["numerator"]
+            if values:
+                assert m["values"]["mean"] == pytest.approx(statistics.fmean(values))
+    e = lot.yield_["test_time"]["multi_site_efficiency"]
+    assert e["sites"] == lot.yield_["provenance"]["site_count"]
+    assert e["t1_s"] == pytest.approx(statistics.fmean(x["test_time_s"] for x in lot.records))
+    assert e["tn_s"] == pytest.approx(e["active_s"] * e["sites"] / len(lot.records))
+    if e["sites"] == 1:
+        assert e["value"] is None

@@ -202,14 +202,15 @@ BOOST_AUTO_TEST_CASE(write_lot_reports_creates_the_folder_and_every_file) {
   const LotResult lot = reports_test::small_lot();
   const Program p = reports_test::report_program();
   const auto files = write_lot_reports(lot, p, out);
-  BOOST_REQUIRE(files.size() == 3u);
+  BOOST_REQUIRE(files.size() == 5u);  // and report.html, junit.xml: html_junit_test.cpp
   BOOST_TEST(files[0] == out / "yield.json");
   BOOST_TEST(files[1] == out / "bins.json");
   BOOST_TEST(files[2] == out / "SMALL.stdf");
   BOOST_TEST(read_file(files[0]) == yield_report(lot, p));
   BOOST_TEST(read_file(files[1]) == bins_report(lot, p));
   BOOST_TEST(read_file(files[2]) == stdf_bytes(lot, p));
-  BOOST_TEST(entries(out) == (std::vector<std::string>{"SMALL.stdf", "bins.json", "yield.json"}),
+  BOOST_TEST(entries(out) == (std::vector<std::string>{"SMALL.stdf", "bins.json", "junit.xml", "report.html",
+                                                       "yield.json"}),
              boost::test_tools::per_element());
   BOOST_CHECK_EXCEPTION(write_lot_reports(lot, p, "/proc/x"), IoError, [](const IoError& e) {
     BOOST_TEST_MESSAGE("error: " << e.what());

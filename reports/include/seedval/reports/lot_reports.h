@@ -2,7 +2,7 @@
 // its schema id and version; reports check themselves (counts add up) and say so in "checks".
 //
 //   auto files = reports::write_lot_reports(lot, program, "out/LOT001");
-//   // out/LOT001/yield.json, out/LOT001/bins.json
+//   // out/LOT001/yield.json, bins.json, LOT001.stdf, report.html (html.h), junit.xml (junit.h)
 #pragma once
 
 #include <filesystem>
@@ -22,8 +22,9 @@ std::string yield_report(const LotResult& lot, const Program& program);
 /// bins.json as text: hard and soft bins (final and first pass), soft-to-hard map, Pareto of fails.
 std::string bins_report(const LotResult& lot, const Program& program);
 
-/// Writes yield.json, bins.json and <lot id>.stdf (STDF V4, stdf.h) into `dir` (created if missing), each
-/// atomically (a crash leaves the old file or the new one, never half of one). Returns the paths written.
+/// Writes yield.json, bins.json, <lot id>.stdf (STDF V4, stdf.h), report.html (one self-contained page,
+/// html.h) and junit.xml (JUnit XML for CI, junit.h) into `dir` (created if missing), each atomically (a
+/// crash leaves the old file or the new one, never half of one). Returns the paths written, in that order.
 /// Throws IoError.
 std::vector<std::filesystem::path> write_lot_reports(const LotResult& lot, const Program& program,
                                                      const std::filesystem::path& dir);

@@ -62,6 +62,39 @@ struct SiteSummary {
   Distribution test_time_s;
 };
 
+/// One unit as the lot ends with it: its identity, where and how often it was tested, its bins.
+struct UnitTrace {
+  std::string part_id;
+  std::optional<std::uint64_t> ecid;
+  chip::DieId die;
+  int site = 0;        ///< of its final insertion
+  int insertions = 0;  ///< judged insertions (aborted ones are not)
+  int first_hard_bin = 0;
+  int hard_bin = 0;  ///< final
+  int soft_bin = 0;  ///< final
+  std::string grade;
+  bool passed = false;
+  double test_time_s = 0;  ///< all its insertions together
+};
+
+/// The values behind a grade: one grade condition's measurement over the units sold as that grade.
+struct GradeMeasurement {
+  std::string grade;
+  std::string measurement;  ///< "<step>.<measurement>"
+  std::string unit;
+  Distribution values;
+};
+
+/// Multi-site efficiency, 1 - (T_N - T_1) / ((N - 1) T_1): T_1 the mean insertion time, T_N the floor
+/// time per N insertions (time with any site testing, over insertions / N). Empty for one site.
+struct SiteEfficiency {
+  int sites = 1;
+  double t1_s = 0;
+  double tn_s = 0;
+  double active_s = 0;  ///< time with at least one site testing (gaps of a stopped lot left out)
+  std::optional<double> value;
+};
+
 struct LotSummary {
   std::int64_t units = 0;       ///< U: unique units
   std::int64_t insertions = 0;  ///< every insertion
@@ -76,6 +109,9 @@ struct LotSummary {
   std::vector<std::pair<std::string, std::int64_t>> grades;
   Distribution test_time_s;  ///< per insertion
   double units_per_hour = 0;
+  SiteEfficiency efficiency;
+  std::vector<GradeMeasurement> grade_measurements;  ///< per grade, per condition, in program order
+  std::vector<UnitTrace> trace;                      ///< every unit, in die order (lot, wafer, x, y)
   /// Self-checks; every one must hold in a valid report.
   bool bins_sum_to_units = false, fpy_le_fy = false, sites_sum_to_units = false;
 };

@@ -1,0 +1,297 @@
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include <fmt/core.h>
+
+#include <seedval/core/error.h>
+#include <seedval/reports/junit.h>
+
+namespace seedval::reports {
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+/// Length of the well-formed UTF-8 sequence at the start of `s` (1 to 4), or 0 if it is not one.
+std::size_t utf8_sequence(std::string_view s) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  const auto cont = [&](std::size_t i, unsigned lo = 0x80, unsigned hi = 0xBF) {
+    return i < s.size() && byte(i) >= lo && byte(i) <= hi;
+  };
+  const unsigned b0 = byte(0);
+  if (b0 < 0x80) return 1;
+  if (b0 >= 0xC2 && b0 <= 0xDF) return cont(1) ? 2 : 0;
+  if (b0 >= 0xE0 && b0 <= 0xEF) {
+    const unsigned lo = b0 == 0xE0 ? 0xA0 : 0x80, hi = b0 == 0xED ? 0x9F : 0xBF;  // no overlong, no surrogate
+    return cont(1, lo, hi) && cont(2) ? 3 : 0;
+  }
+  if (b0 >= 0xF0 && b0 <= 0xF4) {
+    const unsigned lo = b0 == 0xF0 ? 0x90 : 0x80, hi = b0 == 0xF4 ? 0x8F : 0xBF;
+    return cont(1, lo, hi) && cont(2) && cont(3) ? 4 : 0;
+  }
+  return 0;
+}
+
+std::string seconds(double s) {
+  return fmt::format("{:.3f}", std::isfinite(s) && s > 0 ? s : 0.0);
+}
+
+std::string soft_bin_name(const Program& p, int number) {
+  for (const auto& b : p.soft_bins)
+    if (b.number == number) return b.name;
+  return "?";
+}
+
+std::string hard_bin_name(const Program& p, int number) {
+  for (const auto& b : p.hard_bins)
+    if (b.number == number) return b.name;
+  return "?";
+}
+
+/// What a failing case's text says: where the unit was and how it binned, then the step's details.
+std::string unit_context(const UnitRecord& u, const Program& p) {
+  return fmt::format("part {} ({}), site {}, insertion {}: soft bin {} {}, hard bin {} {}\n", u.part_id,
+                     chip::to_string(u.die), u.site, u.insertion, u.soft_bin, soft_bin_name(p, u.soft_bin),
+                     u.hard_bin, hard_bin_name(p, u.hard_bin));
+}
+
+std::string step_details(const StepRecord& s) {
+  std::string out;
+  for (const auto& m : s.measurements)
+    if (m.outcome == Outcome::failed) {
+      const std::string unit = m.unit.symbol.empty() ? std::string() : fmt::format(" {}", m.unit.symbol);
+      out += fmt::format("{} = {:.6g}{} outside limits {}\n", m.name, m.value, unit,
+                         to_string(m.limits, m.unit));
+    }
+  if (s.outcome == Outcome::error) out += fmt::format("error code: {}\n", to_string(s.error_code));
+  for (const auto& n : s.notes) out += fmt::format("note: {}\n", n);
+  return out;
+}
+
+struct Counts {
+  std::int64_t tests = 0, failures = 0, errors = 0, skipped = 0;
+  double time = 0;
+};
+
+class Cases {
+ public:
+  explicit Cases(Counts& counts) : counts_(counts) {}
+  std::string text;
+
+  /// One <testcase>; `kind` is "" (passed), "failure", "error" or "skipped".
+  void add(std::string_view classname, std::string_view name, double time, std::string_view kind,
+           std::string_view message = {}, std::string_view type = {}, std::string_view body = {}) {
+    ++counts_.tests;
+    if (std::isfinite(time) && time > 0) counts_.time += time;
+    text += "    <testcase classname=\"";
+    append_escaped(text, classname, true);
+    text += "\" name=\"";
+    append_escaped(text, name, true);
+    text += "\" time=\"";
+    text += seconds(time);
+    if (kind.empty()) {
+      text += "\"/>\n";
+      return;
+    }
+    text += "\">\n      <";
+    text += kind;
+    text += " message=\"";
+    append_escaped(text, message, true);
+    text += '"';
+    if (kind == "skipped") {
+      ++counts_.skipped;
+      text += "/>\n    </testcase>\n";
+      return;
+    }
+    (kind == "failure" ? counts_.failures : counts_.errors) += 1;
+    text += " type=\"";
+    append_escaped(text, type, true);
+    text += "\">";
+    append_escaped(text, body);
+    text += "</";
+    text += kind;
+    text += ">\n    </testcase>\n";
+  }
+
+ private:
+  Counts& counts_;
+};
+
+void property(std::string& out, std::string_view name, std::string_view value) {
+  out += "      <property name=\"";
+  append_escaped(out, name, true);
+  out += "\" value=\"";
+  append_escaped(out, value, true);
+  out += "\"/>\n";
+}
+
+}  // namespace
+
+void append_escaped(std::string& out, std::string_view text, bool attribute) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    const auto b = static_cast<unsigned char>(c);
+    if (b >= 0x80) {
+      const std::size_t n = utf8_sequence(text.substr(i));
+      // U+FFFE and U+FFFF (EF BF BE, EF BF BF) are not XML characters either.
+      const bool nonchar = n == 3 && b == 0xEF && static_cast<unsigned char>(text[i + 1]) == 0xBF &&
+                           static_cast<unsigned char>(text[i + 2]) >= 0xBE;
+      if (n == 0 || nonchar) {
+        out += kReplacement;
+        i += n == 0 ? 1 : n;
+      } else {
+        out.append(text.substr(i, n));
+        i += n;
+      }
+      continue;
+    }
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      case '\t':
+        out += attribute ? "&#9;" : "\t";
+        break;
+      case '\n':
+        out += attribute ? "&#10;" : "\n";
+        break;
+      case '\r':
+        out += "&#13;";  // also in text: a literal CR would be normalised away
+        break;
+      default:
+        if (b < 0x20)
+          out += kReplacement;
+        else
+          out += c;
+    }
+    ++i;
+  }
+}
+
+std::string escape_xml(std::string_view text, bool attribute) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  append_escaped(out, text, attribute);
+  return out;
+}
+
+std::vector<const UnitRecord*> final_insertions(const LotResult& lot) {
+  std::vector<const UnitRecord*> out;
+  std::unordered_map<std::string, std::size_t> index;  // die -> position in out
+  index.reserve(lot.insertions.size());
+  for (const auto& u : lot.insertions) {
+    if (u.aborted) continue;
+    auto [it, added] = index.try_emplace(chip::to_string(u.die), out.size());
+    if (added)
+      out.push_back(&u);
+    else if (u.insertion >= out[it->second]->insertion)
+      out[it->second] = &u;
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const UnitRecord* a, const UnitRecord* b) { return a->unit < b->unit; });
+  return out;
+}
+
+std::string junit_report(const LotResult& lot, const Program& program) {
+  const LotInfo& info = lot.info;
+  Counts counts;
+  Cases cases(counts);
+  const auto units = final_insertions(lot);
+  cases.text.reserve(units.size() * (program.setup.size() + program.flow.size() + program.teardown.size()) *
+                     110);
+  for (const UnitRecord* u : units) {
+    const std::string classname = info.lot_id + "." + u->part_id;
+    bool judged = false;  // a step of the unit shows its verdict (a failure or an error)
+    for (const auto& s : u->steps) {
+      switch (s.outcome) {
+        case Outcome::passed:
+          cases.add(classname, s.id, s.duration_s, "");
+          break;
+        case Outcome::skipped:
+          cases.add(classname, s.id, s.duration_s, "skipped", s.message);
+          break;
+        case Outcome::failed:
+          judged = true;
+          cases.add(classname, s.id, s.duration_s, "failure", s.message.empty() ? "failed" : s.message,
+                    "failed", unit_context(*u, program) + step_details(s));
+          break;
+        case Outcome::error:
+          judged = true;
+          cases.add(classname, s.id, s.duration_s, "error", s.message.empty() ? "error" : s.message,
+                    to_string(s.error_code), unit_context(*u, program) + step_details(s));
+          break;
+      }
+    }
+    if (u->passed || judged) continue;
+    // The verdict came from no step's outcome: say why the unit did not pass.
+    const bool is_step = std::any_of(u->steps.begin(), u->steps.end(),
+                                     [&](const StepRecord& s) { return s.id == u->failing_step; });
+    const std::string name = u->failing_step.empty() || is_step ? "bin" : u->failing_step;
+    const std::string message =
+        u->message.empty() ? fmt::format("soft bin {} {}", u->soft_bin, soft_bin_name(program, u->soft_bin))
+                           : u->message;
+    if (u->tester_error)
+      cases.add(classname, name, 0, "error", message, "tester-error", unit_context(*u, program));
+    else
+      cases.add(classname, name, 0, "failure", message, "bin", unit_context(*u, program));
+  }
+  if (lot.cancelled || !lot.stopped_because.empty()) {
+    const std::string why = lot.stopped_because.empty() ? "cancelled" : lot.stopped_because;
+    cases.add(info.lot_id, "lot", 0, "error", "the lot stopped before every unit was tested: " + why,
+              "stopped", "the units not yet tested stay with the handler\n");
+  }
+
+  const std::string totals =
+      fmt::format("tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\"", counts.tests,
+                  counts.failures, counts.errors, counts.skipped, seconds(counts.time));
+  std::string out;
+  out.reserve(cases.text.size() + 2048);
+  out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out += "<testsuites name=\"seedval\" " + totals + ">\n";
+  out += "  <testsuite name=\"lot ";
+  append_escaped(out, info.lot_id, true);
+  out += "\" " + totals;
+  // JUnit's timestamp is local time without an offset: the first 19 characters of the ISO-8601 start.
+  if (info.start_time.size() >= 19 && info.start_time[10] == 'T') {
+    out += " timestamp=\"";
+    append_escaped(out, std::string_view(info.start_time).substr(0, 19), true);
+    out += '"';
+  }
+  out += " hostname=\"";
+  append_escaped(out, info.station.empty() ? "unknown" : info.station, true);
+  out += "\">\n    <properties>\n";
+  property(out, "lot", info.lot_id);
+  property(out, "product", info.product);
+  property(out, "step", info.step);
+  property(out, "program", program.name);
+  property(out, "revision", program.revision);
+  property(out, "sha256", program.sha256);
+  property(out, "board", info.board.name);
+  property(out, "station", info.station);
+  property(out, "handler", info.handler);
+  property(out, "sites", std::to_string(info.site_count));
+  property(out, "start", info.start_time);
+  property(out, "finish", info.finish_time);
+  property(out, "seedval_version", info.seedval_version);
+  out += "    </properties>\n";
+  out += cases.text;
+  out += "  </testsuite>\n</testsuites>\n";
+  return out;
+}
+
+}  // namespace seedval::reports
