@@ -86,7 +86,8 @@ void run_site(Floor& floor, Board& board, int site, std::stop_token stop) {
 
     if (socket != nullptr) socket->insert(slot->die, slot->insertion);
     UnitContext ctx{slot->unit, std::to_string(slot->unit + 1), slot->die, site, slot->insertion};
-    UnitRecord unit = test_unit(board, floor.program, ctx, stop);
+    UnitRecord unit = test_unit(board, floor.program, ctx, stop,
+                                floor.options.device_timeouts ? &*floor.options.device_timeouts : nullptr);
     for (const FileRef& f : floor.result.info.inputs) unit.input_hashes.push_back(f.sha256);
 
     lock.lock();

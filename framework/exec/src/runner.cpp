@@ -215,9 +215,11 @@ UnitRecord run_unit(Device& device, const Program& program, const UnitContext& c
   return u;
 }
 
-UnitRecord test_unit(Board& board, const Program& program, const UnitContext& ctx, std::stop_token stop) {
+UnitRecord test_unit(Board& board, const Program& program, const UnitContext& ctx, std::stop_token stop,
+                     const DeviceTimeouts* timeouts) {
   try {
     Device device(board.connect(), board.info().name);
+    if (timeouts != nullptr) device.set_timeouts(*timeouts);
     return run_unit(device, program, ctx, stop);
   } catch (const Error& e) {
     UnitRecord u = new_record(ctx);

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <stop_token>
 #include <vector>
 
 #include <seedval/boards/board.h>
+#include <seedval/device/device.h>
 #include <seedval/exec/handler.h>
 #include <seedval/exec/program.h>
 #include <seedval/exec/record.h>
@@ -33,6 +35,10 @@ struct LotOptions {
   /// A site whose insertions bin as tester errors this many times in a row is taken out of service
   /// (a broken socket or a board that vanished); its units go to the other sites for retest.
   int site_error_limit = 3;
+  /// Time limits of the sites' device calls (the link's base time per request, per MiB, retries); the
+  /// device's defaults when empty. A station on a slow link raises them, a test of fault handling lowers
+  /// them.
+  std::optional<DeviceTimeouts> device_timeouts;
 };
 
 /// Tests every unit `handler` gives, on `sites` in parallel (one thread and one board each: a site

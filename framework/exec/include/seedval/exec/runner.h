@@ -4,6 +4,7 @@
 #include <stop_token>
 
 #include <seedval/boards/board.h>
+#include <seedval/device/device.h>
 #include <seedval/exec/program.h>
 #include <seedval/exec/record.h>
 
@@ -28,7 +29,8 @@ UnitRecord run_unit(Device& device, const Program& program, const UnitContext& c
                     std::stop_token stop = {});
 
 /// Connects to the unit in `board`'s socket and runs it; a unit that cannot be reached bins as a
-/// tester error with the reason.
-UnitRecord test_unit(Board& board, const Program& program, const UnitContext& ctx, std::stop_token stop = {});
+/// tester error with the reason. `timeouts`, when given, replaces the device's default time limits.
+UnitRecord test_unit(Board& board, const Program& program, const UnitContext& ctx, std::stop_token stop = {},
+                     const DeviceTimeouts* timeouts = nullptr);
 
 }  // namespace seedval
