@@ -3,8 +3,12 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 #include <map>
+#include <memory>
 #include <numeric>
+#include <tuple>
+#include <unordered_map>
 
 #include <seedval/reports/summary.h>
 
@@ -28,19 +32,6 @@ BinTable empty_table(const Program& p) {
   std::sort(t.hard.begin(), t.hard.end(), by_number);
   std::sort(t.soft.begin(), t.soft.end(), by_number);
   return t;
-}
-
-void count(BinTable& t, const UnitRecord& u) {
-  for (auto& b : t.hard)
-    if (b.number == u.hard_bin) {
-      ++b.count;
-      ++b.per_site[u.site];
-    }
-  for (auto& b : t.soft)
-    if (b.number == u.soft_bin) {
-      ++b.count;
-      ++b.per_site[u.site];
-    }
 }
 
 // Seconds since 1970 (UTC) of an ISO-8601 stamp with milliseconds and offset
@@ -68,12 +59,7 @@ std::optional<double> iso_seconds(const std::string& iso) {
 }
 
 // Time with at least one insertion running: the union of the insertions' [start, finish] spans.
-double active_seconds(const std::vector<UnitRecord>& insertions) {
-  std::vector<std::pair<double, double>> spans;
-  for (const auto& u : insertions) {
-    const auto a = iso_seconds(u.start_time), b = iso_seconds(u.finish_time);
-    if (a && b && *b >= *a) spans.emplace_back(*a, *b);
-  }
+double active_seconds(std::vector<std::pair<double, double>> spans) {
   std::sort(spans.begin(), spans.end());
   double total = 0, start = 0, end = 0;
   bool open = false;
@@ -116,154 +102,232 @@ Distribution describe(std::vector<double> v) {
   return d;
 }
 
-LotSummary summarize(const LotResult& lot, const Program& program) {
-  LotSummary s;
-  // Units are keyed by die identity; first and last insertion of each.
-  std::map<std::string, std::pair<const UnitRecord*, const UnitRecord*>> units;
-  std::map<std::string, int> insertions_of;
-  for (const auto& u : lot.insertions) {
-    // An aborted insertion is counted, but judged nothing: it does not make a unit or decide its bin.
-    if (u.aborted) {
-      ++s.aborts;
-      continue;
-    }
-    const std::string key = chip::to_string(u.die);
-    auto& [first, last] = units[key];
-    if (first == nullptr || u.insertion < first->insertion) first = &u;
-    if (last == nullptr || u.insertion >= last->insertion) last = &u;
-    ++insertions_of[key];
+namespace {
+
+// What the summarizer keeps of one insertion: enough to bin, trace and grade the unit.
+struct Seen {
+  int insertion = 0;
+  int site = 0;
+  bool passed = false;
+  bool tester_error = false;
+  int hard_bin = 0;
+  int soft_bin = 0;
+  std::string grade;
+  std::vector<double> grade_values;  // per grade condition (program order), NaN when not measured
+};
+
+struct UnitState {
+  std::optional<Seen> first, last;
+  int judged = 0;  // non-aborted insertions
+  std::string part_id;
+  std::optional<std::uint64_t> ecid;
+  double test_time_s = 0;  // every insertion, aborted ones too
+};
+
+using DieKey = std::tuple<std::string, int, int, int>;
+
+}  // namespace
+
+struct LotSummarizer::State {
+  const Program& program;
+  int site_count = 1;
+  std::int64_t insertions = 0, aborts = 0;
+  std::map<DieKey, UnitState> units;
+  std::vector<double> times;
+  std::map<int, std::vector<double>> site_times;
+  std::vector<std::pair<double, double>> spans;
+  // Per test and measurement, in program order; looked up by step id, then measurement name.
+  std::vector<TestStats> tests;
+  std::vector<std::vector<double>> test_values;
+  std::unordered_map<std::string, std::vector<std::pair<std::string, std::size_t>>> test_index;
+  std::vector<std::pair<std::string, std::string>> conditions;  // (step, measurement) of every grade
+
+  State(const Program& p, int sites) : program(p), site_count(std::max(1, sites)) {
+    for (const auto* list : {&p.setup, &p.flow, &p.teardown})
+      for (const auto& st : *list)
+        for (const auto& spec : st.test->measurements) {
+          auto lim = st.limits.find(spec.name);
+          const Limits limits = lim != st.limits.end() ? lim->second : spec.limits;
+          TestStats t;
+          t.step = st.id;
+          t.test = st.test->name;
+          t.measurement = spec.name;
+          t.unit = std::string(spec.unit.symbol);
+          t.low = limits.low;
+          t.high = limits.high;
+          test_index[st.id].emplace_back(spec.name, tests.size());
+          tests.push_back(std::move(t));
+          test_values.emplace_back();
+        }
+    for (const Grade& g : p.grades)
+      for (const GradeCondition& c : g.when) conditions.emplace_back(c.step, c.measurement);
   }
-  s.units = static_cast<std::int64_t>(units.size());
-  s.insertions = static_cast<std::int64_t>(lot.insertions.size());
+
+  Seen seen(const UnitRecord& u) const {
+    Seen x{u.insertion, u.site, u.passed, u.tester_error, u.hard_bin, u.soft_bin, u.grade, {}};
+    x.grade_values.assign(conditions.size(), std::numeric_limits<double>::quiet_NaN());
+    for (std::size_t i = 0; i < conditions.size(); ++i)
+      for (const auto& rec : u.steps)
+        if (rec.id == conditions[i].first)
+          for (const auto& m : rec.measurements)
+            if (m.name == conditions[i].second) x.grade_values[i] = m.value;
+    return x;
+  }
+};
+
+LotSummarizer::LotSummarizer(const Program& program, int site_count)
+    : state_(std::make_unique<State>(program, site_count)) {}
+LotSummarizer::~LotSummarizer() = default;
+
+void LotSummarizer::add(const UnitRecord& u) {
+  State& st = *state_;
+  ++st.insertions;
+  st.times.push_back(u.test_time_s);
+  st.site_times[u.site].push_back(u.test_time_s);
+  const auto a = iso_seconds(u.start_time), b = iso_seconds(u.finish_time);
+  if (a && b && *b >= *a) st.spans.emplace_back(*a, *b);
+  for (const auto& rec : u.steps) {
+    auto idx = st.test_index.find(rec.id);
+    if (idx == st.test_index.end()) continue;
+    for (const auto& m : rec.measurements)
+      for (const auto& [name, i] : idx->second)
+        if (name == m.name) {
+          ++st.tests[i].executions;
+          if (m.outcome == Outcome::failed) ++st.tests[i].fails;
+          if (std::isfinite(m.value)) st.test_values[i].push_back(m.value);
+        }
+  }
+  UnitState& unit = st.units[DieKey{u.die.lot, u.die.wafer, u.die.x, u.die.y}];
+  unit.test_time_s += u.test_time_s;
+  // An aborted insertion is counted, but judged nothing: it does not make a unit or decide its bin.
+  if (u.aborted) {
+    ++st.aborts;
+    return;
+  }
+  ++unit.judged;
+  if (!unit.first || u.insertion < unit.first->insertion) unit.first = st.seen(u);
+  if (!unit.last || u.insertion >= unit.last->insertion) {
+    unit.last = st.seen(u);
+    unit.part_id = u.part_id;
+    unit.ecid = u.ecid;
+  }
+}
+
+LotSummary LotSummarizer::finish() {
+  State& st = *state_;
+  const Program& program = st.program;
+  LotSummary s;
+  s.insertions = st.insertions;
+  s.aborts = st.aborts;
   s.first_pass_bins = empty_table(program);
   s.final_bins = empty_table(program);
   std::map<std::string, std::int64_t> grade_counts;
-  s.first_pass_yield.denominator = s.final_yield.denominator = s.retest_rate.denominator = s.units;
   std::map<int, SiteSummary> sites;
-  std::map<int, std::vector<double>> site_times;
-  for (const auto& [key, fl] : units) {
-    const auto& [first, last] = fl;
-    count(s.first_pass_bins, *first);
-    count(s.final_bins, *last);
-    if (first->passed) ++s.first_pass_yield.numerator;
-    if (last->passed) ++s.final_yield.numerator;
-    if (last->passed && !last->grade.empty()) ++grade_counts[last->grade];
-    if (last->tester_error) ++s.tester_errors_final;
-    if (insertions_of[key] > 1) {
+  std::vector<std::vector<double>> grade_values(st.conditions.size());
+  for (auto& [key, unit] : st.units) {
+    if (!unit.last) continue;  // only aborted insertions: not a unit
+    ++s.units;
+    const Seen& first = *unit.first;
+    const Seen& last = *unit.last;
+    auto bin = [](BinTable& t, const Seen& x) {
+      for (auto& b : t.hard)
+        if (b.number == x.hard_bin) {
+          ++b.count;
+          ++b.per_site[x.site];
+        }
+      for (auto& b : t.soft)
+        if (b.number == x.soft_bin) {
+          ++b.count;
+          ++b.per_site[x.site];
+        }
+    };
+    bin(s.first_pass_bins, first);
+    bin(s.final_bins, last);
+    if (first.passed) ++s.first_pass_yield.numerator;
+    if (last.passed) ++s.final_yield.numerator;
+    if (last.passed && !last.grade.empty()) ++grade_counts[last.grade];
+    if (last.tester_error) ++s.tester_errors_final;
+    if (unit.judged > 1) {
       ++s.retest_rate.numerator;
-      if (!first->passed) {
+      if (!first.passed) {
         ++s.recovery_rate.denominator;
-        if (last->passed) ++s.recovery_rate.numerator;
+        if (last.passed) ++s.recovery_rate.numerator;
       }
     }
+    // The values behind each grade, over the units it took.
+    std::size_t ci = 0;
+    for (const Grade& g : program.grades)
+      for (std::size_t k = 0; k < g.when.size(); ++k, ++ci)
+        if (last.passed && last.grade == g.name && std::isfinite(last.grade_values[ci]))
+          grade_values[ci].push_back(last.grade_values[ci]);
     UnitTrace trace;
-    trace.part_id = last->part_id;
-    trace.ecid = last->ecid;
-    trace.die = last->die;
-    trace.site = last->site;
-    trace.insertions = insertions_of[key];
-    trace.first_hard_bin = first->hard_bin;
-    trace.hard_bin = last->hard_bin;
-    trace.soft_bin = last->soft_bin;
-    trace.grade = last->passed ? last->grade : std::string();
-    trace.passed = last->passed;
+    trace.part_id = unit.part_id;
+    trace.ecid = unit.ecid;
+    trace.die = {std::get<0>(key), std::get<1>(key), std::get<2>(key), std::get<3>(key)};
+    trace.site = last.site;
+    trace.insertions = unit.judged;
+    trace.first_hard_bin = first.hard_bin;
+    trace.hard_bin = last.hard_bin;
+    trace.soft_bin = last.soft_bin;
+    trace.grade = last.passed ? last.grade : std::string();
+    trace.passed = last.passed;
+    trace.test_time_s = unit.test_time_s;
     s.trace.push_back(std::move(trace));
     // A unit belongs to the site that tested it last (its final bin came from there).
-    auto& site = sites[last->site];
-    site.site = last->site;
+    auto& site = sites[last.site];
+    site.site = last.site;
     ++site.units;
     ++site.first_pass_yield.denominator;
     ++site.final_yield.denominator;
-    if (first->passed) ++site.first_pass_yield.numerator;
-    if (last->passed) ++site.final_yield.numerator;
+    if (first.passed) ++site.first_pass_yield.numerator;
+    if (last.passed) ++site.final_yield.numerator;
   }
-  std::vector<double> times;
-  std::map<std::string, double> unit_time;
-  for (const auto& u : lot.insertions) {
-    times.push_back(u.test_time_s);
-    site_times[u.site].push_back(u.test_time_s);
-    unit_time[chip::to_string(u.die)] += u.test_time_s;
-  }
-  for (auto& t : s.trace) t.test_time_s = unit_time[chip::to_string(t.die)];
+  s.first_pass_yield.denominator = s.final_yield.denominator = s.retest_rate.denominator = s.units;
   for (auto& [n, site] : sites) {
-    site.test_time_s = describe(site_times[n]);
+    site.test_time_s = describe(std::move(st.site_times[n]));
     s.sites.push_back(site);
   }
-  s.test_time_s = describe(times);
-  if (s.test_time_s.mean > 0) s.units_per_hour = 3600.0 * lot.info.site_count / s.test_time_s.mean;
-  s.efficiency.sites = std::max(1, lot.info.site_count);
+  s.test_time_s = describe(std::move(st.times));
+  if (s.test_time_s.mean > 0) s.units_per_hour = 3600.0 * st.site_count / s.test_time_s.mean;
+  s.efficiency.sites = st.site_count;
   s.efficiency.t1_s = s.test_time_s.mean;
-  s.efficiency.active_s = active_seconds(lot.insertions);
+  s.efficiency.active_s = active_seconds(std::move(st.spans));
   if (s.insertions > 0)
     s.efficiency.tn_s = s.efficiency.active_s * s.efficiency.sites / static_cast<double>(s.insertions);
   if (s.efficiency.sites > 1 && s.efficiency.t1_s > 0 && s.efficiency.tn_s > 0)
     s.efficiency.value =
         1.0 - (s.efficiency.tn_s - s.efficiency.t1_s) / ((s.efficiency.sites - 1) * s.efficiency.t1_s);
 
-  // The values behind each grade: its conditions' measurements over the units it took.
+  std::size_t ci = 0;
   for (const Grade& g : program.grades)
     for (const GradeCondition& c : g.when) {
       GradeMeasurement gm;
       gm.grade = g.name;
       gm.measurement = c.step + "." + c.measurement;
-      std::vector<double> values;
-      for (const auto& [key, fl] : units) {
-        const UnitRecord& last = *fl.second;
-        if (!last.passed || last.grade != g.name) continue;
-        for (const auto& rec : last.steps)
-          if (rec.id == c.step)
-            for (const auto& m : rec.measurements)
-              if (m.name == c.measurement && std::isfinite(m.value)) {
-                values.push_back(m.value);
-                gm.unit = std::string(m.unit.symbol);
-              }
-      }
-      gm.values = describe(std::move(values));
+      for (const auto* list : {&program.setup, &program.flow, &program.teardown})
+        for (const auto& step : *list)
+          if (step.id == c.step)
+            if (const MeasurementSpec* spec = step.test->measurement(c.measurement))
+              gm.unit = std::string(spec->unit.symbol);
+      gm.values = describe(std::move(grade_values[ci++]));
       s.grade_measurements.push_back(std::move(gm));
     }
 
-  // Per test and measurement, over every execution, in program order.
-  std::vector<const Step*> steps;
-  for (const auto* list : {&program.setup, &program.flow, &program.teardown})
-    for (const auto& st : *list) steps.push_back(&st);
-  for (const Step* st : steps) {
-    for (const auto& spec : st->test->measurements) {
-      auto lim = st->limits.find(spec.name);
-      const Limits limits = lim != st->limits.end() ? lim->second : spec.limits;
-      TestStats t{.step = st->id,
-                  .test = st->test->name,
-                  .measurement = spec.name,
-                  .unit = std::string(spec.unit.symbol),
-                  .low = limits.low,
-                  .high = limits.high,
-                  .executions = 0,
-                  .fails = 0,
-                  .values = {},
-                  .ppk = std::nullopt};
-      std::vector<double> values;
-      for (const auto& u : lot.insertions)
-        for (const auto& rec : u.steps)
-          if (rec.id == st->id)
-            for (const auto& m : rec.measurements)
-              if (m.name == spec.name) {
-                ++t.executions;
-                if (m.outcome == Outcome::failed) ++t.fails;
-                if (std::isfinite(m.value)) values.push_back(m.value);
-              }
-      t.values = describe(values);
-      if (t.values.n > 1 && t.values.sigma > 0) {
-        std::optional<double> ppu, ppl;
-        if (t.high) ppu = (*t.high - t.values.mean) / (3 * t.values.sigma);
-        if (t.low) ppl = (t.values.mean - *t.low) / (3 * t.values.sigma);
-        if (ppu && ppl)
-          t.ppk = std::min(*ppu, *ppl);
-        else if (ppu)
-          t.ppk = ppu;
-        else if (ppl)
-          t.ppk = ppl;
-      }
-      s.tests.push_back(std::move(t));
+  for (std::size_t i = 0; i < st.tests.size(); ++i) {
+    TestStats t = std::move(st.tests[i]);
+    t.values = describe(std::move(st.test_values[i]));
+    if (t.values.n > 1 && t.values.sigma > 0) {
+      std::optional<double> ppu, ppl;
+      if (t.high) ppu = (*t.high - t.values.mean) / (3 * t.values.sigma);
+      if (t.low) ppl = (t.values.mean - *t.low) / (3 * t.values.sigma);
+      if (ppu && ppl)
+        t.ppk = std::min(*ppu, *ppl);
+      else if (ppu)
+        t.ppk = ppu;
+      else if (ppl)
+        t.ppk = ppl;
     }
+    s.tests.push_back(std::move(t));
   }
 
   std::int64_t hard_sum = 0, soft_sum = 0, site_sum = 0;
@@ -275,6 +339,12 @@ LotSummary summarize(const LotResult& lot, const Program& program) {
   s.fpy_le_fy = s.first_pass_yield.numerator <= s.final_yield.numerator && s.final_yield.numerator <= s.units;
   s.sites_sum_to_units = site_sum == s.units;
   return s;
+}
+
+LotSummary summarize(const LotResult& lot, const Program& program) {
+  LotSummarizer summarizer(program, lot.info.site_count);
+  for (const auto& u : lot.insertions) summarizer.add(u);
+  return summarizer.finish();
 }
 
 }  // namespace seedval::reports

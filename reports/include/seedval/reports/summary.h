@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -116,6 +117,25 @@ struct LotSummary {
   bool bins_sum_to_units = false, fpy_le_fy = false, sites_sum_to_units = false;
 };
 
+/// Summarizes a lot one insertion at a time, in the order they finished, keeping only what the summary
+/// needs (per unit its first and last verdict, per test its values): a year of units from a results
+/// store (ResultStore::for_each_insertion) never has to be in memory at once.
+class LotSummarizer {
+ public:
+  LotSummarizer(const Program& program, int site_count);
+  ~LotSummarizer();
+  LotSummarizer(const LotSummarizer&) = delete;
+  LotSummarizer& operator=(const LotSummarizer&) = delete;
+  void add(const UnitRecord& insertion);
+  /// The summary of every insertion added; call once.
+  LotSummary finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+/// The summary of a whole lot in memory.
 LotSummary summarize(const LotResult& lot, const Program& program);
 
 }  // namespace seedval::reports
