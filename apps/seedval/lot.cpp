@@ -4,6 +4,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include <fmt/core.h>
@@ -33,6 +34,9 @@ struct LotCliOptions {
   std::string out;
   std::string lot_id = "LOT001";
   std::string station;
+  std::string store;  ///< results store location; "" for DIR/results.db
+  std::vector<std::string> limits;
+  std::optional<double> temperature_c;
   bool overwrite = false;
   bool resume = false;
   bool quiet = false;
@@ -109,7 +113,8 @@ std::string percent(const reports::Ratio& r) {
 
 int lot(const LotCliOptions& o) {
   namespace fs = std::filesystem;
-  const Program program = load_program(o.program);
+  Program program = load_program(o.program);
+  for (const auto& l : o.limits) apply_limits_file(program, l);
   // One board per site, each its own failure domain.
   std::vector<std::unique_ptr<Board>> boards;
   std::vector<Board*> sites;
@@ -128,9 +133,14 @@ int lot(const LotCliOptions& o) {
   const fs::path dir(o.out);
   const fs::path log_file = dir / "units.jsonl";
   std::error_code ec;
-  if (o.resume && !fs::exists(dir / "results.db", ec))
+  // The results store: DIR/results.db, or --store (another file, or a PostgreSQL server many lots share).
+  const std::string store_location = o.store.empty() ? (dir / "results.db").string() : o.store;
+  const bool store_is_file = ResultStore::backend_of(store_location) == ResultStore::Backend::sqlite;
+  if (o.resume && store_is_file && !fs::exists(store_location, ec))
     throw InvalidArgumentError(ErrorCode::invalid_argument,
-                               fmt::format("{} holds no lot to resume (no results.db)", dir.string()));
+                               o.store.empty()
+                                   ? fmt::format("{} holds no lot to resume (no results.db)", dir.string())
+                                   : fmt::format("{} holds no lot to resume (no such file)", store_location));
   if (!o.resume && fs::exists(log_file, ec) && fs::file_size(log_file, ec) > 0) {
     if (!o.overwrite)
       throw InvalidArgumentError(
@@ -138,15 +148,23 @@ int lot(const LotCliOptions& o) {
           fmt::format("{} already holds a lot ({}); use another --out, or --overwrite to replace it",
                       dir.string(), log_file.string()));
     fs::remove(log_file, ec);
-    for (const char* f : {"results.db", "results.db-wal", "results.db-shm"}) fs::remove(dir / f, ec);
+    if (o.store.empty())
+      for (const char* f : {"results.db", "results.db-wal", "results.db-shm"}) fs::remove(dir / f, ec);
   }
   fs::create_directories(dir, ec);
   if (ec) throw IoError(ErrorCode::io, fmt::format("{}: cannot create: {}", dir.string(), ec.message()));
 
   // The store first: a unit counts once its record is durable there; then the journal and the display.
-  ResultStore store(dir / "results.db");
+  const std::unique_ptr<ResultStore> opened = ResultStore::open(store_location);
+  ResultStore& store = *opened;
+  // --overwrite replaces the lot in a store shared with other lots (its own file was removed above).
+  if (o.overwrite && store.has_lot(o.lot_id)) store.remove_lot(o.lot_id);
   // A lot killed while it was starting may have left a store that holds nothing yet: it starts afresh.
-  const bool resuming = o.resume && !(store.lots().empty() && !store.has_lot(o.lot_id));
+  // A server holds other lots: there, nothing of this lot and an empty journal mean nothing recorded yet.
+  const bool resuming =
+      o.resume && (store_is_file ? !(store.lots().empty() && !store.has_lot(o.lot_id))
+                                 : store.has_lot(o.lot_id) ||
+                                       (fs::exists(log_file, ec) && fs::file_size(log_file, ec) > 0));
   if (o.resume && !resuming && !o.quiet)
     std::fprintf(stderr, "lot %s: nothing recorded yet, starting it\n", o.lot_id.c_str());
   if (resuming) {
@@ -154,14 +172,25 @@ int lot(const LotCliOptions& o) {
     // not tested again, a unit in flight when the lot stopped is tested again.
     if (!store.has_lot(o.lot_id))
       throw InvalidArgumentError(ErrorCode::invalid_argument,
-                                 fmt::format("{} holds no lot {} to resume (it holds: {})",
-                                             store.file().string(), o.lot_id, fmt::join(store.lots(), ", ")));
+                                 fmt::format("{} holds no lot {} to resume (it holds: {})", store.location(),
+                                             o.lot_id, fmt::join(store.lots(), ", ")));
     const LotResult before = store.load(o.lot_id);
     if (before.info.program.sha256 != program.sha256)
       throw InvalidArgumentError(
           ErrorCode::invalid_argument,
           fmt::format("lot {} was started with program {} (sha256 {}); resume it with the same program file",
                       o.lot_id, before.info.program.path, before.info.program.sha256.substr(0, 12)));
+    std::vector<std::string> layers_before, layers_now;
+    for (const auto& f : before.info.inputs)
+      if (f.name.ends_with(" limits)")) layers_before.push_back(f.sha256.substr(0, 12));
+    for (const auto& l : program.limits_layers) layers_now.push_back(l.sha256.substr(0, 12));
+    if (layers_before != layers_now)
+      throw InvalidArgumentError(
+          ErrorCode::invalid_argument,
+          fmt::format(
+              "lot {} was started with limits files of sha256 [{}], not [{}]; resume it with the same "
+              "--limits files",
+              o.lot_id, fmt::join(layers_before, ", "), fmt::join(layers_now, ", ")));
     if (before.info.handler != handler.describe())
       throw InvalidArgumentError(ErrorCode::invalid_argument,
                                  fmt::format("lot {} was started as \"{}\"; resume it with the same --units",
@@ -175,11 +204,15 @@ int lot(const LotCliOptions& o) {
                    before.insertions.size());
   }
   StoreSink stored_sink(store, resuming);
+  stored_sink.keep_file("program", {program.name, program.file.string(), program.sha256});
+  for (const LimitsLayer& l : program.limits_layers)
+    stored_sink.keep_file("limits", {l.file.filename().string(), l.file.string(), l.sha256});
   reports::UnitLog unit_log(log_file, program);
   Progress progress(o.units, o.sites, o.quiet);
   LotOptions options;
   options.lot_id = o.lot_id;
   options.station = o.station;
+  if (o.temperature_c) options.temperature_c = *o.temperature_c;
   if (!o.quiet)
     std::fprintf(stderr, "lot %s: %d units on %d site%s of %s with %s %s\n", o.lot_id.c_str(), o.units,
                  o.sites, o.sites == 1 ? "" : "s", board->describe().c_str(), program.name.c_str(),
@@ -202,7 +235,7 @@ int lot(const LotCliOptions& o) {
   // The reports are built from the store, as `seedval report` and the factory's tools see the lot.
   const LotResult result = store.load(run.info.lot_id);
   auto files = reports::write_lot_reports(result, program, dir);
-  files.push_back(store.file());
+  files.push_back(fs::path(store.location()));
 
   const reports::LotSummary s = reports::summarize(result, program);
   fmt::print("lot {}: {} units, {} insertions on {} site{}{}\n", o.lot_id, s.units, s.insertions, o.sites,
@@ -257,6 +290,15 @@ void add_lot(CLI::App& app) {
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   cmd->add_option("--station", o->station, "station name in the reports (default: this host's name)");
+  cmd->add_option("--store", o->store,
+                  "results store: a file (default DIR/results.db) or a PostgreSQL connection string "
+                  "(postgresql://USER@HOST:PORT/DB or \"host=... dbname=...\")");
+  cmd->add_option("--limits,-l", o->limits,
+                  "limits file applied over the program's limits (a path or a name in fixtures/limits/); "
+                  "repeat in order: base, then product, then temperature")
+      ->allow_extra_args(false);
+  cmd->add_option("--temperature", o->temperature_c, "test temperature in degC, recorded in the reports")
+      ->check(CLI::Range(-60.0, 200.0));
   auto* overwrite = cmd->add_flag("--overwrite", o->overwrite, "replace a lot already in --out");
   cmd->add_flag("--resume", o->resume,
                 "continue the lot in --out (stopped or killed): no unit lost, none counted twice; give the "

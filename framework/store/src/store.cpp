@@ -1,517 +1,524 @@
-#include <cstring>
+#include <algorithm>
+#include <fstream>
+#include <limits>
 #include <optional>
+#include <sstream>
 
 #include <fmt/core.h>
-#include <sqlite3.h>
+#include <fmt/ranges.h>
 
 #include <seedval/core/error.h>
 #include <seedval/core/units.h>
 #include <seedval/store/store.h>
 
+#include "db.h"
+
 namespace seedval {
 namespace {
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS lots (
-  id INTEGER PRIMARY KEY, lot_id TEXT NOT NULL UNIQUE, product TEXT, step TEXT, station TEXT, handler TEXT,
-  site_count INTEGER, temperature_c REAL, program_name TEXT, program_path TEXT, program_sha256 TEXT,
-  program_revision TEXT, board_name TEXT, board_path TEXT, board_sha256 TEXT, start_time TEXT,
-  finish_time TEXT, seedval_version TEXT, ended INTEGER NOT NULL DEFAULT 0, cancelled INTEGER NOT NULL DEFAULT 0,
-  stopped_because TEXT NOT NULL DEFAULT '');
-CREATE TABLE IF NOT EXISTS inputs (
-  lot INTEGER NOT NULL REFERENCES lots(id) ON DELETE CASCADE, idx INTEGER NOT NULL, name TEXT, path TEXT,
-  sha256 TEXT, PRIMARY KEY (lot, idx));
-CREATE TABLE IF NOT EXISTS sites (
-  lot INTEGER NOT NULL REFERENCES lots(id) ON DELETE CASCADE, site INTEGER NOT NULL, board TEXT,
-  insertions INTEGER, tester_errors INTEGER, out_of_service INTEGER, reason TEXT, PRIMARY KEY (lot, site));
-CREATE TABLE IF NOT EXISTS insertions (
-  id INTEGER PRIMARY KEY, lot INTEGER NOT NULL REFERENCES lots(id) ON DELETE CASCADE, unit INTEGER NOT NULL,
-  part_id TEXT, die_lot TEXT, wafer INTEGER, x INTEGER, y INTEGER, ecid INTEGER, site INTEGER,
-  insertion INTEGER NOT NULL, soft_bin INTEGER, hard_bin INTEGER, passed INTEGER, tester_error INTEGER,
-  aborted INTEGER, failing_step TEXT, grade TEXT, message TEXT, start_time TEXT, finish_time TEXT,
-  test_time_s REAL, UNIQUE (lot, unit, insertion));
-CREATE TABLE IF NOT EXISTS steps (
-  id INTEGER PRIMARY KEY, insertion INTEGER NOT NULL REFERENCES insertions(id) ON DELETE CASCADE,
-  idx INTEGER NOT NULL, step_id TEXT, test TEXT, outcome INTEGER, message TEXT, duration_s REAL,
-  error_code INTEGER);
-CREATE TABLE IF NOT EXISTS notes (
-  step INTEGER NOT NULL REFERENCES steps(id) ON DELETE CASCADE, idx INTEGER NOT NULL, text TEXT);
-CREATE TABLE IF NOT EXISTS measurements (
-  step INTEGER NOT NULL REFERENCES steps(id) ON DELETE CASCADE, idx INTEGER NOT NULL, name TEXT,
-  value REAL, unit TEXT, low REAL, high REAL, outcome INTEGER);
-CREATE TABLE IF NOT EXISTS artifacts (
-  step INTEGER NOT NULL REFERENCES steps(id) ON DELETE CASCADE, idx INTEGER NOT NULL, name TEXT,
-  media_type TEXT, content BLOB);
-CREATE INDEX IF NOT EXISTS insertions_by_lot ON insertions (lot, id);
-CREATE INDEX IF NOT EXISTS steps_by_insertion ON steps (insertion, idx);
-CREATE INDEX IF NOT EXISTS measurements_by_step ON measurements (step, idx);
-CREATE INDEX IF NOT EXISTS notes_by_step ON notes (step, idx);
-CREATE INDEX IF NOT EXISTS artifacts_by_step ON artifacts (step, idx);
-)sql";
-
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql, const std::string& file) : db_(db), file_(file) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
-      throw IoError(ErrorCode::io,
-                    fmt::format("{}: cannot prepare a statement: {}", file, sqlite3_errmsg(db)));
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  Statement& bind(int i, std::int64_t v) {
-    check(sqlite3_bind_int64(stmt_, i, v));
-    return *this;
-  }
-  Statement& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
-  Statement& bind(int i, bool v) { return bind(i, static_cast<std::int64_t>(v ? 1 : 0)); }
-  Statement& bind(int i, double v) {
-    check(sqlite3_bind_double(stmt_, i, v));
-    return *this;
-  }
-  Statement& bind(int i, std::string_view v) {
-    check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
-    return *this;
-  }
-  Statement& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
-  Statement& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
-  Statement& bind_blob(int i, std::string_view v) {
-    check(sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
-    return *this;
-  }
-  Statement& bind_null(int i) {
-    check(sqlite3_bind_null(stmt_, i));
-    return *this;
-  }
-  template <class T>
-  Statement& bind(int i, const std::optional<T>& v) {
-    return v ? bind(i, *v) : bind_null(i);
-  }
-
-  /// Steps once; true while a row is available.
-  bool step() {
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    throw IoError(ErrorCode::io, fmt::format("{}: {}", file_, sqlite3_errmsg(db_)));
-  }
-  /// Runs a statement that returns no rows, then resets it for the next use.
-  void run() {
-    step();
-    reset();
-  }
-  void reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-
-  std::int64_t integer(int c) const { return sqlite3_column_int64(stmt_, c); }
-  double real(int c) const { return sqlite3_column_double(stmt_, c); }
-  bool is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
-  std::optional<double> optional_real(int c) const {
-    return is_null(c) ? std::nullopt : std::optional<double>(real(c));
-  }
-  std::string text(int c) const {
-    const auto* p = sqlite3_column_text(stmt_, c);
-    return p == nullptr ? std::string()
-                        : std::string(reinterpret_cast<const char*>(p),
-                                      static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c)));
-  }
-  std::string blob(int c) const {
-    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, c));
-    return p == nullptr ? std::string()
-                        : std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c)));
-  }
-
- private:
-  void check(int rc) const {
-    if (rc != SQLITE_OK) throw IoError(ErrorCode::io, fmt::format("{}: {}", file_, sqlite3_errmsg(db_)));
-  }
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  std::string file_;
-};
+using db::Connection;
+using db::Statement;
+using db::Transaction;
 
 Unit unit_of(const std::string& symbol) {
   return unit_from_symbol(symbol).value_or(units::none);
 }
 
+// input_hashes is stored as the SHA-256s joined by commas.
+std::vector<std::string> split_hashes(const std::string& joined) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < joined.size()) {
+    const std::size_t comma = std::min(joined.find(',', start), joined.size());
+    out.push_back(joined.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+/// A streamed query and whether it stands on a row.
+struct Rows {
+  std::unique_ptr<Statement> s;
+  bool row = false;
+  void next() { row = s->step(); }
+  Statement* operator->() const { return s.get(); }
+};
+
 }  // namespace
 
 struct ResultStore::Impl {
-  std::filesystem::path file;
-  sqlite3* db = nullptr;
+  std::unique_ptr<Connection> c;
+  std::filesystem::path file;  // SQLite only
+  // The statements of add_insertion, prepared on first use and kept.
+  std::unique_ptr<Statement> insert_insertion, insert_step, insert_measurement, insert_note, insert_artifact;
 
-  void exec(const char* sql, std::string_view what) const {
-    char* error = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
-      const std::string message = error != nullptr ? error : sqlite3_errmsg(db);
-      sqlite3_free(error);
-      throw IoError(ErrorCode::io, fmt::format("{}: {}: {}", file.string(), what, message));
-    }
+  const std::string& where() const { return c->location(); }
+
+  Statement& cached(std::unique_ptr<Statement>& s, const char* sql, db::Returning returning) {
+    if (!s) s = c->prepare(sql, returning);
+    return *s;
+  }
+
+  std::optional<std::int64_t> find_lot(const std::string& lot_id) const {
+    auto s = c->prepare("SELECT id FROM lots WHERE lot_id = ?");
+    s->bind(1, lot_id);
+    if (!s->step()) return std::nullopt;
+    return s->integer(0);
   }
   std::int64_t lot_key(const std::string& lot_id) const {
-    Statement s(db, "SELECT id FROM lots WHERE lot_id = ?", file.string());
-    s.bind(1, lot_id);
-    if (!s.step())
-      throw NotFoundError(ErrorCode::not_found, fmt::format("{}: holds no lot {}", file.string(), lot_id));
-    return s.integer(0);
+    const auto key = find_lot(lot_id);
+    if (!key) throw NotFoundError(ErrorCode::not_found, fmt::format("{}: holds no lot {}", where(), lot_id));
+    return *key;
+  }
+
+  /// Creates the tables of an empty store, brings an older schema to this one, refuses a newer one.
+  void set_up() {
+    Transaction tx(*c, Transaction::write);
+    c->lock_schema();  // stations opening one new database at once create its tables once
+    c->exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            "creating the tables");
+    std::optional<std::string> version;
+    {
+      auto s = c->prepare("SELECT value FROM meta WHERE key = 'schema_version'");
+      if (s->step()) version = s->text(0);
+    }
+    const std::string current = std::to_string(kSchemaVersion);
+    if (!version) {
+      c->exec(db::schema_sql(c->dialect()), "creating the tables");
+      c->prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)")->bind(1, current).run();
+    } else if (*version != current) {
+      int known = 0;
+      for (int v = 1; v < kSchemaVersion; ++v)
+        if (*version == std::to_string(v)) known = v;
+      if (known == 0)
+        throw IoError(
+            ErrorCode::io,
+            fmt::format("{}: a results store of schema version {}; this seedval reads versions 1 to {}",
+                        where(), *version, kSchemaVersion));
+      // 1 -> 2: lot_files is new (the schema text creates what is missing), and insertions gain the
+      // hashes of the files that shaped each verdict.
+      c->exec(db::schema_sql(c->dialect()),
+              fmt::format("bringing schema version {} to {}", known, kSchemaVersion));
+      c->exec("ALTER TABLE insertions ADD COLUMN input_hashes TEXT",
+              fmt::format("bringing schema version {} to {}", known, kSchemaVersion));
+      c->prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'")->bind(1, current).run();
+    }
+    tx.commit("setting up the store");
+  }
+
+  /// Every insertion of lot `lot` in the order recorded, built from five queries read side by side
+  /// (insertions; steps; measurements; notes; artifacts), each ordered by insertion, step and index.
+  void each_insertion(std::int64_t lot, const std::function<void(UnitRecord&&)>& f) const {
+    Rows ins{c->stream(
+        "SELECT id, unit, part_id, die_lot, wafer, x, y, ecid, site, insertion, soft_bin, hard_bin, passed, "
+        "tester_error, aborted, failing_step, grade, message, start_time, finish_time, test_time_s, "
+        "input_hashes FROM insertions WHERE lot = ? ORDER BY id")};
+    Rows steps{c->stream(
+        "SELECT s.insertion, s.id, s.step_id, s.test, s.outcome, s.message, s.duration_s, s.error_code "
+        "FROM steps s JOIN insertions i ON i.id = s.insertion WHERE i.lot = ? ORDER BY i.id, s.idx")};
+    Rows meas{
+        c->stream("SELECT m.step, m.name, m.value, m.unit, m.low, m.high, m.outcome FROM measurements m "
+                  "JOIN steps s ON s.id = m.step JOIN insertions i ON i.id = s.insertion WHERE i.lot = ? "
+                  "ORDER BY i.id, s.idx, m.idx")};
+    Rows notes{c->stream(
+        "SELECT n.step, n.text FROM notes n JOIN steps s ON s.id = n.step JOIN insertions i ON i.id = "
+        "s.insertion WHERE i.lot = ? ORDER BY i.id, s.idx, n.idx")};
+    Rows arts{c->stream(
+        "SELECT a.step, a.name, a.media_type, a.content FROM artifacts a JOIN steps s ON s.id = a.step "
+        "JOIN insertions i ON i.id = s.insertion WHERE i.lot = ? ORDER BY i.id, s.idx, a.idx",
+        64)};  // artifacts run to tens of KB: a few at a time
+    for (Rows* r : {&ins, &steps, &meas, &notes, &arts}) {
+      r->s->bind(1, lot);
+      r->next();
+    }
+    while (ins.row) {
+      UnitRecord u;
+      const std::int64_t key = ins->integer(0);
+      u.unit = static_cast<int>(ins->integer(1));
+      u.part_id = ins->text(2);
+      u.die = {ins->text(3), static_cast<int>(ins->integer(4)), static_cast<int>(ins->integer(5)),
+               static_cast<int>(ins->integer(6))};
+      if (!ins->is_null(7)) u.ecid = static_cast<std::uint64_t>(ins->integer(7));
+      u.site = static_cast<int>(ins->integer(8));
+      u.insertion = static_cast<int>(ins->integer(9));
+      u.soft_bin = static_cast<int>(ins->integer(10));
+      u.hard_bin = static_cast<int>(ins->integer(11));
+      u.passed = ins->integer(12) != 0;
+      u.tester_error = ins->integer(13) != 0;
+      u.aborted = ins->integer(14) != 0;
+      u.failing_step = ins->text(15);
+      u.grade = ins->text(16);
+      u.message = ins->text(17);
+      u.start_time = ins->text(18);
+      u.finish_time = ins->text(19);
+      u.test_time_s = ins->real(20);
+      if (!ins->is_null(21))
+        for (const auto& h : split_hashes(ins->text(21))) u.input_hashes.push_back(h);
+      for (; steps.row && steps->integer(0) == key; steps.next()) {
+        StepRecord s;
+        const std::int64_t sk = steps->integer(1);
+        s.id = steps->text(2);
+        s.test = steps->text(3);
+        s.outcome = static_cast<Outcome>(steps->integer(4));
+        s.message = steps->text(5);
+        s.duration_s = steps->real(6);
+        s.error_code = static_cast<ErrorCode>(steps->integer(7));
+        for (; meas.row && meas->integer(0) == sk; meas.next()) {
+          Measurement m;
+          m.name = meas->text(1);
+          m.value = meas->is_null(2) ? std::numeric_limits<double>::quiet_NaN() : meas->real(2);
+          m.unit = unit_of(meas->text(3));
+          m.limits.low = meas->optional_real(4);
+          m.limits.high = meas->optional_real(5);
+          m.outcome = static_cast<Outcome>(meas->integer(6));
+          s.measurements.push_back(std::move(m));
+        }
+        for (; notes.row && notes->integer(0) == sk; notes.next()) s.notes.push_back(notes->text(1));
+        for (; arts.row && arts->integer(0) == sk; arts.next())
+          s.artifacts.push_back({arts->text(1), arts->text(2), arts->blob(3)});
+        u.steps.push_back(std::move(s));
+      }
+      f(std::move(u));
+      ins.next();
+    }
+    // Every row of the lot belongs to an insertion read above; one left over was read out of order and
+    // would otherwise be lost without a word.
+    if (steps.row || meas.row || notes.row || arts.row)
+      throw IoError(ErrorCode::io, fmt::format("{}: the rows of a lot did not come back in insertion order; "
+                                               "the lot was not read whole",
+                                               where()));
   }
 };
 
-ResultStore::ResultStore(const std::filesystem::path& file) : impl_(std::make_unique<Impl>()) {
-  impl_->file = file;
-  const int rc =
-      sqlite3_open_v2(file.c_str(), &impl_->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-  if (rc != SQLITE_OK) {
-    const std::string why = impl_->db != nullptr ? sqlite3_errmsg(impl_->db) : sqlite3_errstr(rc);
-    sqlite3_close(impl_->db);
-    impl_->db = nullptr;
-    throw IoError(ErrorCode::io, fmt::format("{}: cannot open the results store: {}", file.string(), why));
-  }
-  sqlite3_busy_timeout(impl_->db, 5000);
-  try {
-    impl_->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", "setting up");
-    impl_->exec(kSchema, "creating the tables");
-    Statement version(impl_->db, "SELECT value FROM meta WHERE key = 'schema_version'", file.string());
-    if (version.step()) {
-      if (version.text(0) != std::to_string(kSchemaVersion))
-        throw IoError(ErrorCode::io,
-                      fmt::format("{}: a results store of schema version {}; this seedval reads {}",
-                                  file.string(), version.text(0), kSchemaVersion));
-    } else {
-      Statement set(impl_->db, "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", file.string());
-      set.bind(1, std::to_string(kSchemaVersion)).run();
-    }
-  } catch (...) {
-    sqlite3_close(impl_->db);
-    impl_->db = nullptr;
-    throw;
-  }
+ResultStore::ResultStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
+  impl_->set_up();
 }
 
-ResultStore::~ResultStore() {
-  if (impl_ && impl_->db != nullptr) sqlite3_close(impl_->db);
+ResultStore::ResultStore(const std::filesystem::path& file) : impl_(std::make_unique<Impl>()) {
+  impl_->c = db::open_sqlite(file);
+  impl_->file = file;
+  impl_->set_up();
+}
+
+std::unique_ptr<ResultStore> ResultStore::open(std::string_view location) {
+  if (backend_of(location) == Backend::sqlite)
+    return std::make_unique<ResultStore>(std::filesystem::path(location));
+  auto impl = std::make_unique<Impl>();
+  impl->c = db::open_postgres(location);
+  return std::unique_ptr<ResultStore>(new ResultStore(std::move(impl)));
+}
+
+ResultStore::~ResultStore() = default;
+
+ResultStore::Backend ResultStore::backend_of(std::string_view location) {
+  return db::is_postgres_location(location) ? Backend::postgresql : Backend::sqlite;
+}
+
+ResultStore::Backend ResultStore::backend() const {
+  return impl_->c->dialect() == db::Dialect::sqlite ? Backend::sqlite : Backend::postgresql;
 }
 
 const std::filesystem::path& ResultStore::file() const {
   return impl_->file;
 }
 
+std::string ResultStore::location() const {
+  return impl_->where();
+}
+
 void ResultStore::begin_lot(const LotInfo& info) {
-  const std::string f = impl_->file.string();
-  {
-    Statement exists(impl_->db, "SELECT 1 FROM lots WHERE lot_id = ?", f);
-    exists.bind(1, info.lot_id);
-    if (exists.step())
-      throw InvalidArgumentError(ErrorCode::invalid_argument,
-                                 fmt::format("{}: already holds lot {}", f, info.lot_id));
-  }
-  impl_->exec("BEGIN IMMEDIATE", "starting a transaction");
+  Connection& c = *impl_->c;
+  const auto refuse = [&] {
+    return InvalidArgumentError(ErrorCode::invalid_argument,
+                                fmt::format("{}: already holds lot {}", impl_->where(), info.lot_id));
+  };
+  if (impl_->find_lot(info.lot_id)) throw refuse();
+  Transaction tx(c, Transaction::write);
+  auto lot = c.prepare(
+      "INSERT INTO lots (lot_id, product, step, station, handler, site_count, temperature_c, program_name, "
+      "program_path, program_sha256, program_revision, board_name, board_path, board_sha256, start_time, "
+      "finish_time, seedval_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      db::Returning::id);
+  lot->bind(1, info.lot_id)
+      .bind(2, info.product)
+      .bind(3, info.step)
+      .bind(4, info.station)
+      .bind(5, info.handler);
+  lot->bind(6, info.site_count)
+      .bind(7, info.temperature_c)
+      .bind(8, info.program.name)
+      .bind(9, info.program.path);
+  lot->bind(10, info.program.sha256).bind(11, info.program_revision).bind(12, info.board.name);
+  lot->bind(13, info.board.path)
+      .bind(14, info.board.sha256)
+      .bind(15, info.start_time)
+      .bind(16, info.finish_time);
+  lot->bind(17, info.seedval_version);
+  std::int64_t key = 0;
   try {
-    Statement lot(impl_->db,
-                  "INSERT INTO lots (lot_id, product, step, station, handler, site_count, temperature_c, "
-                  "program_name, program_path, program_sha256, program_revision, board_name, board_path, "
-                  "board_sha256, start_time, finish_time, seedval_version) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  f);
-    lot.bind(1, info.lot_id)
-        .bind(2, info.product)
-        .bind(3, info.step)
-        .bind(4, info.station)
-        .bind(5, info.handler);
-    lot.bind(6, info.site_count)
-        .bind(7, info.temperature_c)
-        .bind(8, info.program.name)
-        .bind(9, info.program.path);
-    lot.bind(10, info.program.sha256).bind(11, info.program_revision).bind(12, info.board.name);
-    lot.bind(13, info.board.path)
-        .bind(14, info.board.sha256)
-        .bind(15, info.start_time)
-        .bind(16, info.finish_time);
-    lot.bind(17, info.seedval_version).run();
-    const std::int64_t key = sqlite3_last_insert_rowid(impl_->db);
-    Statement input(impl_->db, "INSERT INTO inputs (lot, idx, name, path, sha256) VALUES (?, ?, ?, ?, ?)", f);
-    int i = 0;
-    for (const auto& in : info.inputs)
-      input.bind(1, key).bind(2, i++).bind(3, in.name).bind(4, in.path).bind(5, in.sha256).run();
-    impl_->exec("COMMIT", "committing the lot");
-  } catch (...) {
-    impl_->exec("ROLLBACK", "rolling back");
-    throw;
+    key = lot->insert();
+  } catch (const db::UniqueViolation&) {
+    throw refuse();  // another station started the same lot id a moment ago
   }
+  auto input = c.prepare("INSERT INTO inputs (lot, idx, name, path, sha256) VALUES (?, ?, ?, ?, ?)");
+  int i = 0;
+  for (const auto& in : info.inputs)
+    input->bind(1, key).bind(2, i++).bind(3, in.name).bind(4, in.path).bind(5, in.sha256).run();
+  tx.commit("committing the lot");
 }
 
 void ResultStore::add_insertion(const std::string& lot_id, const UnitRecord& u) {
-  const std::string f = impl_->file.string();
-  const std::int64_t lot = impl_->lot_key(lot_id);
-  impl_->exec("BEGIN IMMEDIATE", "starting a transaction");
+  Impl& m = *impl_;
+  Transaction tx(*m.c, Transaction::batch);
+  const std::int64_t lot = m.lot_key(lot_id);
+  Statement& ins =
+      m.cached(m.insert_insertion,
+               "INSERT INTO insertions (lot, unit, part_id, die_lot, wafer, x, y, ecid, site, "
+               "insertion, soft_bin, hard_bin, passed, tester_error, aborted, failing_step, grade, "
+               "message, start_time, finish_time, test_time_s, input_hashes) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               db::Returning::id);
+  ins.bind(1, lot)
+      .bind(2, u.unit)
+      .bind(3, u.part_id)
+      .bind(4, u.die.lot)
+      .bind(5, u.die.wafer)
+      .bind(6, u.die.x);
+  ins.bind(7, u.die.y);
+  if (u.ecid)
+    ins.bind(8, static_cast<std::int64_t>(*u.ecid));  // the same 64 bits, signed
+  else
+    ins.null(8);
+  ins.bind(9, u.site).bind(10, u.insertion).bind(11, u.soft_bin).bind(12, u.hard_bin).bind(13, u.passed);
+  ins.bind(14, u.tester_error)
+      .bind(15, u.aborted)
+      .bind(16, u.failing_step)
+      .bind(17, u.grade)
+      .bind(18, u.message);
+  ins.bind(19, u.start_time).bind(20, u.finish_time).bind(21, u.test_time_s);
+  if (u.input_hashes.empty())
+    ins.null(22);
+  else
+    ins.bind(22, fmt::format("{}", fmt::join(u.input_hashes, ",")));
+  std::int64_t insertion = 0;
   try {
-    Statement ins(
-        impl_->db,
-        "INSERT INTO insertions (lot, unit, part_id, die_lot, wafer, x, y, ecid, site, insertion, soft_bin, "
-        "hard_bin, passed, tester_error, aborted, failing_step, grade, message, start_time, finish_time, "
-        "test_time_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        f);
-    ins.bind(1, lot)
-        .bind(2, u.unit)
-        .bind(3, u.part_id)
-        .bind(4, u.die.lot)
-        .bind(5, u.die.wafer)
-        .bind(6, u.die.x);
-    ins.bind(7, u.die.y);
-    if (u.ecid)
-      ins.bind(8, static_cast<std::int64_t>(*u.ecid));  // the same 64 bits, signed
-    else
-      ins.bind_null(8);
-    ins.bind(9, u.site).bind(10, u.insertion).bind(11, u.soft_bin).bind(12, u.hard_bin).bind(13, u.passed);
-    ins.bind(14, u.tester_error)
-        .bind(15, u.aborted)
-        .bind(16, u.failing_step)
-        .bind(17, u.grade)
-        .bind(18, u.message);
-    ins.bind(19, u.start_time).bind(20, u.finish_time).bind(21, u.test_time_s);
-    try {
-      ins.run();
-    } catch (const IoError& e) {
-      if (sqlite3_extended_errcode(impl_->db) == SQLITE_CONSTRAINT_UNIQUE)
-        throw InvalidArgumentError(ErrorCode::invalid_argument,
-                                   fmt::format("{}: lot {} already records unit {} insertion {}", f, lot_id,
-                                               u.part_id, u.insertion));
-      throw;
-    }
-    const std::int64_t insertion = sqlite3_last_insert_rowid(impl_->db);
-    Statement step(
-        impl_->db,
-        "INSERT INTO steps (insertion, idx, step_id, test, outcome, message, duration_s, error_code) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        f);
-    Statement meas(impl_->db,
-                   "INSERT INTO measurements (step, idx, name, value, unit, low, high, outcome) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   f);
-    Statement note(impl_->db, "INSERT INTO notes (step, idx, text) VALUES (?, ?, ?)", f);
-    Statement art(impl_->db,
-                  "INSERT INTO artifacts (step, idx, name, media_type, content) VALUES (?, ?, ?, ?, ?)", f);
-    int si = 0;
-    for (const StepRecord& s : u.steps) {
-      step.bind(1, insertion)
-          .bind(2, si++)
-          .bind(3, s.id)
-          .bind(4, s.test)
-          .bind(5, static_cast<int>(s.outcome));
-      step.bind(6, s.message).bind(7, s.duration_s).bind(8, static_cast<int>(s.error_code)).run();
-      const std::int64_t sk = sqlite3_last_insert_rowid(impl_->db);
-      int mi = 0;
-      for (const Measurement& m : s.measurements) {
-        meas.bind(1, sk).bind(2, mi++).bind(3, m.name);
-        if (m.value == m.value)
-          meas.bind(4, m.value);
-        else
-          meas.bind_null(4);  // NaN: SQLite has none; read back as NaN
-        meas.bind(5, m.unit.symbol)
-            .bind(6, m.limits.low)
-            .bind(7, m.limits.high)
-            .bind(8, static_cast<int>(m.outcome));
-        meas.run();
-      }
-      int ni = 0;
-      for (const auto& n : s.notes) note.bind(1, sk).bind(2, ni++).bind(3, n).run();
-      int ai = 0;
-      for (const Artifact& a : s.artifacts)
-        art.bind(1, sk).bind(2, ai++).bind(3, a.name).bind(4, a.media_type).bind_blob(5, a.content).run();
-    }
-    impl_->exec("COMMIT", "committing the insertion");
-  } catch (...) {
-    sqlite3_exec(impl_->db, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
+    insertion = ins.insert();
+  } catch (const db::UniqueViolation&) {
+    throw InvalidArgumentError(ErrorCode::invalid_argument,
+                               fmt::format("{}: lot {} already records unit {} insertion {}", m.where(),
+                                           lot_id, u.part_id, u.insertion));
   }
+  Statement& step =
+      m.cached(m.insert_step,
+               "INSERT INTO steps (insertion, idx, step_id, test, outcome, message, duration_s, "
+               "error_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+               db::Returning::id);
+  Statement& meas = m.cached(m.insert_measurement,
+                             "INSERT INTO measurements (step, idx, name, value, unit, low, high, outcome) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             db::Returning::nothing);
+  Statement& note =
+      m.cached(m.insert_note, "INSERT INTO notes (step, idx, text) VALUES (?, ?, ?)", db::Returning::nothing);
+  Statement& art =
+      m.cached(m.insert_artifact,
+               "INSERT INTO artifacts (step, idx, name, media_type, content) VALUES (?, ?, ?, ?, ?)",
+               db::Returning::nothing);
+  int si = 0;
+  for (const StepRecord& s : u.steps) {
+    step.bind(1, insertion).bind(2, si++).bind(3, s.id).bind(4, s.test).bind(5, static_cast<int>(s.outcome));
+    step.bind(6, s.message).bind(7, s.duration_s).bind(8, static_cast<int>(s.error_code));
+    const std::int64_t sk = step.insert();
+    int mi = 0;
+    for (const Measurement& x : s.measurements) {
+      meas.bind(1, sk).bind(2, mi++).bind(3, x.name);
+      if (x.value == x.value)
+        meas.bind(4, x.value);
+      else
+        meas.null(4);  // NaN: stored as NULL (SQLite has none), read back as NaN
+      meas.bind(5, x.unit.symbol)
+          .bind(6, x.limits.low)
+          .bind(7, x.limits.high)
+          .bind(8, static_cast<int>(x.outcome));
+      meas.run();
+    }
+    int ni = 0;
+    for (const auto& n : s.notes) note.bind(1, sk).bind(2, ni++).bind(3, n).run();
+    int ai = 0;
+    for (const Artifact& a : s.artifacts)
+      art.bind(1, sk).bind(2, ai++).bind(3, a.name).bind(4, a.media_type).blob(5, a.content).run();
+  }
+  tx.commit("committing the insertion");
 }
 
 void ResultStore::end_lot(const LotResult& result) {
-  const std::string f = impl_->file.string();
+  Connection& c = *impl_->c;
+  Transaction tx(c, Transaction::write);
   const std::int64_t lot = impl_->lot_key(result.info.lot_id);
-  impl_->exec("BEGIN IMMEDIATE", "starting a transaction");
-  try {
-    Statement end(
-        impl_->db,
-        "UPDATE lots SET finish_time = ?, ended = 1, cancelled = ?, stopped_because = ? WHERE id = ?", f);
-    end.bind(1, result.info.finish_time)
-        .bind(2, result.cancelled)
-        .bind(3, result.stopped_because)
-        .bind(4, lot)
+  c.prepare("UPDATE lots SET finish_time = ?, ended = 1, cancelled = ?, stopped_because = ? WHERE id = ?")
+      ->bind(1, result.info.finish_time)
+      .bind(2, result.cancelled)
+      .bind(3, result.stopped_because)
+      .bind(4, lot)
+      .run();
+  auto site = c.prepare(
+      "INSERT INTO sites (lot, site, board, insertions, tester_errors, out_of_service, reason) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (lot, site) DO UPDATE SET board = excluded.board, "
+      "insertions = sites.insertions + excluded.insertions, "
+      "tester_errors = sites.tester_errors + excluded.tester_errors, "
+      "out_of_service = excluded.out_of_service, reason = excluded.reason");
+  for (const auto& s : result.sites)
+    site->bind(1, lot)
+        .bind(2, s.site)
+        .bind(3, s.board)
+        .bind(4, s.insertions)
+        .bind(5, s.tester_errors)
+        .bind(6, s.out_of_service)
+        .bind(7, s.reason)
         .run();
-    Statement site(
-        impl_->db,
-        "INSERT INTO sites (lot, site, board, insertions, tester_errors, out_of_service, reason) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (lot, site) DO UPDATE SET board = excluded.board, "
-        "insertions = insertions + excluded.insertions, tester_errors = tester_errors + "
-        "excluded.tester_errors, "
-        "out_of_service = excluded.out_of_service, reason = excluded.reason",
-        f);
-    for (const auto& s : result.sites)
-      site.bind(1, lot)
-          .bind(2, s.site)
-          .bind(3, s.board)
-          .bind(4, s.insertions)
-          .bind(5, s.tester_errors)
-          .bind(6, s.out_of_service)
-          .bind(7, s.reason)
-          .run();
-    impl_->exec("COMMIT", "committing the end of the lot");
-  } catch (...) {
-    sqlite3_exec(impl_->db, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
-  }
+  tx.commit("committing the end of the lot");
 }
 
 void ResultStore::remove_lot(const std::string& lot_id) {
-  Statement s(impl_->db, "DELETE FROM lots WHERE lot_id = ?", impl_->file.string());
-  s.bind(1, lot_id).run();
+  Transaction tx(*impl_->c, Transaction::write);
+  impl_->c->prepare("DELETE FROM lots WHERE lot_id = ?")->bind(1, lot_id).run();
+  tx.commit("removing the lot");
 }
 
-bool ResultStore::has_lot(const std::string& lot_id) const {
-  Statement s(impl_->db, "SELECT 1 FROM lots WHERE lot_id = ?", impl_->file.string());
-  s.bind(1, lot_id);
-  return s.step();
+void ResultStore::add_file(const std::string& lot_id, std::string_view role, const FileRef& ref,
+                           std::string_view content) {
+  const std::string sha = sha256_hex(content);
+  if (!ref.sha256.empty() && ref.sha256 != sha)
+    throw InvalidArgumentError(ErrorCode::invalid_argument,
+                               fmt::format("{}: {} changed since lot {} started (sha256 {} then, {} now)",
+                                           impl_->where(), ref.path.empty() ? ref.name : ref.path, lot_id,
+                                           ref.sha256.substr(0, 12), sha.substr(0, 12)));
+  Connection& c = *impl_->c;
+  Transaction tx(c, Transaction::write);
+  const std::int64_t lot = impl_->lot_key(lot_id);
+  auto next = c.prepare("SELECT COALESCE(MAX(idx) + 1, 0) FROM lot_files WHERE lot = ?");
+  next->bind(1, lot);
+  const std::int64_t idx = next->step() ? next->integer(0) : 0;
+  next->reset();
+  c.prepare(
+       "INSERT INTO lot_files (lot, idx, role, name, path, sha256, content) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      ->bind(1, lot)
+      .bind(2, idx)
+      .bind(3, role)
+      .bind(4, ref.name)
+      .bind(5, ref.path)
+      .bind(6, sha)
+      .blob(7, content)
+      .run();
+  tx.commit("committing the lot's file");
 }
 
-std::vector<std::string> ResultStore::lots() const {
-  Statement s(impl_->db, "SELECT lot_id FROM lots ORDER BY id", impl_->file.string());
-  std::vector<std::string> out;
-  while (s.step()) out.push_back(s.text(0));
+std::vector<StoredFile> ResultStore::files(const std::string& lot_id) const {
+  const std::int64_t lot = impl_->lot_key(lot_id);
+  auto s =
+      impl_->c->prepare("SELECT role, name, path, sha256, content FROM lot_files WHERE lot = ? ORDER BY idx");
+  s->bind(1, lot);
+  std::vector<StoredFile> out;
+  while (s->step()) out.push_back({s->text(0), {s->text(1), s->text(2), s->text(3)}, s->blob(4)});
   return out;
 }
 
+bool ResultStore::has_lot(const std::string& lot_id) const {
+  return impl_->find_lot(lot_id).has_value();
+}
+
+std::vector<std::string> ResultStore::lots() const {
+  auto s = impl_->c->prepare("SELECT lot_id FROM lots ORDER BY id");
+  std::vector<std::string> out;
+  while (s->step()) out.push_back(s->text(0));
+  return out;
+}
+
+std::int64_t ResultStore::insertion_count(const std::string& lot_id) const {
+  const std::int64_t lot = impl_->lot_key(lot_id);
+  auto s = impl_->c->prepare("SELECT COUNT(*) FROM insertions WHERE lot = ?");
+  s->bind(1, lot);
+  return s->step() ? s->integer(0) : 0;
+}
+
+void ResultStore::for_each_insertion(const std::string& lot_id,
+                                     const std::function<void(UnitRecord&&)>& f) const {
+  Transaction tx(*impl_->c, Transaction::read);
+  impl_->each_insertion(impl_->lot_key(lot_id), f);
+  tx.commit("reading the lot");
+}
+
 LotResult ResultStore::load(const std::string& lot_id) const {
-  const std::string f = impl_->file.string();
-  sqlite3* db = impl_->db;
+  Connection& c = *impl_->c;
+  Transaction tx(c, Transaction::read);  // one snapshot: a lot being written is read as of one moment
   const std::int64_t lot = impl_->lot_key(lot_id);
   LotResult r;
   {
-    Statement s(
-        db,
+    auto s = c.prepare(
         "SELECT lot_id, product, step, station, handler, site_count, temperature_c, program_name, "
         "program_path, program_sha256, program_revision, board_name, board_path, board_sha256, start_time, "
-        "finish_time, seedval_version, cancelled, stopped_because FROM lots WHERE id = ?",
-        f);
-    s.bind(1, lot);
-    s.step();
+        "finish_time, seedval_version, cancelled, stopped_because FROM lots WHERE id = ?");
+    s->bind(1, lot);
+    if (!s->step())
+      throw NotFoundError(ErrorCode::not_found, fmt::format("{}: holds no lot {}", impl_->where(), lot_id));
     LotInfo& i = r.info;
-    i.lot_id = s.text(0);
-    i.product = s.text(1);
-    i.step = s.text(2);
-    i.station = s.text(3);
-    i.handler = s.text(4);
-    i.site_count = static_cast<int>(s.integer(5));
-    i.temperature_c = s.real(6);
-    i.program = {s.text(7), s.text(8), s.text(9)};
-    i.program_revision = s.text(10);
-    i.board = {s.text(11), s.text(12), s.text(13)};
-    i.start_time = s.text(14);
-    i.finish_time = s.text(15);
-    i.seedval_version = s.text(16);
-    r.cancelled = s.integer(17) != 0;
-    r.stopped_because = s.text(18);
+    i.lot_id = s->text(0);
+    i.product = s->text(1);
+    i.step = s->text(2);
+    i.station = s->text(3);
+    i.handler = s->text(4);
+    i.site_count = static_cast<int>(s->integer(5));
+    i.temperature_c = s->real(6);
+    i.program = {s->text(7), s->text(8), s->text(9)};
+    i.program_revision = s->text(10);
+    i.board = {s->text(11), s->text(12), s->text(13)};
+    i.start_time = s->text(14);
+    i.finish_time = s->text(15);
+    i.seedval_version = s->text(16);
+    r.cancelled = s->integer(17) != 0;
+    r.stopped_because = s->text(18);
   }
   {
-    Statement s(db, "SELECT name, path, sha256 FROM inputs WHERE lot = ? ORDER BY idx", f);
-    s.bind(1, lot);
-    while (s.step()) r.info.inputs.push_back({s.text(0), s.text(1), s.text(2)});
+    auto s = c.prepare("SELECT name, path, sha256 FROM inputs WHERE lot = ? ORDER BY idx");
+    s->bind(1, lot);
+    while (s->step()) r.info.inputs.push_back({s->text(0), s->text(1), s->text(2)});
   }
   {
-    Statement s(
-        db,
+    auto s = c.prepare(
         "SELECT site, board, insertions, tester_errors, out_of_service, reason FROM sites WHERE lot = ? "
-        "ORDER BY site",
-        f);
-    s.bind(1, lot);
-    while (s.step())
-      r.sites.push_back({static_cast<int>(s.integer(0)), s.text(1), static_cast<int>(s.integer(2)),
-                         static_cast<int>(s.integer(3)), s.integer(4) != 0, s.text(5)});
+        "ORDER BY site");
+    s->bind(1, lot);
+    while (s->step())
+      r.sites.push_back({static_cast<int>(s->integer(0)), s->text(1), static_cast<int>(s->integer(2)),
+                         static_cast<int>(s->integer(3)), s->integer(4) != 0, s->text(5)});
   }
-  Statement ins(
-      db,
-      "SELECT id, unit, part_id, die_lot, wafer, x, y, ecid, site, insertion, soft_bin, hard_bin, passed, "
-      "tester_error, aborted, failing_step, grade, message, start_time, finish_time, test_time_s "
-      "FROM insertions WHERE lot = ? ORDER BY id",
-      f);
-  Statement steps(
-      db,
-      "SELECT id, step_id, test, outcome, message, duration_s, error_code FROM steps WHERE insertion = ? "
-      "ORDER BY idx",
-      f);
-  Statement meas(
-      db, "SELECT name, value, unit, low, high, outcome FROM measurements WHERE step = ? ORDER BY idx", f);
-  Statement notes(db, "SELECT text FROM notes WHERE step = ? ORDER BY idx", f);
-  Statement arts(db, "SELECT name, media_type, content FROM artifacts WHERE step = ? ORDER BY idx", f);
-  ins.bind(1, lot);
-  while (ins.step()) {
-    UnitRecord u;
-    const std::int64_t key = ins.integer(0);
-    u.unit = static_cast<int>(ins.integer(1));
-    u.part_id = ins.text(2);
-    u.die = {ins.text(3), static_cast<int>(ins.integer(4)), static_cast<int>(ins.integer(5)),
-             static_cast<int>(ins.integer(6))};
-    if (!ins.is_null(7)) u.ecid = static_cast<std::uint64_t>(ins.integer(7));
-    u.site = static_cast<int>(ins.integer(8));
-    u.insertion = static_cast<int>(ins.integer(9));
-    u.soft_bin = static_cast<int>(ins.integer(10));
-    u.hard_bin = static_cast<int>(ins.integer(11));
-    u.passed = ins.integer(12) != 0;
-    u.tester_error = ins.integer(13) != 0;
-    u.aborted = ins.integer(14) != 0;
-    u.failing_step = ins.text(15);
-    u.grade = ins.text(16);
-    u.message = ins.text(17);
-    u.start_time = ins.text(18);
-    u.finish_time = ins.text(19);
-    u.test_time_s = ins.real(20);
-    steps.bind(1, key);
-    while (steps.step()) {
-      StepRecord s;
-      const std::int64_t sk = steps.integer(0);
-      s.id = steps.text(1);
-      s.test = steps.text(2);
-      s.outcome = static_cast<Outcome>(steps.integer(3));
-      s.message = steps.text(4);
-      s.duration_s = steps.real(5);
-      s.error_code = static_cast<ErrorCode>(steps.integer(6));
-      meas.bind(1, sk);
-      while (meas.step()) {
-        Measurement m;
-        m.name = meas.text(0);
-        m.value = meas.is_null(1) ? std::numeric_limits<double>::quiet_NaN() : meas.real(1);
-        m.unit = unit_of(meas.text(2));
-        m.limits.low = meas.optional_real(3);
-        m.limits.high = meas.optional_real(4);
-        m.outcome = static_cast<Outcome>(meas.integer(5));
-        s.measurements.push_back(std::move(m));
-      }
-      meas.reset();
-      notes.bind(1, sk);
-      while (notes.step()) s.notes.push_back(notes.text(0));
-      notes.reset();
-      arts.bind(1, sk);
-      while (arts.step()) s.artifacts.push_back({arts.text(0), arts.text(1), arts.blob(2)});
-      arts.reset();
-      u.steps.push_back(std::move(s));
-    }
-    steps.reset();
-    r.insertions.push_back(std::move(u));
+  {
+    auto s = c.prepare("SELECT COUNT(*) FROM insertions WHERE lot = ?");
+    s->bind(1, lot);
+    if (s->step()) r.insertions.reserve(static_cast<std::size_t>(s->integer(0)));
   }
+  impl_->each_insertion(lot, [&](UnitRecord&& u) { r.insertions.push_back(std::move(u)); });
+  tx.commit("reading the lot");
   return r;
 }
 
 void StoreSink::lot_started(const LotInfo& info) {
   lot_id_ = info.lot_id;
-  if (!continuing_)
-    store_.begin_lot(info);
-  else if (!store_.has_lot(info.lot_id))
-    throw NotFoundError(ErrorCode::not_found,
-                        fmt::format("{}: holds no lot {} to continue", store_.file().string(), info.lot_id));
+  if (continuing_) {
+    if (!store_.has_lot(info.lot_id))
+      throw NotFoundError(ErrorCode::not_found,
+                          fmt::format("{}: holds no lot {} to continue", store_.location(), info.lot_id));
+    return;
+  }
+  store_.begin_lot(info);
+  for (const StoredFile& f : keep_) {
+    std::ifstream in(f.ref.path, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    if (!in.is_open() || in.bad())
+      throw IoError(ErrorCode::io, fmt::format("{}: cannot read the lot's {} file to keep it in {}",
+                                               f.ref.path, f.role, store_.location()));
+    store_.add_file(info.lot_id, f.role, f.ref, bytes.str());
+  }
 }
 
 void StoreSink::unit_finished(const UnitRecord& unit) {

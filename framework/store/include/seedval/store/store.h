@@ -1,20 +1,28 @@
-// The results store: lots, their inputs and sites, every insertion with its steps, measurements and
-// artifacts, in one SQLite file (results.db in a lot's folder). Reports are built from it.
+// The results store: lots, their inputs, files and sites, every insertion with its steps, measurements
+// and artifacts. Reports are built from it. Two backends hold the same schema:
+//   - SQLite, one file (results.db in a lot's folder), the default;
+//   - PostgreSQL, a server many stations write at once (each its own lots), named by a connection
+//     string: a postgresql:// or postgres:// URI, or libpq keywords ("host=db1 dbname=lots user=ft").
 //
-//   ResultStore store("out/LOT001/results.db");
+//   ResultStore store("out/LOT001/results.db");    // or: auto store = ResultStore::open(location);
 //   StoreSink sink(store);                          // a ResultSink: run_lot(..., {&sink, ...})
 //   LotResult again = store.load("LOT001");        // the lot as recorded, for reports
 //
-// Durability: the store runs in WAL mode with synchronous=FULL, and each insertion is one transaction
-// committed before StoreSink::unit_finished returns, so a unit counts only once its record is on disk; a
-// record that cannot be written throws IoError (naming the file and what failed), which stops the lot.
-// An insertion is unique by (lot, unit, insertion): a second record of the same one is refused, so a
-// resumed lot cannot count a unit twice.
+// Durability: each insertion is one transaction committed before StoreSink::unit_finished returns, so a
+// unit counts only once its record is durable (SQLite: WAL with synchronous=FULL; PostgreSQL:
+// synchronous_commit on, the commit returns once the server has flushed it). A record that cannot be
+// written, or a commit that fails, throws IoError (naming the store and what failed), which stops the
+// lot. An insertion is unique by (lot, unit, insertion): a second record of the same one is refused, so
+// a resumed lot cannot count a unit twice.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <seedval/exec/lot.h>
@@ -22,17 +30,37 @@
 
 namespace seedval {
 
+/// A file that shaped a lot, kept with its content so the lot's reports can be rebuilt later.
+struct StoredFile {
+  std::string role;  ///< what it was to the lot: "program", "board", ...
+  FileRef ref;       ///< its name, path and SHA-256 when the lot started
+  std::string content;
+};
+
 class ResultStore {
  public:
-  /// Opens (creating if missing) the store at `file`. Throws IoError naming the file when it cannot be
-  /// opened or is not a seedval store of a known schema version.
+  enum class Backend { sqlite, postgresql };
+
+  /// Opens (creating if missing) the SQLite store at `file`. Throws IoError naming the file when it
+  /// cannot be opened or is not a seedval store of a known schema version.
   explicit ResultStore(const std::filesystem::path& file);
+  /// Opens the store `location` names: a PostgreSQL connection string (see backend_of) or a file path
+  /// (SQLite). Creates the tables in an empty database. Throws IoError naming the store when it cannot
+  /// be reached (server down, authentication refused, ...) or holds a schema version it does not know.
+  static std::unique_ptr<ResultStore> open(std::string_view location);
   ~ResultStore();
   ResultStore(const ResultStore&) = delete;
   ResultStore& operator=(const ResultStore&) = delete;
 
-  static constexpr int kSchemaVersion = 1;
+  /// 2: lot_files added (a store of version 1 is brought to 2 when opened). Newer versions are refused.
+  static constexpr int kSchemaVersion = 2;
+  /// PostgreSQL for postgresql:// and postgres:// URIs and libpq keyword/value strings, else SQLite.
+  static Backend backend_of(std::string_view location);
+  Backend backend() const;
+  /// The SQLite file; empty for a store on PostgreSQL.
   const std::filesystem::path& file() const;
+  /// Where the store is, for messages: the file, or postgresql://user@host:port/dbname (never a password).
+  std::string location() const;
 
   /// Records a lot's start. Throws InvalidArgumentError if the store already holds that lot id.
   void begin_lot(const LotInfo& info);
@@ -43,6 +71,13 @@ class ResultStore {
   void end_lot(const LotResult& result);
   /// Removes a lot and everything recorded for it.
   void remove_lot(const std::string& lot_id);
+  /// Keeps a file that shaped lot `lot_id` (the program, the board, ...) with its bytes. `ref.sha256`,
+  /// when given, must be that of `content` (InvalidArgumentError: the file changed since it was hashed);
+  /// empty, it is computed.
+  void add_file(const std::string& lot_id, std::string_view role, const FileRef& ref,
+                std::string_view content);
+  /// The files kept for lot `lot_id`, in the order added. Throws NotFoundError for an unknown lot id.
+  std::vector<StoredFile> files(const std::string& lot_id) const;
 
   bool has_lot(const std::string& lot_id) const;
   /// The lot ids recorded, in the order they were started.
@@ -50,9 +85,16 @@ class ResultStore {
   /// The lot as recorded: its info, sites and every insertion in the order they finished. Throws
   /// NotFoundError for an unknown lot id.
   LotResult load(const std::string& lot_id) const;
+  /// Each insertion of lot `lot_id`, in the order they finished, read from one snapshot of the store by
+  /// a few sequential queries (not one per insertion), so a lot of any size streams through in bounded
+  /// memory. `f` must not write to this store. Throws NotFoundError for an unknown lot id.
+  void for_each_insertion(const std::string& lot_id, const std::function<void(UnitRecord&&)>& f) const;
+  /// How many insertions lot `lot_id` has recorded. Throws NotFoundError for an unknown lot id.
+  std::int64_t insertion_count(const std::string& lot_id) const;
 
  private:
   struct Impl;
+  explicit ResultStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
@@ -61,6 +103,10 @@ class ResultStore {
 class StoreSink final : public ResultSink {
  public:
   explicit StoreSink(ResultStore& store, bool continuing = false) : store_(store), continuing_(continuing) {}
+  /// Keeps the file `ref` names (ref.path) in the store with the lot once its start is recorded (not
+  /// when continuing): read whole then, its SHA-256 checked against ref.sha256 (add_file). A file that
+  /// cannot be read, or changed, stops the lot before any unit is tested.
+  void keep_file(std::string role, FileRef ref) { keep_.push_back({std::move(role), std::move(ref), {}}); }
   void lot_started(const LotInfo& info) override;
   void unit_finished(const UnitRecord& unit) override;
   void lot_finished(const LotResult& result) override;
@@ -68,6 +114,7 @@ class StoreSink final : public ResultSink {
  private:
   ResultStore& store_;
   bool continuing_;
+  std::vector<StoredFile> keep_;
   std::string lot_id_;
 };
 
