@@ -46,5 +46,7 @@ void add_conformance(CLI::App& app);
 void add_shmoo(CLI::App& app);
 void add_agent(CLI::App& app);
 void add_gadget(CLI::App& app);
+void add_audit(CLI::App& app);
+void add_report(CLI::App& app);
 
 }  // namespace seedval::cli

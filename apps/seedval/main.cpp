@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   seedval::cli::add_shmoo(app);
   seedval::cli::add_agent(app);
   seedval::cli::add_gadget(app);
+  seedval::cli::add_report(app);
+  seedval::cli::add_audit(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -19,6 +19,7 @@ namespace {
 struct RunOptions {
   std::string board{kDefaultBoard};
   std::string program;
+  std::vector<std::string> limits;
   std::string test;
   std::vector<std::string> params;
   std::string die;
@@ -40,6 +41,9 @@ std::string measurements_text(const StepRecord& s) {
 int run(const RunOptions& o) {
   if (!o.program.empty() && !o.test.empty())
     throw InvalidArgumentError(ErrorCode::invalid_argument, "give --program or --test, not both");
+  if (!o.limits.empty() && !o.test.empty())
+    throw InvalidArgumentError(ErrorCode::invalid_argument,
+                               "--limits goes with a program (--test takes its limits from the test)");
   if (!o.params.empty() && o.test.empty())
     throw InvalidArgumentError(ErrorCode::invalid_argument,
                                "--param goes with --test (a program sets its own parameters)");
@@ -58,6 +62,7 @@ int run(const RunOptions& o) {
     program = single_test_program(o.test, given);
   } else {
     program = load_program(o.program.empty() ? std::string(kDefaultProgram) : o.program);
+    for (const auto& l : o.limits) apply_limits_file(program, l);
   }
 
   auto board = open_board(o.board);
@@ -126,6 +131,10 @@ void add_run(CLI::App& app) {
   cmd->add_option("--test,-t", o->test,
                   "run this one registered test instead of a program (see 'seedval list tests')");
   cmd->add_option("--param", o->params, "NAME=VALUE parameter of --test; repeatable");
+  cmd->add_option("--limits,-l", o->limits,
+                  "limits file over the program's limits (a path or a name in fixtures/limits/); repeat in "
+                  "order: base, product, temperature")
+      ->allow_extra_args(false);
   cmd->add_option("--die", o->die, "simulated boards: the die to put in the socket, e.g. SIM0-W01-X008-Y007");
   cmd->add_flag("--json", o->json, "print the unit record as JSON");
   cmd->add_option(
