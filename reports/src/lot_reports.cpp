@@ -72,7 +72,10 @@ json table_json(const BinTable& t, std::int64_t units) {
 }  // namespace
 
 std::string yield_report(const LotResult& lot, const Program& program) {
-  const LotSummary s = summarize(lot, program);
+  return yield_report(summarize(lot, program), lot, program);
+}
+
+std::string yield_report(const LotSummary& s, const LotResult& lot, const Program& program) {
   json sites = json::array();
   for (const auto& site : s.sites)
     sites.push_back({{"site", site.site},
@@ -168,7 +171,10 @@ std::string yield_report(const LotResult& lot, const Program& program) {
 }
 
 std::string bins_report(const LotResult& lot, const Program& program) {
-  const LotSummary s = summarize(lot, program);
+  return bins_report(summarize(lot, program), lot, program);
+}
+
+std::string bins_report(const LotSummary& s, const LotResult& lot, const Program& program) {
   json map = json::array();
   for (const auto& b : program.soft_bins) map.push_back({{"soft_bin", b.number}, {"hard_bin", b.hard_bin}});
   json j = {

@@ -65,6 +65,9 @@ struct ResultStore::Impl {
     if (!s->step()) return std::nullopt;
     return s->integer(0);
   }
+  /// Records one insertion inside the caller's transaction.
+  void insert(const std::string& lot_id, const UnitRecord& u);
+
   std::int64_t lot_key(const std::string& lot_id) const {
     const auto key = find_lot(lot_id);
     if (!key) throw NotFoundError(ErrorCode::not_found, fmt::format("{}: holds no lot {}", where(), lot_id));
@@ -108,7 +111,8 @@ struct ResultStore::Impl {
 
   /// Every insertion of lot `lot` in the order recorded, built from five queries read side by side
   /// (insertions; steps; measurements; notes; artifacts), each ordered by insertion, step and index.
-  void each_insertion(std::int64_t lot, const std::function<void(UnitRecord&&)>& f) const {
+  void each_insertion(std::int64_t lot, const std::function<void(UnitRecord&&)>& f,
+                      bool artifacts = true) const {
     Rows ins{c->stream(
         "SELECT id, unit, part_id, die_lot, wafer, x, y, ecid, site, insertion, soft_bin, hard_bin, passed, "
         "tester_error, aborted, failing_step, grade, message, start_time, finish_time, test_time_s, "
@@ -124,8 +128,10 @@ struct ResultStore::Impl {
         "SELECT n.step, n.text FROM notes n JOIN steps s ON s.id = n.step JOIN insertions i ON i.id = "
         "s.insertion WHERE i.lot = ? ORDER BY i.id, s.idx, n.idx")};
     Rows arts{c->stream(
-        "SELECT a.step, a.name, a.media_type, a.content FROM artifacts a JOIN steps s ON s.id = a.step "
-        "JOIN insertions i ON i.id = s.insertion WHERE i.lot = ? ORDER BY i.id, s.idx, a.idx",
+        fmt::format(
+            "SELECT a.step, a.name, a.media_type, a.content FROM artifacts a JOIN steps s ON s.id = "
+            "a.step JOIN insertions i ON i.id = s.insertion WHERE i.lot = ?{} ORDER BY i.id, s.idx, a.idx",
+            artifacts ? "" : " AND 1 = 0"),
         64)};  // artifacts run to tens of KB: a few at a time
     for (Rows* r : {&ins, &steps, &meas, &notes, &arts}) {
       r->s->bind(1, lot);
@@ -267,9 +273,8 @@ void ResultStore::begin_lot(const LotInfo& info) {
   tx.commit("committing the lot");
 }
 
-void ResultStore::add_insertion(const std::string& lot_id, const UnitRecord& u) {
-  Impl& m = *impl_;
-  Transaction tx(*m.c, Transaction::batch);
+void ResultStore::Impl::insert(const std::string& lot_id, const UnitRecord& u) {
+  Impl& m = *this;
   const std::int64_t lot = m.lot_key(lot_id);
   Statement& ins =
       m.cached(m.insert_insertion,
@@ -347,7 +352,18 @@ void ResultStore::add_insertion(const std::string& lot_id, const UnitRecord& u) 
     for (const Artifact& a : s.artifacts)
       art.bind(1, sk).bind(2, ai++).bind(3, a.name).bind(4, a.media_type).blob(5, a.content).run();
   }
+}
+
+void ResultStore::add_insertion(const std::string& lot_id, const UnitRecord& u) {
+  Transaction tx(*impl_->c, Transaction::batch);
+  impl_->insert(lot_id, u);
   tx.commit("committing the insertion");
+}
+
+void ResultStore::add_insertions(const std::string& lot_id, std::span<const UnitRecord> units) {
+  Transaction tx(*impl_->c, Transaction::batch);
+  for (const UnitRecord& u : units) impl_->insert(lot_id, u);
+  tx.commit("committing the insertions");
 }
 
 void ResultStore::end_lot(const LotResult& result) {
@@ -440,14 +456,22 @@ std::int64_t ResultStore::insertion_count(const std::string& lot_id) const {
   return s->step() ? s->integer(0) : 0;
 }
 
-void ResultStore::for_each_insertion(const std::string& lot_id,
-                                     const std::function<void(UnitRecord&&)>& f) const {
+void ResultStore::for_each_insertion(const std::string& lot_id, const std::function<void(UnitRecord&&)>& f,
+                                     bool artifacts) const {
   Transaction tx(*impl_->c, Transaction::read);
-  impl_->each_insertion(impl_->lot_key(lot_id), f);
+  impl_->each_insertion(impl_->lot_key(lot_id), f, artifacts);
   tx.commit("reading the lot");
 }
 
 LotResult ResultStore::load(const std::string& lot_id) const {
+  return load(lot_id, true);
+}
+
+LotResult ResultStore::load_header(const std::string& lot_id) const {
+  return load(lot_id, false);
+}
+
+LotResult ResultStore::load(const std::string& lot_id, bool insertions) const {
   Connection& c = *impl_->c;
   Transaction tx(c, Transaction::read);  // one snapshot: a lot being written is read as of one moment
   const std::int64_t lot = impl_->lot_key(lot_id);
@@ -491,12 +515,12 @@ LotResult ResultStore::load(const std::string& lot_id) const {
       r.sites.push_back({static_cast<int>(s->integer(0)), s->text(1), static_cast<int>(s->integer(2)),
                          static_cast<int>(s->integer(3)), s->integer(4) != 0, s->text(5)});
   }
-  {
+  if (insertions) {
     auto s = c.prepare("SELECT COUNT(*) FROM insertions WHERE lot = ?");
     s->bind(1, lot);
     if (s->step()) r.insertions.reserve(static_cast<std::size_t>(s->integer(0)));
   }
-  impl_->each_insertion(lot, [&](UnitRecord&& u) { r.insertions.push_back(std::move(u)); });
+  if (insertions) impl_->each_insertion(lot, [&](UnitRecord&& u) { r.insertions.push_back(std::move(u)); });
   tx.commit("reading the lot");
   return r;
 }

@@ -11,6 +11,7 @@
 
 #include <seedval/exec/program.h>
 #include <seedval/exec/record.h>
+#include <seedval/reports/summary.h>
 
 namespace seedval::reports {
 
@@ -21,6 +22,10 @@ inline constexpr int kBinsSchemaVersion = 1;
 std::string yield_report(const LotResult& lot, const Program& program);
 /// bins.json as text: hard and soft bins (final and first pass), soft-to-hard map, Pareto of fails.
 std::string bins_report(const LotResult& lot, const Program& program);
+/// The same from a summary made beforehand (LotSummarizer over a store, a lot too large to hold): `lot`
+/// gives the provenance only (its info, sites and how it ended; its insertions are not read).
+std::string yield_report(const LotSummary& summary, const LotResult& lot, const Program& program);
+std::string bins_report(const LotSummary& summary, const LotResult& lot, const Program& program);
 
 /// Writes yield.json, bins.json, <lot id>.stdf (STDF V4, stdf.h), report.html (one self-contained page,
 /// html.h) and junit.xml (JUnit XML for CI, junit.h) into `dir` (created if missing), each atomically (a

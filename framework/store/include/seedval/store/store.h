@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -66,6 +67,9 @@ class ResultStore {
   void begin_lot(const LotInfo& info);
   /// Records one insertion of lot `lot_id` durably (one transaction).
   void add_insertion(const std::string& lot_id, const UnitRecord& unit);
+  /// Records several insertions in one transaction: all or none (importing a lot, benchmarks). A running
+  /// lot records each unit on its own with add_insertion, so none waits on another's commit.
+  void add_insertions(const std::string& lot_id, std::span<const UnitRecord> units);
   /// Records how the lot ended: its finish time, sites (their counts added to those of earlier runs of
   /// a resumed lot) and why it stopped early, if it did.
   void end_lot(const LotResult& result);
@@ -85,16 +89,23 @@ class ResultStore {
   /// The lot as recorded: its info, sites and every insertion in the order they finished. Throws
   /// NotFoundError for an unknown lot id.
   LotResult load(const std::string& lot_id) const;
+  /// The lot without its insertions: its info, sites and how it ended (with for_each_insertion, what a
+  /// lot too large to hold in memory is read as).
+  LotResult load_header(const std::string& lot_id) const;
   /// Each insertion of lot `lot_id`, in the order they finished, read from one snapshot of the store by
   /// a few sequential queries (not one per insertion), so a lot of any size streams through in bounded
   /// memory. `f` must not write to this store. Throws NotFoundError for an unknown lot id.
-  void for_each_insertion(const std::string& lot_id, const std::function<void(UnitRecord&&)>& f) const;
+  /// With `artifacts` false, the steps come without their artifacts (the reports never read them, and
+  /// they are most of a store's bytes).
+  void for_each_insertion(const std::string& lot_id, const std::function<void(UnitRecord&&)>& f,
+                          bool artifacts = true) const;
   /// How many insertions lot `lot_id` has recorded. Throws NotFoundError for an unknown lot id.
   std::int64_t insertion_count(const std::string& lot_id) const;
 
  private:
   struct Impl;
   explicit ResultStore(std::unique_ptr<Impl> impl);
+  LotResult load(const std::string& lot_id, bool insertions) const;
   std::unique_ptr<Impl> impl_;
 };
 
