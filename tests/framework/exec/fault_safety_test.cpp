@@ -21,7 +21,7 @@ namespace seedval {
 namespace {
 
 // Identity, the register file and 1 MiB of memory in bulk frames: every kind of request crosses the
-// faulty link. Each step has a second: a lost answer cannot hold a site longer.
+// faulty link. Each step has 5 s (room for a sanitizer build): a lost answer cannot hold a site longer.
 constexpr std::string_view kFlow = R"([
   {"id": "identify", "test": "chip.identify", "fail_bin": 20},
   {"id": "registers", "test": "chip.registers", "fail_bin": 30},
@@ -106,7 +106,7 @@ BOOST_AUTO_TEST_SUITE(exec_fault_safety)
 BOOST_AUTO_TEST_CASE(no_unit_binned_good_without_a_full_clean_test) {
   exec_test::TempDir dir;
   constexpr int kUnits = 60;
-  const Program program = exec_test::make_program(kFlow, R"("step_time_limit_s": 1,)", 3);
+  const Program program = exec_test::make_program(kFlow, R"("step_time_limit_s": 5,)", 3);
 
   // The clean floor: what each die's verdict is.
   auto clean_board = exec_test::sim_board(dir, "fault-clean");
