@@ -28,6 +28,8 @@ import pytest
 
 from test_reports import ROOT, seedval_bin
 
+from browser import chromium
+
 UNITS = 40
 SITES = 2
 WIDTH, HEIGHT = 1280, 2000
@@ -241,14 +243,6 @@ def test_junit_has_the_steps_of_each_units_final_insertion(lot):
 
 
 # --- the page in a browser -----------------------------------------------------------------------------
-
-def chromium():
-    for name in ("chromium", "chromium-browser"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
 
 def png_pixels(data):
     """(width, height, rows of RGB(A) bytes) of an 8-bit, non-interlaced RGB or RGBA PNG."""

@@ -15,6 +15,8 @@ import pytest
 
 from test_reports import ROOT, seedval_bin
 
+from browser import chromium
+
 SVG = "{http://www.w3.org/2000/svg}"
 
 
@@ -69,14 +71,6 @@ def test_the_ascii_plot_is_printed(shmoo):
     assert len(rows) == 11
     assert rows[0].strip().startswith("1800 MHz")
     assert rows[-1].strip().startswith("800 MHz") and set(rows[-1].split("|")[1]) == {"*"}
-
-
-def chromium():
-    for name in ("chromium", "chromium-browser"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
 
 
 def test_headless_chromium_renders_the_svg(shmoo):

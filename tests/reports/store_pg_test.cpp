@@ -30,14 +30,8 @@ namespace {
 
 using store_test::check_same;
 using store_test::Place;
+using store_test::record;
 using testing::expect_error;
-
-void record(ResultStore& store, const LotResult& lot) {
-  StoreSink sink(store);
-  sink.lot_started(lot.info);
-  for (const auto& u : lot.insertions) sink.unit_finished(u);
-  sink.lot_finished(lot);
-}
 
 /// Calls `action` when the `n`th unit reaches it.
 class ActionSink final : public ResultSink {

@@ -32,14 +32,8 @@ namespace data = boost::unit_test::data;
 using store_test::check_same;
 using store_test::kBackends;
 using store_test::Place;
+using store_test::record;
 using testing::expect_error;
-
-void record(ResultStore& store, const LotResult& lot) {
-  StoreSink sink(store);
-  sink.lot_started(lot.info);
-  for (const auto& u : lot.insertions) sink.unit_finished(u);
-  sink.lot_finished(lot);
-}
 
 LotResult with_sites(LotResult lot) {
   lot.sites = {{0, "golden-board site 0", 4, 1, false, ""}, {1, "golden-board site 1", 2, 0, true, "gone"}};

@@ -135,4 +135,12 @@ inline void check_same(const UnitRecord& back, const UnitRecord& want) {
   }
 }
 
+/// Records `lot` in `store` as a running lot would: its start, every insertion, its end.
+inline void record(ResultStore& store, const LotResult& lot) {
+  StoreSink sink(store);
+  sink.lot_started(lot.info);
+  for (const auto& u : lot.insertions) sink.unit_finished(u);
+  sink.lot_finished(lot);
+}
+
 }  // namespace seedval::store_test
