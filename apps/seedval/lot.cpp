@@ -4,6 +4,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <iostream>
 #include <optional>
 #include <thread>
 
@@ -37,6 +38,7 @@ struct LotCliOptions {
   std::string store;  ///< results store location; "" for DIR/results.db
   std::vector<std::string> limits;
   std::optional<double> temperature_c;
+  std::string handler = "sim";
   bool overwrite = false;
   bool resume = false;
   bool quiet = false;
@@ -123,12 +125,38 @@ int lot(const LotCliOptions& o) {
     sites.push_back(boards.back().get());
   }
   Board* board = sites.front();
-  if (board->die_socket() == nullptr)
+  const bool manual = o.handler == "manual";
+  if (!manual && board->die_socket() == nullptr)
     throw InvalidArgumentError(
         ErrorCode::invalid_argument,
-        fmt::format("board {} has no die socket; the simulated handler needs a simulated board",
-                    board->info().name));
-  SimHandler handler(o.lot_id, o.units);
+        fmt::format(
+            "board {} has no die socket; the simulated handler needs a simulated board (at the bench, "
+            "--handler manual)",
+            board->info().name));
+  if (manual && o.sites != 1)
+    throw InvalidArgumentError(ErrorCode::invalid_argument,
+                               "--handler manual tends one socket: give --sites 1");
+  if (manual && o.resume)
+    throw InvalidArgumentError(
+        ErrorCode::invalid_argument,
+        "--resume continues a lot of the simulated handler; at the bench, start a new lot");
+  SimHandler sim_handler(o.lot_id, manual ? 0 : o.units);
+  // The operator at the bench: asked on stderr, answering on stdin, told where each unit goes.
+  ManualHandler manual_handler(
+      o.lot_id, o.units, board->die_socket() != nullptr,
+      [](const std::string& prompt) -> std::optional<std::string> {
+        std::fputs(prompt.c_str(), stderr);
+        std::fflush(stderr);
+        std::string line;
+        const bool got = static_cast<bool>(std::getline(std::cin, line));
+        // A terminal echoes the answer; answers from a file or a pipe are echoed so the log reads the same.
+        if (::isatty(STDIN_FILENO) == 0) std::fprintf(stderr, "%s\n", got ? line.c_str() : "(end of input)");
+        if (!got) return std::nullopt;
+        return line;
+      },
+      [](const std::string& message) { std::fprintf(stderr, "  %s\n", message.c_str()); },
+      [&program](int bin) { return program.hard_bin(bin).name; });
+  Handler& handler = manual ? static_cast<Handler&>(manual_handler) : sim_handler;
 
   const fs::path dir(o.out);
   const fs::path log_file = dir / "units.jsonl";
@@ -195,7 +223,7 @@ int lot(const LotCliOptions& o) {
       throw InvalidArgumentError(ErrorCode::invalid_argument,
                                  fmt::format("lot {} was started as \"{}\"; resume it with the same --units",
                                              o.lot_id, before.info.handler));
-    handler.resume(before.insertions, [&](const UnitRecord& u) {
+    sim_handler.resume(before.insertions, [&](const UnitRecord& u) {
       return !u.passed && (u.aborted || program.retestable(u.hard_bin)) &&
              u.insertion < program.max_insertions;
     });
@@ -208,15 +236,15 @@ int lot(const LotCliOptions& o) {
   for (const LimitsLayer& l : program.limits_layers)
     stored_sink.keep_file("limits", {l.file.filename().string(), l.file.string(), l.sha256});
   reports::UnitLog unit_log(log_file, program);
-  Progress progress(o.units, o.sites, o.quiet);
+  Progress progress(o.units, o.sites, o.quiet || manual);  // at the bench the prompts are the progress
   LotOptions options;
   options.lot_id = o.lot_id;
   options.station = o.station;
   if (o.temperature_c) options.temperature_c = *o.temperature_c;
   if (!o.quiet)
-    std::fprintf(stderr, "lot %s: %d units on %d site%s of %s with %s %s\n", o.lot_id.c_str(), o.units,
-                 o.sites, o.sites == 1 ? "" : "s", board->describe().c_str(), program.name.c_str(),
-                 program.revision.c_str());
+    std::fprintf(stderr, "lot %s: %s%d units on %d site%s of %s with %s %s\n", o.lot_id.c_str(),
+                 manual ? "up to " : "", o.units, o.sites, o.sites == 1 ? "" : "s", board->describe().c_str(),
+                 program.name.c_str(), program.revision.c_str());
   g_signalled = 0;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -259,7 +287,7 @@ int lot(const LotCliOptions& o) {
       fmt::print("  {:<16} {:>6} {:>6.1f}%\n", name, n,
                  s.units ? 100.0 * static_cast<double>(n) / static_cast<double>(s.units) : 0.0);
   }
-  fmt::print("  mean test time    {}, {:.0f} units/hour/site\n",
+  fmt::print("  mean test time    {}, {:.0f} units/hour\n",
              format_quantity(s.test_time_s.mean, units::second), s.units_per_hour);
   fmt::print("reports:\n");
   for (const auto& f : files) fmt::print("  {}\n", f.string());
@@ -290,6 +318,11 @@ void add_lot(CLI::App& app) {
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   cmd->add_option("--station", o->station, "station name in the reports (default: this host's name)");
+  cmd->add_option("--handler", o->handler,
+                  "sim: the simulated handler feeds --units dies; manual: the bench, an operator puts each "
+                  "unit in by hand (asked on stderr, answering on stdin; --units is the most)")
+      ->check(CLI::IsMember({"sim", "manual"}))
+      ->capture_default_str();
   cmd->add_option("--store", o->store,
                   "results store: a file (default DIR/results.db) or a PostgreSQL connection string "
                   "(postgresql://USER@HOST:PORT/DB or \"host=... dbname=...\")");

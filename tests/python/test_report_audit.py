@@ -155,3 +155,23 @@ def test_limits_layers_shape_verdicts_and_are_hashed_into_every_unit(tmp_path):
     # report re-applies the layers: the same verdict figures.
     seedval("report", out, "--out", tmp_path / "r")
     assert (tmp_path / "r" / "yield.json").read_bytes() == (out / "yield.json").read_bytes()
+
+
+def test_the_manual_handler_asks_the_operator_and_tells_the_bins(tmp_path):
+    out = tmp_path / "bench"
+    r = subprocess.run([os.environ["SEEDVAL_BIN"], "lot", "--handler", "manual", "--units", "5", "--lot", "BNC",
+                        "--out", str(out)], input="\nBNC-W02-X005-Y007\n\nq\n", capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "lot BNC: 3 units, 3 insertions on 1 site" in r.stdout
+    assert r.stderr.count("press Enter, or type its die id") == 4
+    told = [line for line in r.stderr.splitlines() if "put it in hard bin" in line or "to be retested" in line]
+    assert len(told) == 3
+    assert "(BNC-W02-X005-Y007)" in told[1]
+    y = load(out / "yield.json")
+    assert y["provenance"]["handler"] == "manual handler, lot BNC, up to 5 units"
+    dies = {(w["wafer"], x, yy) for w in y["wafers"] for x, yy, _ in w["dies"]}
+    assert (2, 5, 7) in dies
+    # The bench is one socket, and not resumed.
+    r = seedval("lot", "--handler", "manual", "--units", 5, "--sites", 2, "--out", tmp_path / "two", expect=2)
+    assert "--sites 1" in r.stderr

@@ -84,12 +84,17 @@ void run_site(Floor& floor, Board& board, int site, std::stop_token stop) {
     ++floor.in_flight;
     lock.unlock();
 
-    if (socket != nullptr) socket->insert(slot->die, slot->insertion);
-    UnitContext ctx{slot->unit, std::to_string(slot->unit + 1), slot->die, site, slot->insertion};
+    if (socket != nullptr && !slot->die_from_device) socket->insert(slot->die, slot->insertion);
+    UnitContext ctx{slot->unit,      std::to_string(slot->unit + 1), slot->die, site,
+                    slot->insertion, slot->die_from_device};
     UnitRecord unit = test_unit(board, floor.program, ctx, stop,
                                 floor.options.device_timeouts ? &*floor.options.device_timeouts : nullptr);
     for (const FileRef& f : floor.result.info.inputs) unit.input_hashes.push_back(f.sha256);
 
+    if (slot->die_from_device && unit.ecid && !(unit.die == slot->die)) {
+      slot->die = unit.die;  // the die its ECID names: a retest must be the same one
+      slot->die_from_device = false;
+    }
     lock.lock();
     --floor.in_flight;
     const bool retest = !unit.passed && !unit.aborted && floor.program.retestable(unit.hard_bin) &&

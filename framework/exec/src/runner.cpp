@@ -111,7 +111,9 @@ UnitRecord run_unit(Device& device, const Program& program, const UnitContext& c
   try {
     const Identity& id = device.identify(true);
     u.ecid = id.ecid;
-    if (id.die && !(*id.die == ctx.die))
+    if (ctx.die_from_device) {
+      if (id.die) u.die = *id.die;
+    } else if (id.die && !(*id.die == ctx.die))
       bin_tester_error(u, program, "identify",
                        fmt::format("unit in the socket is {}, the handler gave {}", chip::to_string(*id.die),
                                    chip::to_string(ctx.die)));

@@ -464,3 +464,114 @@ BOOST_AUTO_TEST_CASE(a_stop_ends_a_multi_site_lot_after_the_units_in_flight) {
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace seedval
+
+namespace seedval {
+namespace {
+
+// A real board at the bench: the simulated one with its die socket hidden, so the handler cannot choose
+// the die and the unit is whatever its ECID says.
+class SocketlessBoard final : public Board {
+ public:
+  explicit SocketlessBoard(std::unique_ptr<Board> inner) : Board(inner->info()), inner_(std::move(inner)) {}
+  std::unique_ptr<Transport> connect() override { return inner_->connect(); }
+  DieSocket* socket() { return inner_->die_socket(); }
+
+ private:
+  std::unique_ptr<Board> inner_;
+};
+
+// An operator who answers from a script, and what they were told.
+struct Operator {
+  std::vector<std::string> answers;
+  std::size_t next = 0;
+  std::vector<std::string> prompts, told;
+  ManualHandler::Ask ask() {
+    return [this](const std::string& prompt) -> std::optional<std::string> {
+      prompts.push_back(prompt);
+      if (next == answers.size()) return std::nullopt;
+      return answers[next++];
+    };
+  }
+  ManualHandler::Tell tell() {
+    return [this](const std::string& m) { told.push_back(m); };
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(exec_manual_handler)
+
+BOOST_AUTO_TEST_CASE(the_operator_feeds_units_by_enter_or_die_id_and_ends_with_q) {
+  Operator op;
+  op.answers = {"", "  LOT7-W03-X004-Y005 ", "not-a-die", "", "q", ""};
+  ManualHandler h("LOT7", 10, true, op.ask(), op.tell(), [](int b) { return b == 1 ? "pass" : "fail"; });
+  const auto a = h.next();
+  BOOST_REQUIRE(a.has_value());
+  BOOST_TEST(a->unit == 0);
+  BOOST_TEST(a->die.lot == "LOT7");
+  BOOST_TEST(!a->die_from_device);
+  const auto b = h.next();
+  BOOST_REQUIRE(b.has_value());
+  BOOST_TEST(chip::to_string(b->die) == "LOT7-W03-X004-Y005");
+  h.sort(*b, 1, false);
+  BOOST_TEST(contains(op.told.back(), "unit 2 (LOT7-W03-X004-Y005): put it in hard bin 1 (pass)"));
+  const auto c = h.next();  // "not-a-die" is refused and asked again
+  BOOST_REQUIRE(c.has_value());
+  BOOST_TEST(c->unit == 2);
+  BOOST_TEST(contains(op.told.back(), "not a die id"));
+  // A retest is asked for before any new unit.
+  h.sort(*c, 9, true);
+  BOOST_TEST(contains(op.told.back(), "to be retested"));
+  BOOST_TEST(!h.next().has_value());  // "q": the lot is done, even with a retest pending
+  BOOST_TEST(contains(op.prompts.back(), "goes back in for insertion 2"));
+  BOOST_TEST(!h.next().has_value());  // and stays done
+  BOOST_TEST(op.next == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(the_operator_is_asked_at_most_for_max_units_and_end_of_input_ends_the_lot) {
+  Operator op;
+  op.answers = {"", ""};
+  ManualHandler h("LOT8", 1, true, op.ask(), op.tell());
+  BOOST_TEST(h.next().has_value());
+  BOOST_TEST(!h.next().has_value());  // at most one unit: not even asked
+  BOOST_TEST(op.prompts.size() == 1u);
+  Operator quiet;  // no answers at all: end of input
+  ManualHandler g("LOT8", 5, true, quiet.ask(), quiet.tell());
+  BOOST_TEST(!g.next().has_value());
+  BOOST_CHECK_THROW(ManualHandler("LOT8", 0, true, op.ask(), op.tell()), InvalidArgumentError);
+}
+
+BOOST_AUTO_TEST_CASE(on_a_board_without_a_socket_each_unit_is_the_die_its_ecid_names) {
+  exec_test::TempDir dir;
+  const Program program = exec_test::make_program(kFastFlow);
+  SocketlessBoard board(exec_test::sim_board(dir, "exec-bench"));
+  // The operator puts in two dies the handler cannot know.
+  const chip::DieId first{"BENCH", 2, 7, 3}, second{"BENCH", 4, 1, 9};
+  Operator op;
+  op.answers = {"", "", "q"};
+  int asked = 0;
+  ManualHandler h(
+      "BENCH", 5, false,
+      [&](const std::string& prompt) {
+        // The operator puts the unit in while being asked.
+        if (asked < 2) board.socket()->insert(asked == 0 ? first : second, 1);
+        ++asked;
+        return op.ask()(prompt);
+      },
+      op.tell());
+  RecordingSink sink;
+  const LotResult r = run_lot(board, h, program, {}, {&sink});
+  BOOST_REQUIRE(r.insertions.size() == 2u);
+  BOOST_TEST(chip::to_string(r.insertions[0].die) == chip::to_string(first));
+  BOOST_TEST(chip::to_string(r.insertions[1].die) == chip::to_string(second));
+  for (const auto& u : r.insertions) {
+    BOOST_TEST(u.passed, u.message);
+    BOOST_TEST(u.ecid.has_value());
+  }
+  BOOST_TEST(contains(op.told.at(0), "unit 1 (BENCH-W02-X007-Y003)"));
+  BOOST_TEST(contains(r.info.handler, "manual handler"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace seedval

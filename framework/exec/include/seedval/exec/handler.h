@@ -1,5 +1,6 @@
 // Handlers give units to sites and sort them into bins when tested, as a test-floor handler (or a
-// prober) does. The simulated handler feeds dies of a simulated lot, wafer by wafer.
+// prober) does. The simulated handler feeds dies of a simulated lot, wafer by wafer; the manual handler
+// is the bench, where an operator puts each unit in by hand.
 #pragma once
 
 #include <deque>
@@ -18,6 +19,9 @@ struct UnitSlot {
   int unit = 0;  ///< index in the lot, from 0
   chip::DieId die;
   int insertion = 1;  ///< 2 and up for retests
+  /// The handler does not know the die (a unit put in by hand on a real board): the unit is whatever die
+  /// its ECID says, and `die` is only a placeholder until then.
+  bool die_from_device = false;
 };
 
 class Handler {
@@ -54,6 +58,39 @@ class SimHandler final : public Handler {
   int units_;
   int next_unit_ = 0;
   std::set<int> recorded_;  // units a resumed lot already holds records of
+  std::deque<UnitSlot> retest_;
+};
+
+/// The bench: an operator puts each unit in the socket by hand and is told where it goes.
+///
+/// For each unit the operator is asked (`ask`, which returns nullopt at the end of input) and answers:
+///   - Enter: the next unit. On a board with a die socket (simulated) it is the next die of the lot, as the
+///     simulated handler numbers them; on a real board the unit is whatever die its ECID says it is.
+///   - a die id (LOT001-W03-X007-Y011): that die (a simulated board puts it in the socket; a real one is
+///     checked against its ECID);
+///   - "q" (or the end of input): the lot is done.
+/// After each insertion the operator is told (`tell`) the hard bin to put the unit in, or that it goes
+/// back in the socket for a retest, which is asked for before any new unit. At most `max_units` units.
+class ManualHandler final : public Handler {
+ public:
+  using Ask = std::function<std::optional<std::string>(const std::string& prompt)>;
+  using Tell = std::function<void(const std::string& message)>;
+  /// `bin_name` names a hard bin in what the operator is told.
+  ManualHandler(std::string lot_id, int max_units, bool die_socket, Ask ask, Tell tell,
+                std::function<std::string(int)> bin_name = {});
+  std::string describe() const override;
+  std::optional<UnitSlot> next() override;
+  void sort(const UnitSlot& slot, int hard_bin, bool retest) override;
+
+ private:
+  std::string lot_id_;
+  int max_units_;
+  bool die_socket_;
+  Ask ask_;
+  Tell tell_;
+  std::function<std::string(int)> bin_name_;
+  int next_unit_ = 0;
+  bool done_ = false;
   std::deque<UnitSlot> retest_;
 };
 

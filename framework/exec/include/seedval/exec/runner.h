@@ -16,6 +16,8 @@ struct UnitContext {
   chip::DieId die;
   int site = 0;
   int insertion = 1;
+  /// `die` is a placeholder: the unit is the die its ECID says (a unit put in by hand on a real board).
+  bool die_from_device = false;
 };
 
 /// Runs `program` on `device` and bins the unit. Binning:
