@@ -1,12 +1,13 @@
 // bench_reports: the reports of a year of production (350,000 units) built from the results store, with
 // the time and the peak memory it takes.
 //
-//   bench_reports [UNITS] [--dir DIR] [--template N]
+//   bench_reports [UNITS] [--dir DIR] [--template N] [--store FILE]
 //
 // A real lot of N (default 48) units of the production program on the simulated board gives the unit
 // records; UNITS (default 350,000) copies of them, each its own die, go into a SQLite store in DIR
 // (default the system temp folder) in batches of 1,000 per transaction, without their artifacts (the
-// reports never read them). Then, timed, with the process's peak resident memory reset before each:
+// reports never read them); with --store, FILE is that store, filled once and kept for the next run (to
+// profile the reading alone). Then, timed, with the process's peak resident memory reset before each:
 //   - baseline: the store read back, every insertion built and dropped (for_each_insertion alone);
 //   - reports: the same read into LotSummarizer, then yield.json and bins.json written;
 //   - in memory: load() and summarize() as seedval lot does for small lots, on the first 20,000 units
@@ -90,10 +91,13 @@ void fill(ResultStore& store, const LotResult& templ, const std::string& lot, in
 int main(int argc, char** argv) {
   int units = 350000, template_units = 48;
   std::filesystem::path dir = std::filesystem::temp_directory_path();
+  std::filesystem::path kept;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--dir" && i + 1 < argc)
       dir = argv[++i];
+    else if (a == "--store" && i + 1 < argc)
+      kept = argv[++i];
     else if (a == "--template" && i + 1 < argc)
       template_units = std::atoi(argv[++i]);
     else
@@ -104,14 +108,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   const Program program = load_program(kDefaultProgram);
-  auto board = open_board("seedchip-sim");
-  SimHandler handler("BENCH", template_units);
+  const bool reuse = !kept.empty() && std::filesystem::exists(kept) && ResultStore(kept).has_lot("YEAR");
+  LotResult templ;
   auto t0 = Clock::now();
-  const LotResult templ = run_lot(*board, handler, program, {}, {});
-  fmt::print("template: a real lot of {} units, {} insertions, in {:.1f} s\n", template_units,
-             templ.insertions.size(), seconds_since(t0));
+  if (!reuse) {
+    auto board = open_board("seedchip-sim");
+    SimHandler handler("BENCH", template_units);
+    templ = run_lot(*board, handler, program, {}, {});
+    fmt::print("template: a real lot of {} units, {} insertions, in {:.1f} s\n", template_units,
+               templ.insertions.size(), seconds_since(t0));
+  }
 
-  const auto file = dir / fmt::format("bench-reports-{}.db", ::getpid());
+  const auto file = kept.empty() ? dir / fmt::format("bench-reports-{}.db", ::getpid()) : kept;
   const auto small_file = dir / fmt::format("bench-reports-{}-small.db", ::getpid());
   struct Cleanup {
     std::vector<std::filesystem::path> files;
@@ -120,9 +128,13 @@ int main(int argc, char** argv) {
       for (const auto& f : files)
         for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(f.string() + suffix, ec);
     }
-  } cleanup{{file, small_file}};
+  } cleanup{{small_file}};
+  if (kept.empty()) cleanup.files.push_back(file);
   const int small = std::min(units, 20000);
-  {
+  if (reuse) {
+    units = static_cast<int>(ResultStore(file).insertion_count("YEAR"));
+    fmt::print("store: {} units kept in {}\n", units, file.string());
+  } else {
     ResultStore store(file);
     t0 = Clock::now();
     fill(store, templ, "YEAR", units);
@@ -152,8 +164,11 @@ int main(int argc, char** argv) {
   reports::LotSummarizer summarizer(program, 4);
   store.for_each_insertion(
       "YEAR", [&](UnitRecord&& u) { summarizer.add(u); }, false);
+  const double read_s = seconds_since(t0);
   const reports::LotSummary summary = summarizer.finish();
+  const double finish_s = seconds_since(t0) - read_s;
   const std::string yield = reports::yield_report(summary, head, program);
+  const double yield_s = seconds_since(t0) - read_s - finish_s;
   const std::string bins = reports::bins_report(summary, head, program);
   const auto out = dir / fmt::format("bench-reports-{}", ::getpid());
   std::filesystem::create_directories(out);
@@ -170,9 +185,13 @@ int main(int argc, char** argv) {
       reports_s <= 10 && reports_mib <= 1024 ? "met" : "MISSED");
   fmt::print("         {:.1f} us per unit, {:.2f}x the bare read\n", 1e6 * reports_s / units,
              reports_s / base_s);
+  fmt::print(
+      "         read and summarized {:.2f} s, summary finished {:.2f} s, yield.json {:.2f} s, the rest "
+      "{:.2f} s\n",
+      read_s, finish_s, yield_s, reports_s - read_s - finish_s - yield_s);
 
   // The in-memory path on the small store, extrapolated.
-  {
+  if (!reuse) {
     ResultStore small_store(small_file);
     reset_peak();
     t0 = Clock::now();

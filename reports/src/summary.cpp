@@ -1,5 +1,7 @@
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -37,24 +39,34 @@ BinTable empty_table(const Program& p) {
 // Seconds since 1970 (UTC) of an ISO-8601 stamp with milliseconds and offset
 // ("2026-12-02T16:20:31.842+01:00"); nullopt when it is not one.
 std::optional<double> iso_seconds(const std::string& iso) {
-  std::tm t{};
-  int consumed = 0;
-  if (std::sscanf(iso.c_str(), "%d-%d-%dT%d:%d:%d%n", &t.tm_year, &t.tm_mon, &t.tm_mday, &t.tm_hour,
-                  &t.tm_min, &t.tm_sec, &consumed) != 6)
+  // YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM|-HH:MM], read by hand: a year of units has 700,000 of them.
+  const char* p = iso.data();
+  const char* const end = p + iso.size();
+  auto number = [&](int& v, char then) {
+    const auto [q, ec] = std::from_chars(p, end, v);
+    if (ec != std::errc() || (then != 0 && (q == end || *q != then))) return false;
+    p = q + (then != 0 ? 1 : 0);
+    return true;
+  };
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  if (!number(y, '-') || !number(mo, '-') || !number(d, 'T') || !number(h, ':') || !number(mi, ':') ||
+      !number(sec, 0))
     return std::nullopt;
-  t.tm_year -= 1900;
-  t.tm_mon -= 1;
-  double seconds = static_cast<double>(timegm(&t));
-  std::size_t i = static_cast<std::size_t>(consumed);
-  if (i < iso.size() && iso[i] == '.') {
+  const std::chrono::year_month_day date{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(mo)),
+                                         std::chrono::day(static_cast<unsigned>(d))};
+  if (!date.ok()) return std::nullopt;
+  double seconds = static_cast<double>(std::chrono::sys_days(date).time_since_epoch().count()) * 86400.0 +
+                   h * 3600.0 + mi * 60.0 + sec;
+  if (p < end && *p == '.') {
     double scale = 0.1;
-    for (++i; i < iso.size() && std::isdigit(static_cast<unsigned char>(iso[i])); ++i, scale /= 10)
-      seconds += (iso[i] - '0') * scale;
+    for (++p; p < end && *p >= '0' && *p <= '9'; ++p, scale /= 10) seconds += (*p - '0') * scale;
   }
-  int oh = 0, om = 0;
-  if (i < iso.size() && (iso[i] == '+' || iso[i] == '-') &&
-      std::sscanf(iso.c_str() + i + 1, "%d:%d", &oh, &om) == 2)
-    seconds -= (iso[i] == '+' ? 1 : -1) * (oh * 3600.0 + om * 60.0);
+  if (p < end && (*p == '+' || *p == '-')) {
+    const double sign = *p == '+' ? 1 : -1;
+    ++p;
+    int oh = 0, om = 0;
+    if (number(oh, ':') && number(om, 0)) seconds -= sign * (oh * 3600.0 + om * 60.0);
+  }
   return seconds;
 }
 
@@ -180,6 +192,7 @@ LotSummarizer::LotSummarizer(const Program& program, int site_count)
 LotSummarizer::~LotSummarizer() = default;
 
 void LotSummarizer::add(const UnitRecord& u) {
+  constexpr std::size_t tests_none = static_cast<std::size_t>(-1);
   State& st = *state_;
   ++st.insertions;
   st.times.push_back(u.test_time_s);
@@ -189,13 +202,21 @@ void LotSummarizer::add(const UnitRecord& u) {
   for (const auto& rec : u.steps) {
     auto idx = st.test_index.find(rec.id);
     if (idx == st.test_index.end()) continue;
-    for (const auto& m : rec.measurements)
-      for (const auto& [name, i] : idx->second)
-        if (name == m.name) {
-          ++st.tests[i].executions;
-          if (m.outcome == Outcome::failed) ++st.tests[i].fails;
-          if (std::isfinite(m.value)) st.test_values[i].push_back(m.value);
-        }
+    const auto& specs = idx->second;
+    for (std::size_t k = 0; k < rec.measurements.size(); ++k) {
+      const Measurement& m = rec.measurements[k];
+      // Measurements come in the order the test declares them: look there first.
+      std::size_t i = tests_none;
+      if (k < specs.size() && specs[k].first == m.name)
+        i = specs[k].second;
+      else
+        for (const auto& [name, j] : specs)
+          if (name == m.name) i = j;
+      if (i == tests_none) continue;
+      ++st.tests[i].executions;
+      if (m.outcome == Outcome::failed) ++st.tests[i].fails;
+      if (std::isfinite(m.value)) st.test_values[i].push_back(m.value);
+    }
   }
   UnitState& unit = st.units[DieKey{u.die.lot, u.die.wafer, u.die.x, u.die.y}];
   unit.test_time_s += u.test_time_s;
@@ -205,9 +226,16 @@ void LotSummarizer::add(const UnitRecord& u) {
     return;
   }
   ++unit.judged;
-  if (!unit.first || u.insertion < unit.first->insertion) unit.first = st.seen(u);
-  if (!unit.last || u.insertion >= unit.last->insertion) {
-    unit.last = st.seen(u);
+  const bool first = !unit.first || u.insertion < unit.first->insertion;
+  const bool last = !unit.last || u.insertion >= unit.last->insertion;
+  if (first && last) {
+    unit.first = st.seen(u);
+    unit.last = unit.first;
+  } else if (first) {
+    unit.first = st.seen(u);
+  }
+  if (last) {
+    if (!first) unit.last = st.seen(u);
     unit.part_id = u.part_id;
     unit.ecid = u.ecid;
   }

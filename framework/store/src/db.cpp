@@ -4,14 +4,15 @@ namespace seedval::db {
 namespace {
 
 // The schema, written once. $ID, $INT, $REAL and $BLOB stand for the column types of the dialect.
-// Version 2 added lot_files; a version-1 store gains it when opened (store.cpp).
+// Version 2 added lot_files; version 3 insertions.packed_steps and lots.packed_steps. An older
+// store gains what is new when it is opened (store.cpp).
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS lots (
   id $ID, lot_id TEXT NOT NULL UNIQUE, product TEXT, step TEXT, station TEXT, handler TEXT,
   site_count $INT, temperature_c $REAL, program_name TEXT, program_path TEXT, program_sha256 TEXT,
   program_revision TEXT, board_name TEXT, board_path TEXT, board_sha256 TEXT, start_time TEXT,
   finish_time TEXT, seedval_version TEXT, ended $INT NOT NULL DEFAULT 0, cancelled $INT NOT NULL DEFAULT 0,
-  stopped_because TEXT NOT NULL DEFAULT '');
+  stopped_because TEXT NOT NULL DEFAULT '', packed_steps $INT NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS inputs (
   lot $INT NOT NULL REFERENCES lots(id) ON DELETE CASCADE, idx $INT NOT NULL, name TEXT, path TEXT,
   sha256 TEXT, PRIMARY KEY (lot, idx));
@@ -26,7 +27,7 @@ CREATE TABLE IF NOT EXISTS insertions (
   part_id TEXT, die_lot TEXT, wafer $INT, x $INT, y $INT, ecid $INT, site $INT,
   insertion $INT NOT NULL, soft_bin $INT, hard_bin $INT, passed $INT, tester_error $INT,
   aborted $INT, failing_step TEXT, grade TEXT, message TEXT, start_time TEXT, finish_time TEXT,
-  test_time_s $REAL, input_hashes TEXT, UNIQUE (lot, unit, insertion));
+  test_time_s $REAL, input_hashes TEXT, packed_steps $BLOB, UNIQUE (lot, unit, insertion));
 CREATE TABLE IF NOT EXISTS steps (
   id $ID, insertion $INT NOT NULL REFERENCES insertions(id) ON DELETE CASCADE,
   idx $INT NOT NULL, step_id TEXT, test TEXT, outcome $INT, message TEXT, duration_s $REAL,

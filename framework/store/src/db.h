@@ -68,6 +68,8 @@ class Statement {
   virtual double real(int c) const = 0;
   virtual std::string text(int c) const = 0;
   virtual std::string blob(int c) const = 0;
+  /// The same into `out`, whose memory is reused: reading millions of values, no allocation for each.
+  virtual void blob_into(int c, std::string& out) const { out = blob(c); }
 
   std::optional<double> optional_real(int c) const {
     return is_null(c) ? std::nullopt : std::optional<double>(real(c));

@@ -1,8 +1,17 @@
 #include <algorithm>
+#include <bit>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
 #include <fstream>
+#include <functional>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
+#include <thread>
 
 #include <fmt/core.h>
 #include <fmt/ranges.h>
@@ -35,6 +44,168 @@ std::vector<std::string> split_hashes(const std::string& joined) {
   }
   return out;
 }
+
+// Schema 3 keeps an insertion's steps twice: as rows of `steps`, `measurements` and `notes`, for SQL, and
+// packed in one value, `insertions.packed_steps`, from which a lot written since is read back. A year of
+// production is some 5 million step rows and 35 million measurement rows: joining that many rows is most
+// of the time to build the year's reports; reading 350,000 packed values is not. (Artifacts, tens of KB
+// a step, stay in their table only.) The packing, format 1, integers little-endian:
+//   byte 1 (the format); varint step count; per step: text id, text test, byte outcome, text message,
+//   double duration_s, varint error code, varint measurement count, the measurements, varint note count,
+//   the notes as texts. A measurement: text name, text unit symbol, a flags byte (1: value, 2: low limit,
+//   4: high limit), the doubles the flags announce in that order, byte outcome.
+//   A text is a varint length and its bytes; a double, the 8 bytes of its IEEE-754 form.
+// A NaN value is packed as absent (as a NULL row) and negative zero as zero (as it is bound), so both
+// forms read back the same.
+constexpr std::uint8_t kPackedFormat = 1;
+
+void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+void put_double(std::string& out, double v) {
+  const auto bits = std::bit_cast<std::uint64_t>(v == 0 ? 0.0 : v);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));
+}
+
+void put_text(std::string& out, std::string_view t) {
+  put_varint(out, t.size());
+  out.append(t);
+}
+
+std::string pack_steps(const std::vector<StepRecord>& steps) {
+  std::string out;
+  out.push_back(static_cast<char>(kPackedFormat));
+  put_varint(out, steps.size());
+  for (const StepRecord& st : steps) {
+    put_text(out, st.id);
+    put_text(out, st.test);
+    out.push_back(static_cast<char>(st.outcome));
+    put_text(out, st.message);
+    put_double(out, st.duration_s);
+    put_varint(out, static_cast<std::uint64_t>(st.error_code));
+    put_varint(out, st.measurements.size());
+    for (const Measurement& m : st.measurements) {
+      put_text(out, m.name);
+      put_text(out, m.unit.symbol);
+      const bool value = m.value == m.value;
+      out.push_back(static_cast<char>((value ? 1 : 0) | (m.limits.low ? 2 : 0) | (m.limits.high ? 4 : 0)));
+      if (value) put_double(out, m.value);
+      if (m.limits.low) put_double(out, *m.limits.low);
+      if (m.limits.high) put_double(out, *m.limits.high);
+      out.push_back(static_cast<char>(m.outcome));
+    }
+    put_varint(out, st.notes.size());
+    for (const auto& n : st.notes) put_text(out, n);
+  }
+  return out;
+}
+
+/// Reads packed steps back; a value that is not a whole packing of format 1 throws IoError.
+class Unpacker {
+ public:
+  /// `where` names the store and the insertion for the error.
+  void unpack(std::string_view bytes, std::vector<StepRecord>& out,
+              const std::function<std::string()>& where) {
+    in_ = bytes;
+    try {
+      if (byte() != kPackedFormat) fail("an unknown packing");
+      const std::uint64_t steps = count();
+      out.reserve(steps);
+      for (std::uint64_t k = 0; k < steps; ++k) {
+        StepRecord st;
+        st.id = text();
+        st.test = text();
+        st.outcome = outcome();
+        st.message = text();
+        st.duration_s = real();
+        const std::uint64_t code = varint();
+        if (code > 0xffff) fail("an error code out of range");
+        st.error_code = static_cast<ErrorCode>(code);
+        const std::uint64_t n = count();
+        st.measurements.reserve(n);
+        for (std::uint64_t i = 0; i < n; ++i) {
+          Measurement m;
+          m.name = text();
+          m.unit = unit(text_view());
+          const std::uint8_t flags = byte();
+          if (flags > 7) fail("unknown flags");
+          m.value = (flags & 1) != 0 ? real() : std::numeric_limits<double>::quiet_NaN();
+          if ((flags & 2) != 0) m.limits.low = real();
+          if ((flags & 4) != 0) m.limits.high = real();
+          m.outcome = outcome();
+          st.measurements.push_back(std::move(m));
+        }
+        const std::uint64_t notes = count();
+        for (std::uint64_t i = 0; i < notes; ++i) st.notes.push_back(text());
+        out.push_back(std::move(st));
+      }
+      if (!in_.empty()) fail("bytes after the last step");
+    } catch (const std::runtime_error& e) {
+      throw IoError(ErrorCode::io, fmt::format("{}: its packed steps are damaged ({})", where(), e.what()));
+    }
+  }
+
+ private:
+  [[noreturn]] static void fail(const char* why) { throw std::runtime_error(why); }
+  std::uint8_t byte() {
+    if (in_.empty()) fail("cut short");
+    const auto b = static_cast<std::uint8_t>(in_.front());
+    in_.remove_prefix(1);
+    return b;
+  }
+  std::uint64_t varint() {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      const std::uint8_t b = byte();
+      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return v;
+    }
+    fail("a varint too long");
+  }
+  /// A count of things that each take at least a byte: never more than the bytes left.
+  std::uint64_t count() {
+    const std::uint64_t n = varint();
+    if (n > in_.size()) fail("a count larger than the bytes left");
+    return n;
+  }
+  Outcome outcome() {
+    const std::uint8_t o = byte();
+    if (o > static_cast<std::uint8_t>(Outcome::error)) fail("an unknown outcome");
+    return static_cast<Outcome>(o);
+  }
+  std::string_view text_view() {
+    const std::uint64_t n = varint();
+    if (n > in_.size()) fail("cut short");
+    const std::string_view t = in_.substr(0, n);
+    in_.remove_prefix(n);
+    return t;
+  }
+  std::string text() { return std::string(text_view()); }
+  double real() {
+    if (in_.size() < 8) fail("cut short");
+    std::uint64_t bits = 0;
+    for (int i = 0; i < 8; ++i)
+      bits |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(in_[i])) << (8 * i);
+    in_.remove_prefix(8);
+    return std::bit_cast<double>(bits);
+  }
+  /// The unit of a symbol, remembered: a lot has a handful of them.
+  Unit unit(std::string_view symbol) {
+    for (const auto& [s, u] : units_)
+      if (s == symbol) return u;
+    const Unit u = unit_of(std::string(symbol));
+    units_.emplace_back(std::string(symbol), u);
+    return u;
+  }
+
+  std::string_view in_;
+  std::vector<std::pair<std::string, Unit>> units_;
+};
 
 /// A streamed query and whether it stands on a row.
 struct Rows {
@@ -98,12 +269,20 @@ struct ResultStore::Impl {
             ErrorCode::io,
             fmt::format("{}: a results store of schema version {}; this seedval reads versions 1 to {}",
                         where(), *version, kSchemaVersion));
-      // 1 -> 2: lot_files is new (the schema text creates what is missing), and insertions gain the
-      // hashes of the files that shaped each verdict.
-      c->exec(db::schema_sql(c->dialect()),
-              fmt::format("bringing schema version {} to {}", known, kSchemaVersion));
-      c->exec("ALTER TABLE insertions ADD COLUMN input_hashes TEXT",
-              fmt::format("bringing schema version {} to {}", known, kSchemaVersion));
+      // What each version added that CREATE TABLE IF NOT EXISTS (the schema text) does not: 1 -> 2
+      // lot_files (a table: the schema text makes it) and insertions.input_hashes; 2 -> 3 the packed
+      // steps of insertions, and the lots flag that says all of a lot's insertions have them.
+      const std::string what = fmt::format("bringing schema version {} to {}", known, kSchemaVersion);
+      c->exec(db::schema_sql(c->dialect()), what);
+      if (known < 2) c->exec("ALTER TABLE insertions ADD COLUMN input_hashes TEXT", what);
+      if (known < 3) {
+        c->exec(fmt::format("ALTER TABLE insertions ADD COLUMN packed_steps {}",
+                            c->dialect() == db::Dialect::sqlite ? "BLOB" : "BYTEA"),
+                what);
+        c->exec(fmt::format("ALTER TABLE lots ADD COLUMN packed_steps {} NOT NULL DEFAULT 0",
+                            c->dialect() == db::Dialect::sqlite ? "INTEGER" : "BIGINT"),
+                what);
+      }
       c->prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'")->bind(1, current).run();
     }
     tx.commit("setting up the store");
@@ -113,30 +292,44 @@ struct ResultStore::Impl {
   /// (insertions; steps; measurements; notes; artifacts), each ordered by insertion, step and index.
   void each_insertion(std::int64_t lot, const std::function<void(UnitRecord&&)>& f,
                       bool artifacts = true) const {
+    // A lot written since schema 3 is read from its insertions' packed steps, an older one from the rows.
+    bool packed = false;
+    {
+      auto s = c->prepare("SELECT packed_steps FROM lots WHERE id = ?");
+      s->bind(1, lot);
+      packed = s->step() && s->integer(0) != 0;
+    }
+    const char* rows = packed ? " AND 1 = 0" : "";
     Rows ins{c->stream(
         "SELECT id, unit, part_id, die_lot, wafer, x, y, ecid, site, insertion, soft_bin, hard_bin, passed, "
         "tester_error, aborted, failing_step, grade, message, start_time, finish_time, test_time_s, "
-        "input_hashes FROM insertions WHERE lot = ? ORDER BY id")};
-    Rows steps{c->stream(
+        "input_hashes, packed_steps FROM insertions WHERE lot = ? ORDER BY id")};
+    Rows steps{c->stream(fmt::format(
         "SELECT s.insertion, s.id, s.step_id, s.test, s.outcome, s.message, s.duration_s, s.error_code "
-        "FROM steps s JOIN insertions i ON i.id = s.insertion WHERE i.lot = ? ORDER BY i.id, s.idx")};
-    Rows meas{
-        c->stream("SELECT m.step, m.name, m.value, m.unit, m.low, m.high, m.outcome FROM measurements m "
-                  "JOIN steps s ON s.id = m.step JOIN insertions i ON i.id = s.insertion WHERE i.lot = ? "
-                  "ORDER BY i.id, s.idx, m.idx")};
-    Rows notes{c->stream(
+        "FROM steps s JOIN insertions i ON i.id = s.insertion WHERE i.lot = ?{} ORDER BY i.id, s.idx",
+        rows))};
+    Rows meas{c->stream(
+        fmt::format("SELECT m.step, m.name, m.value, m.unit, m.low, m.high, m.outcome FROM measurements m "
+                    "JOIN steps s ON s.id = m.step JOIN insertions i ON i.id = s.insertion WHERE i.lot = ?{} "
+                    "ORDER BY i.id, s.idx, m.idx",
+                    rows))};
+    Rows notes{c->stream(fmt::format(
         "SELECT n.step, n.text FROM notes n JOIN steps s ON s.id = n.step JOIN insertions i ON i.id = "
-        "s.insertion WHERE i.lot = ? ORDER BY i.id, s.idx, n.idx")};
+        "s.insertion WHERE i.lot = ?{} ORDER BY i.id, s.idx, n.idx",
+        rows))};
     Rows arts{c->stream(
         fmt::format(
-            "SELECT a.step, a.name, a.media_type, a.content FROM artifacts a JOIN steps s ON s.id = "
-            "a.step JOIN insertions i ON i.id = s.insertion WHERE i.lot = ?{} ORDER BY i.id, s.idx, a.idx",
+            "SELECT s.insertion, s.idx, a.name, a.media_type, a.content FROM artifacts a JOIN steps s "
+            "ON s.id = a.step JOIN insertions i ON i.id = s.insertion WHERE i.lot = ?{} ORDER BY "
+            "i.id, s.idx, a.idx",
             artifacts ? "" : " AND 1 = 0"),
         64)};  // artifacts run to tens of KB: a few at a time
     for (Rows* r : {&ins, &steps, &meas, &notes, &arts}) {
       r->s->bind(1, lot);
       r->next();
     }
+    Unpacker unpacker;
+    std::string packed_bytes;
     while (ins.row) {
       UnitRecord u;
       const std::int64_t key = ins->integer(0);
@@ -160,6 +353,15 @@ struct ResultStore::Impl {
       u.test_time_s = ins->real(20);
       if (!ins->is_null(21))
         for (const auto& h : split_hashes(ins->text(21))) u.input_hashes.push_back(h);
+      if (packed) {
+        if (ins->is_null(22))
+          throw IoError(ErrorCode::io, fmt::format("{}: unit {} insertion {} has lost its steps", where(),
+                                                   u.part_id, u.insertion));
+        ins->blob_into(22, packed_bytes);
+        unpacker.unpack(packed_bytes, u.steps, [&] {
+          return fmt::format("{}: unit {} insertion {}", where(), u.part_id, u.insertion);
+        });
+      }
       for (; steps.row && steps->integer(0) == key; steps.next()) {
         StepRecord s;
         const std::int64_t sk = steps->integer(1);
@@ -180,9 +382,16 @@ struct ResultStore::Impl {
           s.measurements.push_back(std::move(m));
         }
         for (; notes.row && notes->integer(0) == sk; notes.next()) s.notes.push_back(notes->text(1));
-        for (; arts.row && arts->integer(0) == sk; arts.next())
-          s.artifacts.push_back({arts->text(1), arts->text(2), arts->blob(3)});
         u.steps.push_back(std::move(s));
+      }
+      for (; arts.row && arts->integer(0) == key; arts.next()) {
+        const auto idx = static_cast<std::size_t>(arts->integer(1));
+        if (idx >= u.steps.size())
+          throw IoError(ErrorCode::io,
+                        fmt::format("{}: an artifact of unit {} insertion {} belongs to step {} "
+                                    "of {}",
+                                    where(), u.part_id, u.insertion, idx + 1, u.steps.size()));
+        u.steps[idx].artifacts.push_back({arts->text(2), arts->text(3), arts->blob(4)});
       }
       f(std::move(u));
       ins.next();
@@ -243,7 +452,8 @@ void ResultStore::begin_lot(const LotInfo& info) {
   auto lot = c.prepare(
       "INSERT INTO lots (lot_id, product, step, station, handler, site_count, temperature_c, program_name, "
       "program_path, program_sha256, program_revision, board_name, board_path, board_sha256, start_time, "
-      "finish_time, seedval_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "finish_time, seedval_version, packed_steps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?, ?, ?, 1)",
       db::Returning::id);
   lot->bind(1, info.lot_id)
       .bind(2, info.product)
@@ -280,8 +490,8 @@ void ResultStore::Impl::insert(const std::string& lot_id, const UnitRecord& u) {
       m.cached(m.insert_insertion,
                "INSERT INTO insertions (lot, unit, part_id, die_lot, wafer, x, y, ecid, site, "
                "insertion, soft_bin, hard_bin, passed, tester_error, aborted, failing_step, grade, "
-               "message, start_time, finish_time, test_time_s, input_hashes) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               "message, start_time, finish_time, test_time_s, input_hashes, packed_steps) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                db::Returning::id);
   ins.bind(1, lot)
       .bind(2, u.unit)
@@ -305,6 +515,7 @@ void ResultStore::Impl::insert(const std::string& lot_id, const UnitRecord& u) {
     ins.null(22);
   else
     ins.bind(22, fmt::format("{}", fmt::join(u.input_hashes, ",")));
+  ins.blob(23, pack_steps(u.steps));
   std::int64_t insertion = 0;
   try {
     insertion = ins.insert();
@@ -456,11 +667,117 @@ std::int64_t ResultStore::insertion_count(const std::string& lot_id) const {
   return s->step() ? s->integer(0) : 0;
 }
 
+namespace {
+
+/// Batches of records handed from the thread that reads the store to the one that uses them, a few
+/// batches at most in between.
+class ReadAhead {
+ public:
+  static constexpr std::size_t kBatch = 64, kDepth = 8;
+  struct Stopped {};  ///< thrown in the reader when the user of the records has stopped
+
+  /// Reader: queues a batch, waiting while the queue is full. Throws Stopped once the user has stopped.
+  void push(std::vector<UnitRecord>&& batch) {
+    std::unique_lock lock(m_);
+    room_.wait(lock, [&] { return q_.size() < kDepth || stopped_; });
+    if (stopped_) throw Stopped{};
+    q_.push_back(std::move(batch));
+    ready_.notify_one();
+  }
+  /// Reader: no more batches; `error` is why, if the read failed.
+  void finish(std::exception_ptr error) {
+    std::lock_guard lock(m_);
+    done_ = true;
+    error_ = std::move(error);
+    ready_.notify_one();
+  }
+  /// User: the next batch; nullopt at the end (rethrowing the reader's error, if it had one).
+  std::optional<std::vector<UnitRecord>> pop() {
+    std::unique_lock lock(m_);
+    ready_.wait(lock, [&] { return !q_.empty() || done_; });
+    if (q_.empty()) {
+      if (error_) std::rethrow_exception(error_);
+      return std::nullopt;
+    }
+    auto batch = std::move(q_.front());
+    q_.pop_front();
+    room_.notify_one();
+    return batch;
+  }
+  /// User: hands a used batch back, to be freed by the reader, whose thread allocated it (memory freed
+  /// by another thread than its own costs glibc's allocator a lock and loses its per-thread caches).
+  void recycle(std::vector<UnitRecord>&& batch) {
+    std::lock_guard lock(m_);
+    used_.push_back(std::move(batch));
+  }
+  /// Reader: frees the batches handed back.
+  void free_used() {
+    std::deque<std::vector<UnitRecord>> used;
+    {
+      std::lock_guard lock(m_);
+      used.swap(used_);
+    }
+  }
+  /// User: stops the reader (its next push throws Stopped).
+  void stop() {
+    std::lock_guard lock(m_);
+    stopped_ = true;
+    room_.notify_one();
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable ready_, room_;
+  std::deque<std::vector<UnitRecord>> q_, used_;
+  bool done_ = false, stopped_ = false;
+  std::exception_ptr error_;
+};
+
+}  // namespace
+
 void ResultStore::for_each_insertion(const std::string& lot_id, const std::function<void(UnitRecord&&)>& f,
                                      bool artifacts) const {
-  Transaction tx(*impl_->c, Transaction::read);
-  impl_->each_insertion(impl_->lot_key(lot_id), f, artifacts);
-  tx.commit("reading the lot");
+  const std::int64_t lot = impl_->lot_key(lot_id);
+  // The store is read on a thread of its own while `f` works on the caller's, a few batches apart: on a
+  // year of units, reading and building the reports each take about as long as the other.
+  ReadAhead queue;
+  std::thread reader([&] {
+    std::exception_ptr error;
+    try {
+      Transaction tx(*impl_->c, Transaction::read);
+      std::vector<UnitRecord> batch;
+      batch.reserve(ReadAhead::kBatch);
+      impl_->each_insertion(
+          lot,
+          [&](UnitRecord&& u) {
+            batch.push_back(std::move(u));
+            if (batch.size() == ReadAhead::kBatch) {
+              queue.free_used();
+              queue.push(std::move(batch));
+              batch = {};
+              batch.reserve(ReadAhead::kBatch);
+            }
+          },
+          artifacts);
+      if (!batch.empty()) queue.push(std::move(batch));
+      tx.commit("reading the lot");
+    } catch (const ReadAhead::Stopped&) {
+    } catch (...) {
+      error = std::current_exception();
+    }
+    queue.finish(std::move(error));
+  });
+  try {
+    while (auto batch = queue.pop()) {
+      for (UnitRecord& u : *batch) f(std::move(u));
+      queue.recycle(std::move(*batch));
+    }
+  } catch (...) {
+    queue.stop();
+    reader.join();
+    throw;
+  }
+  reader.join();
 }
 
 LotResult ResultStore::load(const std::string& lot_id) const {

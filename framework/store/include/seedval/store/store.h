@@ -38,6 +38,8 @@ struct StoredFile {
   std::string content;
 };
 
+/// A ResultStore holds one connection: use it from one thread at a time (a lot's sinks are called one at a
+/// time). Threads that write at once each open their own.
 class ResultStore {
  public:
   enum class Backend { sqlite, postgresql };
@@ -53,8 +55,9 @@ class ResultStore {
   ResultStore(const ResultStore&) = delete;
   ResultStore& operator=(const ResultStore&) = delete;
 
-  /// 2: lot_files added (a store of version 1 is brought to 2 when opened). Newer versions are refused.
-  static constexpr int kSchemaVersion = 2;
+  /// 2: lot_files added; 3: each step's measurements also kept packed, to read a lot back fast. An older
+  /// store is brought to this version when opened; newer versions are refused.
+  static constexpr int kSchemaVersion = 3;
   /// PostgreSQL for postgresql:// and postgres:// URIs and libpq keyword/value strings, else SQLite.
   static Backend backend_of(std::string_view location);
   Backend backend() const;
@@ -94,7 +97,9 @@ class ResultStore {
   LotResult load_header(const std::string& lot_id) const;
   /// Each insertion of lot `lot_id`, in the order they finished, read from one snapshot of the store by
   /// a few sequential queries (not one per insertion), so a lot of any size streams through in bounded
-  /// memory. `f` must not write to this store. Throws NotFoundError for an unknown lot id.
+  /// memory. The store is read on a thread of its own, a few batches of insertions ahead of `f`, which
+  /// runs on the caller's thread and must not use this store. An exception from `f` stops the read and
+  /// comes out of this call. Throws NotFoundError for an unknown lot id.
   /// With `artifacts` false, the steps come without their artifacts (the reports never read them, and
   /// they are most of a store's bytes).
   void for_each_insertion(const std::string& lot_id, const std::function<void(UnitRecord&&)>& f,
