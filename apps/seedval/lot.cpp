@@ -23,6 +23,7 @@
 #include <seedval/store/store.h>
 
 #include "common.h"
+#include "stored.h"
 
 namespace seedval::cli {
 namespace {
@@ -261,11 +262,12 @@ int lot(const LotCliOptions& o) {
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   // The reports are built from the store, as `seedval report` and the factory's tools see the lot.
-  const LotResult result = store.load(run.info.lot_id);
-  auto files = reports::write_lot_reports(result, program, dir);
+  // One insertion at a time, so a lot of any size fits in memory.
+  const LotResult result = store.load_header(run.info.lot_id);
+  reports::LotSummary s;
+  auto files = reports::write_lot_reports(result, program, insertions_of(store, result.info.lot_id), dir, &s);
   files.push_back(fs::path(store.location()));
 
-  const reports::LotSummary s = reports::summarize(result, program);
   fmt::print("lot {}: {} units, {} insertions on {} site{}{}\n", o.lot_id, s.units, s.insertions, o.sites,
              o.sites == 1 ? "" : "s",
              result.cancelled ? fmt::format(" (STOPPED early: {})", result.stopped_because) : "");

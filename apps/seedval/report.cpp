@@ -1,9 +1,12 @@
 // seedval report: rebuilds a lot's reports from its results store, as the factory's tools would see it;
 // given several lots (one folder may hold several, several folders may be given), each lot's reports go
-// to OUT/<lot id>/ and the lots together to OUT/yield.json and OUT/bins.json.
+// to OUT/<lot id>/ and the lots together to OUT/yield.json, OUT/bins.json and OUT/report.html. Lots are
+// read one insertion at a time, so a year of them fits in memory.
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <memory>
 #include <set>
 
 #include <fmt/core.h>
@@ -27,12 +30,13 @@ struct ReportCliOptions {
 };
 
 struct ReportLot {
-  std::string source;
-  LotResult lot;
+  std::shared_ptr<ResultStore> store;
+  LotResult lot;  ///< its header: info, sites, how it ended (no insertions)
   Program program;
 };
 
-// The lots together, as one population of units: every insertion, sites added up by index, every input.
+// The lots together, as one population of units (their insertions are read from each store in turn):
+// sites added up by index, every input.
 LotResult merge_report_lots(const std::vector<ReportLot>& lots) {
   LotResult m;
   m.info = lots.front().lot.info;
@@ -48,7 +52,6 @@ LotResult merge_report_lots(const std::vector<ReportLot>& lots) {
     if (i.station != m.info.station) m.info.station = "several stations";
     if (i.handler != m.info.handler) m.info.handler = "several handlers";
     m.cancelled = m.cancelled || l.lot.cancelled;
-    m.insertions.insert(m.insertions.end(), l.lot.insertions.begin(), l.lot.insertions.end());
     for (const auto& s : l.lot.sites) {
       auto [it, added] = sites.try_emplace(s.site, s);
       if (added) continue;
@@ -67,8 +70,7 @@ LotResult merge_report_lots(const std::vector<ReportLot>& lots) {
   return m;
 }
 
-void print_report_line(const std::string& what, const LotResult& lot, const Program& program) {
-  const reports::LotSummary s = reports::summarize(lot, program);
+void print_report_line(const std::string& what, const reports::LotSummary& s) {
   auto pct = [](const reports::Ratio& r) {
     const auto v = r.value();
     return v ? fmt::format("{}/{} = {:.1f}%", r.numerator, r.denominator, 100 * *v) : std::string("n/a");
@@ -86,7 +88,7 @@ int report(const ReportCliOptions& o) {
   std::vector<ReportLot> lots;
   std::set<std::string> seen;
   for (const auto& dir : o.dirs) {
-    auto store = open_existing_store(dir);
+    std::shared_ptr<ResultStore> store = open_existing_store(dir);
     const auto ids = store->lots();
     if (ids.empty())
       throw NotFoundError(ErrorCode::not_found, fmt::format("{} holds no lot", store->location()));
@@ -96,9 +98,9 @@ int report(const ReportCliOptions& o) {
         throw InvalidArgumentError(ErrorCode::invalid_argument,
                                    fmt::format("lot {} is in more than one of the stores given (again in {})",
                                                id, store->location()));
-      LotResult lot = store->load(id);
+      LotResult lot = store->load_header(id);
       Program program = program_of_lot(*store, lot);
-      lots.push_back({store->location(), std::move(lot), std::move(program)});
+      lots.push_back({store, std::move(lot), std::move(program)});
     }
   }
   for (const auto& want : o.lots)
@@ -106,27 +108,33 @@ int report(const ReportCliOptions& o) {
       throw NotFoundError(ErrorCode::not_found, fmt::format("no store given holds lot {}", want));
   const fs::path out(o.out);
   std::vector<fs::path> files;
-  if (lots.size() == 1) {
-    files = reports::write_lot_reports(lots.front().lot, lots.front().program, out);
-    if (!o.quiet)
-      print_report_line("lot " + lots.front().lot.info.lot_id, lots.front().lot, lots.front().program);
-  } else {
-    for (const auto& l : lots) {
-      auto f = reports::write_lot_reports(l.lot, l.program, out / l.lot.info.lot_id);
-      files.insert(files.end(), f.begin(), f.end());
-      if (!o.quiet) print_report_line("lot " + l.lot.info.lot_id, l.lot, l.program);
-    }
+  for (const auto& l : lots) {
+    reports::LotSummary s;
+    const fs::path dir = lots.size() == 1 ? out : out / l.lot.info.lot_id;
+    auto f =
+        reports::write_lot_reports(l.lot, l.program, insertions_of(*l.store, l.lot.info.lot_id), dir, &s);
+    files.insert(files.end(), f.begin(), f.end());
+    if (!o.quiet) print_report_line("lot " + l.lot.info.lot_id, s);
+  }
+  if (lots.size() > 1) {
     // Together only when every lot ran the same program: bins of different programs do not add up.
     std::set<std::string> programs;
     for (const auto& l : lots) programs.insert(l.program.name + " " + l.program.sha256.substr(0, 12));
     if (programs.size() == 1) {
       const LotResult merged = merge_report_lots(lots);
       const Program& program = lots.front().program;
-      reports::write_file_atomic(out / "yield.json", reports::yield_report(merged, program));
-      reports::write_file_atomic(out / "bins.json", reports::bins_report(merged, program));
-      files.push_back(out / "yield.json");
-      files.push_back(out / "bins.json");
-      if (!o.quiet) print_report_line(fmt::format("{} lots together", lots.size()), merged, program);
+      reports::LotSummary s;
+      reports::ReportSet together;
+      together.stdf = false;   // an STDF file holds one lot
+      together.junit = false;  // each lot's junit.xml is its CI record
+      auto f = reports::write_lot_reports(
+          merged, program,
+          [&](const std::function<void(const UnitRecord&)>& each) {
+            for (const auto& l : lots) insertions_of(*l.store, l.lot.info.lot_id)(each);
+          },
+          out, &s, together);
+      files.insert(files.end(), f.begin(), f.end());
+      if (!o.quiet) print_report_line(fmt::format("{} lots together", lots.size()), s);
     } else if (!o.quiet) {
       fmt::print("no report of the lots together: they ran different programs ({})\n",
                  fmt::join(programs, "; "));

@@ -57,4 +57,11 @@ Program program_of_lot(const ResultStore& store, const LotResult& lot) {
   return program;
 }
 
+reports::InsertionSource insertions_of(const ResultStore& store, const std::string& lot_id) {
+  return [&store, lot_id](const std::function<void(const UnitRecord&)>& f) {
+    store.for_each_insertion(
+        lot_id, [&](UnitRecord&& u) { f(u); }, false);
+  };
+}
+
 }  // namespace seedval::cli

@@ -8,6 +8,7 @@
 
 #include <seedval/exec/program.h>
 #include <seedval/exec/record.h>
+#include <seedval/reports/lot_reports.h>
 #include <seedval/store/store.h>
 
 namespace seedval::cli {
@@ -21,5 +22,9 @@ std::unique_ptr<ResultStore> open_existing_store(const std::string& location);
 /// the lot (lot_files), else re-read from their paths and checked against the hashes the lot recorded
 /// (InvalidArgumentError naming a file that changed since).
 Program program_of_lot(const ResultStore& store, const LotResult& lot);
+
+/// Lot `lot_id`'s insertions as they are read from `store`, for reports built one at a time (without
+/// their artifacts, which no report reads).
+reports::InsertionSource insertions_of(const ResultStore& store, const std::string& lot_id);
 
 }  // namespace seedval::cli

@@ -15,6 +15,8 @@
 #include <seedval/reports/junit.h>
 #include <seedval/reports/summary.h>
 
+#include "writers.h"
+
 namespace seedval::reports {
 namespace {
 
@@ -73,7 +75,7 @@ struct BinLook {
 
 /// Every hard bin of the program, and any other a unit carries, with its colour: pass bins in greens, the
 /// tester-error bin dark grey, fail bins in distinct colours, in bin-number order.
-std::map<int, BinLook> bin_looks(const Program& p, const std::vector<const UnitRecord*>& units) {
+std::map<int, BinLook> bin_looks(const Program& p, const std::vector<const UnitTrace*>& units) {
   int tester_error_hard = -1;
   for (const auto& b : p.soft_bins)
     if (b.number == p.tester_error_bin) tester_error_hard = b.hard_bin;
@@ -94,7 +96,7 @@ std::map<int, BinLook> bin_looks(const Program& p, const std::vector<const UnitR
       look.colour = kFailColours[fails++ % std::size(kFailColours)];
     looks.emplace(b.number, std::move(look));
   }
-  for (const UnitRecord* u : units)
+  for (const UnitTrace* u : units)
     if (!looks.contains(u->hard_bin)) looks.emplace(u->hard_bin, BinLook{kUnknownColour, "?", false, false});
   return looks;
 }
@@ -317,12 +319,12 @@ void soft_bin_table(std::string& out, const LotSummary& s) {
 }
 
 /// One SVG per wafer; each unit a square at its die x/y in the colour of its final hard bin.
-void wafer_maps(std::string& out, const std::vector<const UnitRecord*>& units, const LotSummary& s,
+void wafer_maps(std::string& out, const std::vector<const UnitTrace*>& units, const LotSummary& s,
                 const std::map<int, BinLook>& looks) {
   out += "<section id=\"wafers\">\n<h2>Wafer maps (final hard bin)</h2>\n";
   // The legend: every hard bin, with its units.
   std::map<int, std::int64_t> counts;
-  for (const UnitRecord* u : units) ++counts[u->hard_bin];
+  for (const UnitTrace* u : units) ++counts[u->hard_bin];
   out += "<ul class=\"legend\">\n";
   for (const auto& [number, look] : looks) {
     const std::int64_t n = counts.contains(number) ? counts[number] : 0;
@@ -334,11 +336,11 @@ void wafer_maps(std::string& out, const std::vector<const UnitRecord*>& units, c
     out += "<p class=\"note\">No unit was tested.</p>\n</section>\n";
     return;
   }
-  std::map<std::pair<std::string, int>, std::vector<const UnitRecord*>> wafers;
-  for (const UnitRecord* u : units) wafers[{u->die.lot, u->die.wafer}].push_back(u);
+  std::map<std::pair<std::string, int>, std::vector<const UnitTrace*>> wafers;
+  for (const UnitTrace* u : units) wafers[{u->die.lot, u->die.wafer}].push_back(u);
   // One scale for every wafer: the dies' extent, and the circle through their farthest corner.
   int min_x = units.front()->die.x, max_x = min_x, min_y = units.front()->die.y, max_y = min_y;
-  for (const UnitRecord* u : units) {
+  for (const UnitTrace* u : units) {
     min_x = std::min(min_x, u->die.x);
     max_x = std::max(max_x, u->die.x);
     min_y = std::min(min_y, u->die.y);
@@ -346,7 +348,7 @@ void wafer_maps(std::string& out, const std::vector<const UnitRecord*>& units, c
   }
   const double cx = (min_x + max_x + 1) / 2.0, cy = (min_y + max_y + 1) / 2.0;
   double radius = 1;
-  for (const UnitRecord* u : units) {
+  for (const UnitTrace* u : units) {
     const double dx = std::abs(u->die.x + 0.5 - cx) + 0.5, dy = std::abs(u->die.y + 0.5 - cy) + 0.5;
     radius = std::max(radius, std::sqrt(dx * dx + dy * dy));
   }
@@ -362,8 +364,8 @@ void wafer_maps(std::string& out, const std::vector<const UnitRecord*>& units, c
   for (const auto& [key, dies] : wafers) {
     const auto& [die_lot, wafer] = key;
     std::int64_t passed = 0;
-    std::map<int, std::vector<const UnitRecord*>> by_bin;
-    for (const UnitRecord* u : dies) {
+    std::map<int, std::vector<const UnitTrace*>> by_bin;
+    for (const UnitTrace* u : dies) {
       if (u->passed) ++passed;
       by_bin[u->hard_bin].push_back(u);
     }
@@ -381,7 +383,7 @@ void wafer_maps(std::string& out, const std::vector<const UnitRecord*>& units, c
       const auto look = looks.find(bin);
       const std::string& bin_name = look->second.name;
       put(out, "<g class=\"hb{}\">\n", bin);
-      for (const UnitRecord* u : list) {
+      for (const UnitTrace* u : list) {
         put(out,
             "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>part {} · {} · bin {} {} · soft {}",
             u->die.x, u->die.y, die, die, esc(u->part_id), esc(chip::to_string(u->die)), bin, bin_name,
@@ -480,11 +482,12 @@ void sites(std::string& out, const LotResult& lot, const LotSummary& s) {
 }
 
 /// The time per insertion: first insertions and retests stacked, the mean and the p90 marked.
-void test_time(std::string& out, const LotResult& lot, const LotSummary& s) {
+void test_time(std::string& out, const std::vector<InsertionTime>& insertions, const LotSummary& s) {
   out += "<section id=\"test-time\">\n<h2>Test time per insertion</h2>\n";
   std::vector<std::pair<double, bool>> times;  // time, retest
-  for (const auto& u : lot.insertions)
-    if (std::isfinite(u.test_time_s)) times.emplace_back(u.test_time_s, u.insertion > 1);
+  times.reserve(insertions.size());
+  for (const auto& t : insertions)
+    if (std::isfinite(t.seconds)) times.emplace_back(t.seconds, t.retest);
   if (times.empty()) {
     out += "<p class=\"note\">No insertion was timed.</p>\n</section>\n";
     return;
@@ -641,8 +644,17 @@ void grades(std::string& out, const LotSummary& s) {
 }  // namespace
 
 std::string html_report(const LotResult& lot, const Program& program) {
-  const LotSummary s = summarize(lot, program);
-  const auto units = final_insertions(lot);
+  std::vector<InsertionTime> times;
+  times.reserve(lot.insertions.size());
+  for (const auto& u : lot.insertions) times.push_back({u.test_time_s, u.insertion > 1});
+  return html_report(summarize(lot, program), lot, program, times);
+}
+
+std::string html_report(const LotSummary& s, const LotResult& lot, const Program& program,
+                        const std::vector<InsertionTime>& times) {
+  std::vector<const UnitTrace*> units;
+  units.reserve(s.trace.size());
+  for (const UnitTrace& t : s.trace) units.push_back(&t);
   const auto looks = bin_looks(program, units);
   std::string out;
   out.reserve(64 * 1024 + units.size() * 150);
@@ -665,7 +677,7 @@ std::string html_report(const LotResult& lot, const Program& program) {
   out += "</div>\n</section>\n";
   wafer_maps(out, units, s, looks);
   sites(out, lot, s);
-  test_time(out, lot, s);
+  test_time(out, times, s);
   tests(out, s);
   grades(out, s);
   put(out,

@@ -8,6 +8,9 @@
 
 #include <seedval/core/error.h>
 #include <seedval/reports/junit.h>
+#include <seedval/reports/summary.h>
+
+#include "writers.h"
 
 namespace seedval::reports {
 namespace {
@@ -69,55 +72,6 @@ std::string step_details(const StepRecord& s) {
   for (const auto& n : s.notes) out += fmt::format("note: {}\n", n);
   return out;
 }
-
-struct Counts {
-  std::int64_t tests = 0, failures = 0, errors = 0, skipped = 0;
-  double time = 0;
-};
-
-class Cases {
- public:
-  explicit Cases(Counts& counts) : counts_(counts) {}
-  std::string text;
-
-  /// One <testcase>; `kind` is "" (passed), "failure", "error" or "skipped".
-  void add(std::string_view classname, std::string_view name, double time, std::string_view kind,
-           std::string_view message = {}, std::string_view type = {}, std::string_view body = {}) {
-    ++counts_.tests;
-    if (std::isfinite(time) && time > 0) counts_.time += time;
-    text += "    <testcase classname=\"";
-    append_escaped(text, classname, true);
-    text += "\" name=\"";
-    append_escaped(text, name, true);
-    text += "\" time=\"";
-    text += seconds(time);
-    if (kind.empty()) {
-      text += "\"/>\n";
-      return;
-    }
-    text += "\">\n      <";
-    text += kind;
-    text += " message=\"";
-    append_escaped(text, message, true);
-    text += '"';
-    if (kind == "skipped") {
-      ++counts_.skipped;
-      text += "/>\n    </testcase>\n";
-      return;
-    }
-    (kind == "failure" ? counts_.failures : counts_.errors) += 1;
-    text += " type=\"";
-    append_escaped(text, type, true);
-    text += "\">";
-    append_escaped(text, body);
-    text += "</";
-    text += kind;
-    text += ">\n    </testcase>\n";
-  }
-
- private:
-  Counts& counts_;
-};
 
 void property(std::string& out, std::string_view name, std::string_view value) {
   out += "      <property name=\"";
@@ -207,37 +161,79 @@ std::vector<const UnitRecord*> final_insertions(const LotResult& lot) {
   return out;
 }
 
-std::string junit_report(const LotResult& lot, const Program& program) {
-  const LotInfo& info = lot.info;
-  Counts counts;
-  Cases cases(counts);
-  const auto units = final_insertions(lot);
-  cases.text.reserve(units.size() * (program.setup.size() + program.flow.size() + program.teardown.size()) *
-                     110);
-  for (const UnitRecord* u : units) {
-    const std::string classname = info.lot_id + "." + u->part_id;
-    bool judged = false;  // a step of the unit shows its verdict (a failure or an error)
-    for (const auto& s : u->steps) {
-      switch (s.outcome) {
-        case Outcome::passed:
-          cases.add(classname, s.id, s.duration_s, "");
-          break;
-        case Outcome::skipped:
-          cases.add(classname, s.id, s.duration_s, "skipped", s.message);
-          break;
-        case Outcome::failed:
-          judged = true;
-          cases.add(classname, s.id, s.duration_s, "failure", s.message.empty() ? "failed" : s.message,
-                    "failed", unit_context(*u, program) + step_details(s));
-          break;
-        case Outcome::error:
-          judged = true;
-          cases.add(classname, s.id, s.duration_s, "error", s.message.empty() ? "error" : s.message,
-                    to_string(s.error_code), unit_context(*u, program) + step_details(s));
-          break;
-      }
+JunitWriter::JunitWriter(const LotResult& lot, const Program& program, detail::Output& cases)
+    : lot_(lot), program_(program), cases_(cases) {}
+
+void JunitWriter::add_case(Counts& counts, std::string_view classname, std::string_view name, double time,
+                           std::string_view kind, std::string_view message, std::string_view type,
+                           std::string_view body) {
+  std::string& text = cases_.out();
+  ++counts.tests;
+  if (std::isfinite(time) && time > 0) counts.time += time;
+  text += "    <testcase classname=\"";
+  append_escaped(text, classname, true);
+  text += "\" name=\"";
+  append_escaped(text, name, true);
+  text += "\" time=\"";
+  text += seconds(time);
+  if (kind.empty()) {
+    text += "\"/>\n";
+    return;
+  }
+  text += "\">\n      <";
+  text += kind;
+  text += " message=\"";
+  append_escaped(text, message, true);
+  text += '"';
+  if (kind == "skipped") {
+    ++counts.skipped;
+    text += "/>\n    </testcase>\n";
+    return;
+  }
+  (kind == "failure" ? counts.failures : counts.errors) += 1;
+  text += " type=\"";
+  append_escaped(text, type, true);
+  text += "\">";
+  append_escaped(text, body);
+  text += "</";
+  text += kind;
+  text += ">\n    </testcase>\n";
+}
+
+void JunitWriter::add(const UnitRecord& insertion) {
+  const UnitRecord* u = &insertion;
+  if (u->aborted) return;  // judged nothing
+  auto [it, added] = units_.try_emplace(chip::to_string(u->die));
+  Span& span = it->second;
+  if (!added && u->insertion < span.insertion) return;  // an earlier insertion, recorded late: superseded
+  span = Span{};
+  span.insertion = u->insertion;
+  span.offset = cases_.size();
+  Counts& counts = span.counts;
+  const Program& program = program_;
+  const std::string classname = lot_.info.lot_id + "." + u->part_id;
+  bool judged = false;  // a step of the unit shows its verdict (a failure or an error)
+  for (const auto& s : u->steps) {
+    switch (s.outcome) {
+      case Outcome::passed:
+        add_case(counts, classname, s.id, s.duration_s, "");
+        break;
+      case Outcome::skipped:
+        add_case(counts, classname, s.id, s.duration_s, "skipped", s.message);
+        break;
+      case Outcome::failed:
+        judged = true;
+        add_case(counts, classname, s.id, s.duration_s, "failure", s.message.empty() ? "failed" : s.message,
+                 "failed", unit_context(*u, program) + step_details(s));
+        break;
+      case Outcome::error:
+        judged = true;
+        add_case(counts, classname, s.id, s.duration_s, "error", s.message.empty() ? "error" : s.message,
+                 to_string(s.error_code), unit_context(*u, program) + step_details(s));
+        break;
     }
-    if (u->passed || judged) continue;
+  }
+  if (!u->passed && !judged) {
     // The verdict came from no step's outcome: say why the unit did not pass.
     const bool is_step = std::any_of(u->steps.begin(), u->steps.end(),
                                      [&](const StepRecord& s) { return s.id == u->failing_step; });
@@ -246,21 +242,44 @@ std::string junit_report(const LotResult& lot, const Program& program) {
         u->message.empty() ? fmt::format("soft bin {} {}", u->soft_bin, soft_bin_name(program, u->soft_bin))
                            : u->message;
     if (u->tester_error)
-      cases.add(classname, name, 0, "error", message, "tester-error", unit_context(*u, program));
+      add_case(counts, classname, name, 0, "error", message, "tester-error", unit_context(*u, program));
     else
-      cases.add(classname, name, 0, "failure", message, "bin", unit_context(*u, program));
+      add_case(counts, classname, name, 0, "failure", message, "bin", unit_context(*u, program));
   }
-  if (lot.cancelled || !lot.stopped_because.empty()) {
-    const std::string why = lot.stopped_because.empty() ? "cancelled" : lot.stopped_because;
-    cases.add(info.lot_id, "lot", 0, "error", "the lot stopped before every unit was tested: " + why,
-              "stopped", "the units not yet tested stay with the handler\n");
-  }
+  span.length = cases_.size() - span.offset;
+  cases_.flush_if_full();
+}
 
+void JunitWriter::finish(detail::Output& output, const std::string& cases_text,
+                         const std::filesystem::path& cases_file) {
+  const LotInfo& info = lot_.info;
+  // Each unit's last insertion, in the order written.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
+  ranges.reserve(units_.size());
+  Counts total;
+  for (const auto& [die, span] : units_) {
+    ranges.emplace_back(span.offset, span.length);
+    total.tests += span.counts.tests;
+    total.failures += span.counts.failures;
+    total.errors += span.counts.errors;
+    total.skipped += span.counts.skipped;
+    total.time += span.counts.time;
+  }
+  std::sort(ranges.begin(), ranges.end());
+  // The lot's own case goes last, after the units'.
+  std::string stopped;
+  if (lot_.cancelled || !lot_.stopped_because.empty()) {
+    const std::string why = lot_.stopped_because.empty() ? "cancelled" : lot_.stopped_because;
+    detail::Output lot_case(stopped);
+    JunitWriter w(lot_, program_, lot_case);
+    w.add_case(total, info.lot_id, "lot", 0, "error", "the lot stopped before every unit was tested: " + why,
+               "stopped", "the units not yet tested stay with the handler\n");
+  }
+  cases_.close(false);  // a scratch file, read back at once
   const std::string totals =
-      fmt::format("tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\"", counts.tests,
-                  counts.failures, counts.errors, counts.skipped, seconds(counts.time));
-  std::string out;
-  out.reserve(cases.text.size() + 2048);
+      fmt::format("tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\"", total.tests,
+                  total.failures, total.errors, total.skipped, seconds(total.time));
+  std::string& out = output.out();
   out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out += "<testsuites name=\"seedval\" " + totals + ">\n";
   out += "  <testsuite name=\"lot ";
@@ -278,9 +297,9 @@ std::string junit_report(const LotResult& lot, const Program& program) {
   property(out, "lot", info.lot_id);
   property(out, "product", info.product);
   property(out, "step", info.step);
-  property(out, "program", program.name);
-  property(out, "revision", program.revision);
-  property(out, "sha256", program.sha256);
+  property(out, "program", program_.name);
+  property(out, "revision", program_.revision);
+  property(out, "sha256", program_.sha256);
   property(out, "board", info.board.name);
   property(out, "station", info.station);
   property(out, "handler", info.handler);
@@ -289,8 +308,25 @@ std::string junit_report(const LotResult& lot, const Program& program) {
   property(out, "finish", info.finish_time);
   property(out, "seedval_version", info.seedval_version);
   out += "    </properties>\n";
-  out += cases.text;
-  out += "  </testsuite>\n</testsuites>\n";
+  if (cases_file.empty()) {
+    for (const auto& [offset, length] : ranges)
+      output.write(std::string_view(cases_text)
+                       .substr(static_cast<std::size_t>(offset), static_cast<std::size_t>(length)));
+  } else {
+    output.append_file(cases_file, ranges);
+  }
+  output.out() += stopped;
+  output.out() += "  </testsuite>\n</testsuites>\n";
+}
+
+std::string junit_report(const LotResult& lot, const Program& program) {
+  std::string cases_text;
+  detail::Output cases(cases_text);
+  JunitWriter w(lot, program, cases);
+  for (const UnitRecord& u : lot.insertions) w.add(u);
+  std::string out;
+  detail::Output o(out);
+  w.finish(o, cases_text, {});
   return out;
 }
 

@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include <fcntl.h>
@@ -14,6 +16,8 @@
 #include <seedval/reports/stdf.h>
 
 #include "json_record.h"
+#include "output.h"
+#include "writers.h"
 
 namespace seedval::reports {
 
@@ -21,6 +25,48 @@ using nlohmann::json;
 using namespace detail;
 
 namespace {
+
+/// A value standing for an array written later, one element to a line, by fill_placeholders.
+json placeholder(std::size_t index) {
+  return fmt::format("\x01seedval-array-{}\x01", index);
+}
+
+/// `text` (a dump with indent 2) with its placeholders replaced by the arrays `fill` writes: fill[k], for
+/// placeholder k, is called with the text to append to and the indent of an element.
+std::string fill_placeholders(
+    const std::string& text, const std::vector<std::function<void(std::string&, const std::string&)>>& fill) {
+  std::vector<std::pair<std::size_t, std::size_t>> marks;  // (position, k)
+  auto mark = [](std::size_t k) { return fmt::format("\"\\u0001seedval-array-{}\\u0001\"", k); };
+  for (std::size_t k = 0; k < fill.size(); ++k) {
+    const std::size_t at = text.find(mark(k));
+    if (at == std::string::npos)
+      throw InternalError(ErrorCode::internal, fmt::format("yield.json: placeholder {} not found", k));
+    marks.emplace_back(at, k);
+  }
+  std::sort(marks.begin(), marks.end());
+  std::string out;
+  out.reserve(text.size() + fill.size() * 64);
+  std::size_t from = 0;
+  for (const auto& [at, k] : marks) {
+    const std::size_t line = text.rfind('\n', at) + 1;
+    const std::size_t spaces = text.find_first_not_of(' ', line) - line;
+    out.append(text, from, at - from);
+    const std::size_t before = out.size();
+    out += "[\n";
+    fill[k](out, std::string(spaces + 2, ' '));
+    if (out.size() == before + 2) {
+      out.resize(before);
+      out += "[]";
+    } else {
+      out.push_back('\n');
+      out.append(spaces, ' ');
+      out.push_back(']');
+    }
+    from = at + mark(k).size();
+  }
+  out.append(text, from, std::string::npos);
+  return out;
+}
 
 json per_site(const std::map<int, std::int64_t>& m) {
   json j = json::object();
@@ -106,23 +152,15 @@ std::string yield_report(const LotSummary& s, const LotResult& lot, const Progra
                       {"units", to_json(Ratio{.numerator = n, .denominator = s.units})},
                       {"measurements", measurements}});
   }
-  // The wafer view: every die where it sits, in its final hard bin.
-  std::map<std::pair<std::string, int>, json> wafer_dies;
-  for (const auto& t : s.trace) {
-    auto& dies = wafer_dies[{t.die.lot, t.die.wafer}];
-    if (dies.is_null()) dies = json::array();
-    dies.push_back(json::array({t.die.x, t.die.y, t.hard_bin}));
-  }
+  // The wafer view: every die where it sits, in its final hard bin. Its dies and the per-unit trace are
+  // the bulk of a large lot's report: they are written one row to a line into the text (below), not held
+  // as a JSON tree of a million values.
+  std::map<std::pair<std::string, int>, std::vector<const UnitTrace*>> wafer_dies;
+  for (const auto& t : s.trace) wafer_dies[{t.die.lot, t.die.wafer}].push_back(&t);
   json wafers = json::array();
-  for (auto& [key, dies] : wafer_dies)
-    wafers.push_back({{"lot", key.first}, {"wafer", key.second}, {"dies", std::move(dies)}});
-  // The per-unit trace, as rows under one header: a year of units stays a readable size.
-  json rows = json::array();
-  for (const auto& t : s.trace)
-    rows.push_back(
-        json::array({t.part_id, t.ecid ? json(fmt::format("0x{:016x}", *t.ecid)) : json(nullptr), t.die.lot,
-                     t.die.wafer, t.die.x, t.die.y, t.site, t.insertions, t.first_hard_bin, t.hard_bin,
-                     t.soft_bin, t.grade, t.passed, number(t.test_time_s)}));
+  std::size_t wafer_index = 0;
+  for (const auto& [key, dies] : wafer_dies)
+    wafers.push_back({{"lot", key.first}, {"wafer", key.second}, {"dies", placeholder(wafer_index++)}});
   const SiteEfficiency& e = s.efficiency;
   json j = {
       {"schema", "seedval.yield"},
@@ -161,13 +199,35 @@ std::string yield_report(const LotSummary& s, const LotResult& lot, const Progra
        {{"columns",
          {"part_id", "ecid", "lot", "wafer", "x", "y", "site", "insertions", "first_hard_bin", "hard_bin",
           "soft_bin", "grade", "passed", "test_time_s"}},
-        {"rows", rows}}},
+        {"rows", placeholder(wafer_index)}}},
       {"checks",
        {{"bins_sum_to_units", s.bins_sum_to_units},
         {"fpy_le_fy", s.fpy_le_fy},
         {"sites_sum_to_units", s.sites_sum_to_units}}},
   };
-  return j.dump(2) + "\n";
+  std::string text = j.dump(2) + "\n";
+  // The placeholders, in the order they are in the text: each wafer's dies, then the trace's rows.
+  std::vector<std::function<void(std::string&, const std::string&)>> arrays;
+  for (const auto& [key, dies] : wafer_dies)
+    arrays.emplace_back([&dies = dies](std::string& out, const std::string& indent) {
+      for (std::size_t i = 0; i < dies.size(); ++i) {
+        const UnitTrace& t = *dies[i];
+        out += fmt::format("{}{}[{}, {}, {}]", i == 0 ? "" : ",\n", indent, t.die.x, t.die.y, t.hard_bin);
+      }
+    });
+  arrays.emplace_back([&](std::string& out, const std::string& indent) {
+    bool first = true;
+    for (const auto& t : s.trace) {
+      out += first ? "" : ",\n";
+      first = false;
+      out += indent;
+      out += json::array({t.part_id, t.ecid ? json(fmt::format("0x{:016x}", *t.ecid)) : json(nullptr),
+                          t.die.lot, t.die.wafer, t.die.x, t.die.y, t.site, t.insertions, t.first_hard_bin,
+                          t.hard_bin, t.soft_bin, t.grade, t.passed, number(t.test_time_s)})
+                 .dump();
+    }
+  });
+  return fill_placeholders(text, arrays);
 }
 
 std::string bins_report(const LotResult& lot, const Program& program) {
@@ -191,39 +251,89 @@ std::string bins_report(const LotSummary& s, const LotResult& lot, const Program
 }
 
 void write_file_atomic(const std::filesystem::path& file, std::string_view text) {
-  const std::filesystem::path tmp = file.string() + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) throw IoError(ErrorCode::io, fmt::format("{}: cannot be created", tmp.string()));
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0 &&
-                  ::fsync(fileno(f)) == 0;
-  if (std::fclose(f) != 0 || !ok) {
-    std::remove(tmp.c_str());
-    throw IoError(ErrorCode::io, fmt::format("{}: write failed", tmp.string()));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
-  if (ec)
-    throw IoError(ErrorCode::io, fmt::format("{}: cannot be replaced: {}", file.string(), ec.message()));
+  AtomicFile f(file);
+  f.output().write(text);
+  f.commit();
 }
 
 std::vector<std::filesystem::path> write_lot_reports(const LotResult& lot, const Program& program,
                                                      const std::filesystem::path& dir) {
+  return write_lot_reports(
+      lot, program,
+      [&](const std::function<void(const UnitRecord&)>& f) {
+        for (const UnitRecord& u : lot.insertions) f(u);
+      },
+      dir);
+}
+
+std::vector<std::filesystem::path> write_lot_reports(const LotResult& lot, const Program& program,
+                                                     const InsertionSource& each,
+                                                     const std::filesystem::path& dir, LotSummary* summary,
+                                                     ReportSet which) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec)
     throw IoError(ErrorCode::io,
                   fmt::format("{}: cannot create the report folder: {}", dir.string(), ec.message()));
-  const auto yield = dir / "yield.json";
-  const auto bins = dir / "bins.json";
-  const auto stdf = dir / (lot.info.lot_id + ".stdf");
-  const auto html = dir / "report.html";
-  const auto junit = dir / "junit.xml";
-  write_file_atomic(yield, yield_report(lot, program));
-  write_file_atomic(bins, bins_report(lot, program));
-  write_stdf(lot, program, stdf);
-  write_file_atomic(html, html_report(lot, program));
-  write_file_atomic(junit, junit_report(lot, program));
-  return {yield, bins, stdf, html, junit};
+  // One pass: the summary, STDF and the JUnit cases as they go, the insertions' times for the HTML report.
+  LotSummarizer summarizer(program, lot.info.site_count);
+  std::optional<AtomicFile> stdf_file;
+  std::optional<StdfWriter> stdf;
+  if (which.stdf) {
+    stdf_file.emplace(dir / (lot.info.lot_id + ".stdf"));
+    stdf.emplace(lot, program, stdf_file->output());
+  }
+  std::vector<InsertionTime> times;
+  // junit.xml: every insertion's cases to a scratch file, the last of each unit's copied out at the end.
+  const auto cases_file = dir / ".junit.xml.cases";
+  struct Remove {
+    std::filesystem::path file;
+    ~Remove() {
+      std::error_code e;
+      std::filesystem::remove(file, e);
+    }
+  } remove{cases_file};
+  std::optional<detail::Output> cases;
+  std::optional<JunitWriter> junit;
+  if (which.junit) {
+    cases.emplace(cases_file);
+    junit.emplace(lot, program, *cases);
+  }
+  each([&](const UnitRecord& u) {
+    summarizer.add(u);
+    if (stdf) stdf->add(u);
+    if (junit) junit->add(u);
+    if (which.html) times.push_back({u.test_time_s, u.insertion > 1});
+  });
+  LotSummary s = summarizer.finish();
+
+  std::vector<std::filesystem::path> files;
+  if (which.yield) {
+    files.push_back(dir / "yield.json");
+    write_file_atomic(files.back(), yield_report(s, lot, program));
+  }
+  if (which.bins) {
+    files.push_back(dir / "bins.json");
+    write_file_atomic(files.back(), bins_report(s, lot, program));
+  }
+  if (stdf) {
+    stdf->finish(s);
+    stdf_file->commit();
+    files.push_back(stdf_file->path());
+  }
+  if (which.html) {
+    files.push_back(dir / "report.html");
+    write_file_atomic(files.back(), html_report(s, lot, program, times));
+    times = {};
+  }
+  if (junit) {
+    AtomicFile out(dir / "junit.xml");
+    junit->finish(out.output(), {}, cases_file);
+    out.commit();
+    files.push_back(out.path());
+  }
+  if (summary != nullptr) *summary = std::move(s);
+  return files;
 }
 
 }  // namespace seedval::reports

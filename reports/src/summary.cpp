@@ -12,6 +12,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include <seedval/core/error.h>
 #include <seedval/reports/summary.h>
 
 namespace seedval::reports {
@@ -192,6 +193,7 @@ LotSummarizer::LotSummarizer(const Program& program, int site_count)
 LotSummarizer::~LotSummarizer() = default;
 
 void LotSummarizer::add(const UnitRecord& u) {
+  if (!state_) throw InternalError(ErrorCode::internal, "LotSummarizer::add after finish");
   constexpr std::size_t tests_none = static_cast<std::size_t>(-1);
   State& st = *state_;
   ++st.insertions;
@@ -242,6 +244,7 @@ void LotSummarizer::add(const UnitRecord& u) {
 }
 
 LotSummary LotSummarizer::finish() {
+  if (!state_) throw InternalError(ErrorCode::internal, "LotSummarizer::finish called twice");
   State& st = *state_;
   const Program& program = st.program;
   LotSummary s;
@@ -294,6 +297,7 @@ LotSummary LotSummarizer::finish() {
     trace.die = {std::get<0>(key), std::get<1>(key), std::get<2>(key), std::get<3>(key)};
     trace.site = last.site;
     trace.insertions = unit.judged;
+    trace.last_insertion = last.insertion;
     trace.first_hard_bin = first.hard_bin;
     trace.hard_bin = last.hard_bin;
     trace.soft_bin = last.soft_bin;
@@ -366,6 +370,7 @@ LotSummary LotSummarizer::finish() {
   s.bins_sum_to_units = hard_sum == s.units && soft_sum == s.units;
   s.fpy_le_fy = s.first_pass_yield.numerator <= s.final_yield.numerator && s.final_yield.numerator <= s.units;
   s.sites_sum_to_units = site_sum == s.units;
+  state_.reset();  // what was kept of every unit and value: a year's lot frees hundreds of MiB here
   return s;
 }
 

@@ -47,8 +47,9 @@ def lots(tmp_path_factory):
 
 def test_report_of_one_lot_matches_the_lots_own(lots, tmp_path):
     seedval("report", lots / "a", "--out", tmp_path / "r")
-    for name in ("yield.json", "bins.json", "RPA.stdf"):
+    for name in ("yield.json", "bins.json", "RPA.stdf", "junit.xml", "report.html"):
         assert (tmp_path / "r" / name).read_bytes() == (lots / "a" / name).read_bytes(), name
+    assert not list((tmp_path / "r").glob(".*")), "a scratch file was left behind"
 
 
 def test_report_of_many_lots_adds_them_up(lots, tmp_path):
@@ -65,6 +66,11 @@ def test_report_of_many_lots_adds_them_up(lots, tmp_path):
     bins = load(out / "bins.json")
     hard_total = sum(x["count"] for x in bins["final"]["hard_bins"])
     assert hard_total == both["counts"]["units"]
+    # One page for the lots together, with both lots' wafers; no STDF or JUnit for them (each lot has its own).
+    page = (out / "report.html").read_text()
+    assert "Lot RPA+RPB" in page
+    assert page.count('class="wafer"') == len(both["wafers"]) >= 2
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == ["bins.json", "report.html", "yield.json"]
     # Only some lots, by id.
     seedval("report", lots / "a", lots / "b", "--lot", "RPB", "--out", tmp_path / "only")
     assert load(tmp_path / "only" / "yield.json")["provenance"]["lot"] == "RPB"

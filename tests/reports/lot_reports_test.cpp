@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -216,6 +217,58 @@ BOOST_AUTO_TEST_CASE(write_lot_reports_creates_the_folder_and_every_file) {
     BOOST_TEST_MESSAGE("error: " << e.what());
     return contains(e.message(), "/proc/x");
   });
+}
+
+BOOST_AUTO_TEST_CASE(reports_from_a_source_read_it_once_and_match_the_lot_in_memory) {
+  TempDir dir;
+  const LotResult lot = reports_test::small_lot();
+  const Program p = reports_test::report_program();
+  LotResult header = lot;
+  header.insertions.clear();  // the provenance only, as ResultStore::load_header gives it
+  // The insertions in a different order: x=4's retest before its first insertion. The summary and
+  // junit.xml still take the retest as the unit's final word.
+  std::vector<UnitRecord> order = lot.insertions;
+  std::stable_partition(order.begin(), order.end(), [](const UnitRecord& u) { return u.insertion > 1; });
+  BOOST_REQUIRE(order.front().insertion == 2);
+  int calls = 0;
+  reports::LotSummary summary;
+  const auto files = write_lot_reports(
+      header, p,
+      [&](const std::function<void(const UnitRecord&)>& f) {
+        ++calls;
+        for (const auto& u : order) f(u);
+      },
+      dir.path() / "streamed", &summary);
+  BOOST_TEST(calls == 1);
+  BOOST_REQUIRE(files.size() == 5u);
+  const auto in_memory = write_lot_reports(lot, p, dir.path() / "in-memory");
+  BOOST_TEST(read_file(files[0]) == read_file(in_memory[0]));  // yield.json
+  BOOST_TEST(read_file(files[1]) == read_file(in_memory[1]));  // bins.json
+  BOOST_TEST(summary.units == 5);
+  BOOST_TEST(summary.retest_rate.numerator == 1);
+  // junit.xml: the same cases, x=4's retest in place of its tester error, whatever the order.
+  const std::string junit = read_file(files[4]);
+  BOOST_TEST(junit.find("tester-error") == std::string::npos);
+  BOOST_TEST(junit.find("tests=\"14\"") != std::string::npos);
+  BOOST_TEST(
+      entries(dir.path() / "streamed") ==
+          (std::vector<std::string>{"SMALL.stdf", "bins.json", "junit.xml", "report.html", "yield.json"}),
+      boost::test_tools::per_element());
+  // A subset, as seedval report writes for several lots together.
+  reports::ReportSet some;
+  some.stdf = false;
+  some.junit = false;
+  const auto few = write_lot_reports(
+      header, p,
+      [&](const std::function<void(const UnitRecord&)>& f) {
+        for (const auto& u : lot.insertions) f(u);
+      },
+      dir.path() / "some", nullptr, some);
+  BOOST_TEST(few.size() == 3u);
+  BOOST_TEST(
+      entries(dir.path() / "some") == (std::vector<std::string>{"bins.json", "report.html", "yield.json"}),
+      boost::test_tools::per_element());
+  BOOST_TEST(read_file(few[2]) == read_file(in_memory[3]));  // report.html
 }
 
 BOOST_AUTO_TEST_CASE(unit_record_json_is_one_line_with_every_field) {

@@ -5,6 +5,7 @@
 // to date and a newer one refused.
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -107,6 +108,30 @@ BOOST_DATA_TEST_CASE(a_lot_stored_and_loaded_is_the_same_lot, data::make(kBacken
   BOOST_TEST(back.info.program.sha256 == lot.info.program.sha256);
   BOOST_TEST(back.info.temperature_c == lot.info.temperature_c);
   BOOST_TEST(store->insertion_count("SMALL") == static_cast<std::int64_t>(lot.insertions.size()));
+}
+
+BOOST_DATA_TEST_CASE(reports_streamed_from_the_store_are_those_of_the_lot, data::make(kBackends), backend) {
+  // What seedval lot and seedval report do: the header, then the insertions one at a time.
+  Place place(backend);
+  const Program program = reports_test::report_program();
+  const LotResult lot = awkward_lot();
+  record(*place.open(), lot);
+  const auto store = place.open();
+  reports_test::TempDir dir;
+  const auto streamed = reports::write_lot_reports(
+      store->load_header("SMALL"), program,
+      [&](const std::function<void(const UnitRecord&)>& f) {
+        store->for_each_insertion(
+            "SMALL", [&](UnitRecord&& u) { f(u); }, false);
+      },
+      dir.path() / "streamed");
+  const auto whole = reports::write_lot_reports(with_sites(lot), program, dir.path() / "whole");
+  BOOST_REQUIRE(streamed.size() == whole.size());
+  for (std::size_t i = 0; i < whole.size(); ++i) {
+    BOOST_TEST_CONTEXT(whole[i].filename().string()) {
+      BOOST_TEST(reports_test::read_file(streamed[i]) == reports_test::read_file(whole[i]));
+    }
+  }
 }
 
 BOOST_DATA_TEST_CASE(an_insertion_and_a_lot_are_recorded_once, data::make(kBackends), backend) {

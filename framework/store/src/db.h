@@ -70,6 +70,7 @@ class Statement {
   virtual std::string blob(int c) const = 0;
   /// The same into `out`, whose memory is reused: reading millions of values, no allocation for each.
   virtual void blob_into(int c, std::string& out) const { out = blob(c); }
+  virtual void text_into(int c, std::string& out) const { out = text(c); }
 
   std::optional<double> optional_real(int c) const {
     return is_null(c) ? std::nullopt : std::optional<double>(real(c));

@@ -79,6 +79,13 @@ class SqliteStatement final : public Statement {
     else
       out.assign(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c)));
   }
+  void text_into(int c, std::string& out) const override {
+    const auto* p = sqlite3_column_text(stmt_, c);
+    if (p == nullptr)
+      out.clear();
+    else
+      out.assign(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c)));
+  }
   std::string blob(int c) const override {
     const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, c));
     return p == nullptr ? std::string()

@@ -108,41 +108,39 @@ std::string pack_steps(const std::vector<StepRecord>& steps) {
 /// Reads packed steps back; a value that is not a whole packing of format 1 throws IoError.
 class Unpacker {
  public:
+  /// The steps are unpacked into `out`, whose elements (and their strings and vectors) are reused.
   /// `where` names the store and the insertion for the error.
   void unpack(std::string_view bytes, std::vector<StepRecord>& out,
               const std::function<std::string()>& where) {
     in_ = bytes;
     try {
       if (byte() != kPackedFormat) fail("an unknown packing");
-      const std::uint64_t steps = count();
-      out.reserve(steps);
-      for (std::uint64_t k = 0; k < steps; ++k) {
-        StepRecord st;
-        st.id = text();
-        st.test = text();
+      out.resize(count());
+      for (StepRecord& st : out) {
+        set(st.id, text_view());
+        set(st.test, text_view());
         st.outcome = outcome();
-        st.message = text();
+        set(st.message, text_view());
         st.duration_s = real();
         const std::uint64_t code = varint();
         if (code > 0xffff) fail("an error code out of range");
         st.error_code = static_cast<ErrorCode>(code);
-        const std::uint64_t n = count();
-        st.measurements.reserve(n);
-        for (std::uint64_t i = 0; i < n; ++i) {
-          Measurement m;
-          m.name = text();
+        st.measurements.resize(count());
+        for (Measurement& m : st.measurements) {
+          set(m.name, text_view());
           m.unit = unit(text_view());
           const std::uint8_t flags = byte();
           if (flags > 7) fail("unknown flags");
           m.value = (flags & 1) != 0 ? real() : std::numeric_limits<double>::quiet_NaN();
+          m.limits.low.reset();
+          m.limits.high.reset();
           if ((flags & 2) != 0) m.limits.low = real();
           if ((flags & 4) != 0) m.limits.high = real();
           m.outcome = outcome();
-          st.measurements.push_back(std::move(m));
         }
-        const std::uint64_t notes = count();
-        for (std::uint64_t i = 0; i < notes; ++i) st.notes.push_back(text());
-        out.push_back(std::move(st));
+        st.notes.resize(count());
+        for (std::string& n : st.notes) set(n, text_view());
+        st.artifacts.clear();
       }
       if (!in_.empty()) fail("bytes after the last step");
     } catch (const std::runtime_error& e) {
@@ -185,7 +183,6 @@ class Unpacker {
     in_.remove_prefix(n);
     return t;
   }
-  std::string text() { return std::string(text_view()); }
   double real() {
     if (in_.size() < 8) fail("cut short");
     std::uint64_t bits = 0;
@@ -196,15 +193,21 @@ class Unpacker {
   }
   /// The unit of a symbol, remembered: a lot has a handful of them.
   Unit unit(std::string_view symbol) {
-    for (const auto& [s, u] : units_)
-      if (s == symbol) return u;
+    if (last_ < units_.size() && units_[last_].first == symbol) return units_[last_].second;
+    for (last_ = 0; last_ < units_.size(); ++last_)
+      if (units_[last_].first == symbol) return units_[last_].second;
     const Unit u = unit_of(std::string(symbol));
     units_.emplace_back(std::string(symbol), u);
     return u;
   }
+  /// A reused string takes the text only if it differs: a lot's records repeat the same names.
+  static void set(std::string& to, std::string_view text) {
+    if (to != text) to.assign(text);
+  }
 
   std::string_view in_;
   std::vector<std::pair<std::string, Unit>> units_;
+  std::size_t last_ = 0;  // the unit found last
 };
 
 /// A streamed query and whether it stands on a row.
@@ -290,8 +293,10 @@ struct ResultStore::Impl {
 
   /// Every insertion of lot `lot` in the order recorded, built from five queries read side by side
   /// (insertions; steps; measurements; notes; artifacts), each ordered by insertion, step and index.
-  void each_insertion(std::int64_t lot, const std::function<void(UnitRecord&&)>& f,
-                      bool artifacts = true) const {
+  /// `reuse`, when given, hands back a record of an earlier call of `f` to be filled again (its strings
+  /// and vectors keep their memory).
+  void each_insertion(std::int64_t lot, const std::function<void(UnitRecord&&)>& f, bool artifacts = true,
+                      const std::function<UnitRecord()>& reuse = {}) const {
     // A lot written since schema 3 is read from its insertions' packed steps, an older one from the rows.
     bool packed = false;
     {
@@ -331,12 +336,15 @@ struct ResultStore::Impl {
     Unpacker unpacker;
     std::string packed_bytes;
     while (ins.row) {
-      UnitRecord u;
+      UnitRecord u = reuse ? reuse() : UnitRecord{};
       const std::int64_t key = ins->integer(0);
       u.unit = static_cast<int>(ins->integer(1));
-      u.part_id = ins->text(2);
-      u.die = {ins->text(3), static_cast<int>(ins->integer(4)), static_cast<int>(ins->integer(5)),
-               static_cast<int>(ins->integer(6))};
+      ins->text_into(2, u.part_id);
+      ins->text_into(3, u.die.lot);
+      u.die.wafer = static_cast<int>(ins->integer(4));
+      u.die.x = static_cast<int>(ins->integer(5));
+      u.die.y = static_cast<int>(ins->integer(6));
+      u.ecid.reset();
       if (!ins->is_null(7)) u.ecid = static_cast<std::uint64_t>(ins->integer(7));
       u.site = static_cast<int>(ins->integer(8));
       u.insertion = static_cast<int>(ins->integer(9));
@@ -345,14 +353,16 @@ struct ResultStore::Impl {
       u.passed = ins->integer(12) != 0;
       u.tester_error = ins->integer(13) != 0;
       u.aborted = ins->integer(14) != 0;
-      u.failing_step = ins->text(15);
-      u.grade = ins->text(16);
-      u.message = ins->text(17);
-      u.start_time = ins->text(18);
-      u.finish_time = ins->text(19);
+      ins->text_into(15, u.failing_step);
+      ins->text_into(16, u.grade);
+      ins->text_into(17, u.message);
+      ins->text_into(18, u.start_time);
+      ins->text_into(19, u.finish_time);
       u.test_time_s = ins->real(20);
+      u.input_hashes.clear();
       if (!ins->is_null(21))
-        for (const auto& h : split_hashes(ins->text(21))) u.input_hashes.push_back(h);
+        for (auto& h : split_hashes(ins->text(21))) u.input_hashes.push_back(std::move(h));
+      if (!packed) u.steps.clear();
       if (packed) {
         if (ins->is_null(22))
           throw IoError(ErrorCode::io, fmt::format("{}: unit {} insertion {} has lost its steps", where(),
@@ -704,19 +714,28 @@ class ReadAhead {
     room_.notify_one();
     return batch;
   }
-  /// User: hands a used batch back, to be freed by the reader, whose thread allocated it (memory freed
-  /// by another thread than its own costs glibc's allocator a lock and loses its per-thread caches).
+  /// User: hands a used batch back. The reader fills its records again: their strings and vectors keep
+  /// their memory, and memory is freed by the thread that allocated it (freed on another thread, glibc's
+  /// allocator takes a lock and loses its per-thread caches).
   void recycle(std::vector<UnitRecord>&& batch) {
     std::lock_guard lock(m_);
     used_.push_back(std::move(batch));
   }
-  /// Reader: frees the batches handed back.
-  void free_used() {
-    std::deque<std::vector<UnitRecord>> used;
-    {
-      std::lock_guard lock(m_);
-      used.swap(used_);
+  /// Reader: a record to fill, handed back by the user if there is one.
+  UnitRecord reuse() {
+    if (spare_.empty()) {
+      std::deque<std::vector<UnitRecord>> used;
+      {
+        std::lock_guard lock(m_);
+        used.swap(used_);
+      }
+      for (auto& batch : used)
+        for (auto& u : batch) spare_.push_back(std::move(u));
+      if (spare_.empty()) return {};
     }
+    UnitRecord u = std::move(spare_.back());
+    spare_.pop_back();
+    return u;
   }
   /// User: stops the reader (its next push throws Stopped).
   void stop() {
@@ -729,6 +748,7 @@ class ReadAhead {
   std::mutex m_;
   std::condition_variable ready_, room_;
   std::deque<std::vector<UnitRecord>> q_, used_;
+  std::vector<UnitRecord> spare_;  // the reader's own
   bool done_ = false, stopped_ = false;
   std::exception_ptr error_;
 };
@@ -752,13 +772,12 @@ void ResultStore::for_each_insertion(const std::string& lot_id, const std::funct
           [&](UnitRecord&& u) {
             batch.push_back(std::move(u));
             if (batch.size() == ReadAhead::kBatch) {
-              queue.free_used();
               queue.push(std::move(batch));
               batch = {};
               batch.reserve(ReadAhead::kBatch);
             }
           },
-          artifacts);
+          artifacts, [&] { return queue.reuse(); });
       if (!batch.empty()) queue.push(std::move(batch));
       tx.commit("reading the lot");
     } catch (const ReadAhead::Stopped&) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,26 @@ std::string bins_report(const LotSummary& summary, const LotResult& lot, const P
 /// Throws IoError.
 std::vector<std::filesystem::path> write_lot_reports(const LotResult& lot, const Program& program,
                                                      const std::filesystem::path& dir);
+
+/// Where a lot's insertions come from when its reports are built one insertion at a time: a function
+/// that hands each insertion, in the order they finished, to the function it is given. From a results
+/// store:
+///   [&](const auto& f) { store.for_each_insertion(id, [&](UnitRecord&& u) { f(u); }, false); }
+using InsertionSource = std::function<void(const std::function<void(const UnitRecord&)>&)>;
+
+/// Which of the reports to write.
+struct ReportSet {
+  bool yield = true, bins = true, stdf = true, html = true, junit = true;
+};
+
+/// The same reports for a lot of any size, in bounded memory: `lot` gives the provenance (its info, sites
+/// and how it ended; its insertions are not read) and `each` the insertions. Only the summary is held
+/// (per unit its verdicts, per test its values); STDF and the JUnit test cases go to their files as they
+/// come. `each` is called once. With `summary`, the lot's summary is left there.
+std::vector<std::filesystem::path> write_lot_reports(const LotResult& lot, const Program& program,
+                                                     const InsertionSource& each,
+                                                     const std::filesystem::path& dir,
+                                                     LotSummary* summary = nullptr, ReportSet which = {});
 
 /// Writes `text` to `file` atomically (temporary file, flush, rename). Throws IoError naming the file.
 void write_file_atomic(const std::filesystem::path& file, std::string_view text);

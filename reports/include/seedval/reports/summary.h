@@ -68,8 +68,9 @@ struct UnitTrace {
   std::string part_id;
   std::optional<std::uint64_t> ecid;
   chip::DieId die;
-  int site = 0;        ///< of its final insertion
-  int insertions = 0;  ///< judged insertions (aborted ones are not)
+  int site = 0;            ///< of its final insertion
+  int insertions = 0;      ///< judged insertions (aborted ones are not)
+  int last_insertion = 0;  ///< the number of its final insertion
   int first_hard_bin = 0;
   int hard_bin = 0;  ///< final
   int soft_bin = 0;  ///< final
@@ -127,7 +128,7 @@ class LotSummarizer {
   LotSummarizer(const LotSummarizer&) = delete;
   LotSummarizer& operator=(const LotSummarizer&) = delete;
   void add(const UnitRecord& insertion);
-  /// The summary of every insertion added; call once.
+  /// The summary of every insertion added; call once (it lets go of what it kept).
   LotSummary finish();
 
  private:
