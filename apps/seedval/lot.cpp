@@ -203,7 +203,16 @@ int lot(const LotCliOptions& o) {
       throw InvalidArgumentError(ErrorCode::invalid_argument,
                                  fmt::format("{} holds no lot {} to resume (it holds: {})", store.location(),
                                              o.lot_id, fmt::join(store.lots(), ", ")));
-    const LotResult before = store.load(o.lot_id);
+    // What the handler needs of each insertion, without its steps: a long lot stays small in memory.
+    LotResult before = store.load_header(o.lot_id);
+    store.for_each_insertion(
+        o.lot_id,
+        [&](UnitRecord&& u) {
+          u.steps.clear();
+          u.steps.shrink_to_fit();
+          before.insertions.push_back(std::move(u));
+        },
+        false);
     if (before.info.program.sha256 != program.sha256)
       throw InvalidArgumentError(
           ErrorCode::invalid_argument,
