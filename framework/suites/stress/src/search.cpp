@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <seedval/core/error.h>
+#include <seedval/core/xml.h>
 #include <seedval/device/thermal.h>
 #include <seedval/inference/compare.h>
 #include <seedval/inference/runner.h>
@@ -117,29 +118,6 @@ SearchResult bisect(Device& device, const SearchOptions& o, bool good_low, std::
   r.temperature_c = good_t;
   r.guarded = good_low ? good - o.guard_band : good + o.guard_band;
   return r;
-}
-
-std::string xml(std::string_view text) {
-  std::string out;
-  for (const char ch : text) {
-    switch (ch) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += ch;
-    }
-  }
-  return out;
 }
 
 std::string num(double v) {
@@ -390,7 +368,7 @@ std::string to_svg(const Shmoo& s) {
       "<rect x=\"0\" y=\"0\" width=\"{}\" height=\"{}\" fill=\"#fff\" stroke=\"none\"/>\n"
       "<text x=\"{}\" y=\"24\" font-size=\"14\" font-weight=\"bold\">Shmoo: {}</text>\n",
       w, h, w, h, w, h, left,
-      xml(s.temperature_c ? fmt::format("{} at {:g} °C", s.test, *s.temperature_c) : s.test));
+      escape_xml(s.temperature_c ? fmt::format("{} at {:g} °C", s.test, *s.temperature_c) : s.test));
   for (std::size_t fi = 0; fi < fs.size(); ++fi) {
     const int y = top + cell * static_cast<int>(fs.size() - 1 - fi);
     svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", left - 6, y + cell - 5,
@@ -402,7 +380,7 @@ std::string to_svg(const Shmoo& s) {
           "<rect class=\"{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>{} mV, {} MHz: "
           "{}{}{}</title></rect>\n",
           cls, left + cell * static_cast<int>(vi), y, cell, cell, num(c.voltage_mv), num(c.frequency_mhz),
-          cls, c.detail.empty() ? "" : " — ", xml(c.detail));
+          cls, c.detail.empty() ? "" : " — ", escape_xml(c.detail));
     }
   }
   const int axis_y = top + cell * static_cast<int>(fs.size());

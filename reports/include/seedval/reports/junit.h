@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include <seedval/core/xml.h>
 #include <seedval/exec/program.h>
 #include <seedval/exec/record.h>
 
@@ -27,17 +28,6 @@ namespace seedval::reports {
 /// junit.xml as text (UTF-8, XML 1.0).
 std::string junit_report(const LotResult& lot, const Program& program);
 
-/// Each unit's final insertion, as summarize() counts units: keyed by die, the last insertion that was
-/// not aborted (a die with only aborted insertions is no unit). Ordered by the handler's unit index.
-/// Shared by the JUnit and HTML reports.
-std::vector<const UnitRecord*> final_insertions(const LotResult& lot);
-
-/// `text` as XML 1.0 character data, also valid in HTML: & < > " ' escaped, and what XML 1.0 forbids
-/// (control characters other than tab, LF and CR; U+FFFE and U+FFFF; bytes that are not UTF-8) replaced
-/// by U+FFFD. In an attribute value (`attribute` true) tab, LF and CR are written as character references
-/// so they survive attribute-value normalisation.
-std::string escape_xml(std::string_view text, bool attribute = false);
-/// escape_xml, appended to `out`.
-void append_escaped(std::string& out, std::string_view text, bool attribute = false);
+// escape_xml and append_escaped: seedval/core/xml.h.
 
 }  // namespace seedval::reports
