@@ -251,6 +251,7 @@ int lot(const LotCliOptions& o) {
   options.lot_id = o.lot_id;
   options.station = o.station;
   if (o.temperature_c) options.temperature_c = *o.temperature_c;
+  options.keep_insertions = false;  // the store keeps them; the reports read them back from it
   if (!o.quiet)
     std::fprintf(stderr, "lot %s: %s%d units on %d site%s of %s with %s %s\n", o.lot_id.c_str(),
                  manual ? "up to " : "", o.units, o.sites, o.sites == 1 ? "" : "s", board->describe().c_str(),

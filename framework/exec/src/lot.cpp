@@ -116,15 +116,17 @@ void run_site(Floor& floor, Board& board, int site, std::stop_token stop) {
       }
     }
     const bool aborted = unit.aborted;
-    floor.result.insertions.push_back(std::move(unit));
-    floor.handler.sort(*slot, floor.result.insertions.back().hard_bin, retest);
+    const int hard_bin = unit.hard_bin;
+    std::string message = unit.message;
+    if (floor.options.keep_insertions) floor.result.insertions.push_back(std::move(unit));
+    floor.handler.sort(*slot, hard_bin, retest);
     if (aborted) {
       floor.stopping = true;
       if (floor.result.stopped_because.empty()) floor.result.stopped_because = "stopped on request";
     }
     if (errors_in_a_row >= floor.options.site_error_limit && !record.out_of_service) {
       record.out_of_service = true;
-      record.reason = floor.result.insertions.back().message;
+      record.reason = std::move(message);
       log::warn(
           "site {} ({}) is out of service after {} tester errors in a row; its units go to the other "
           "sites. Last error: {}",

@@ -431,6 +431,25 @@ BOOST_AUTO_TEST_CASE(a_site_that_vanishes_goes_out_of_service_and_its_units_are_
     }
 }
 
+BOOST_AUTO_TEST_CASE(a_lot_that_keeps_no_insertions_still_gives_the_sinks_every_one) {
+  exec_test::TempDir dir;
+  const Program program = exec_test::make_program(kFastFlow);
+  auto good = exec_test::sim_board(dir, "exec-keep-good");
+  VanishedBoard gone;
+  SimHandler handler("KEEP", 12);
+  RecordingSink sink;
+  LotOptions options;
+  options.keep_insertions = false;
+  const LotResult r = run_lot({good.get(), &gone}, handler, program, options, {&sink});
+  BOOST_TEST(r.insertions.empty());
+  BOOST_REQUIRE(r.sites.size() == 2u);
+  // Every unit once on the good site, and those the vanished site took before it went out of service.
+  BOOST_TEST(r.sites[0].insertions == 12);
+  BOOST_TEST(sink.units.size() == static_cast<std::size_t>(12 + r.sites[1].insertions));
+  BOOST_TEST(r.sites[1].out_of_service);
+  BOOST_TEST(contains(r.sites[1].reason, "was unplugged"));  // the reason survives the record not kept
+}
+
 BOOST_AUTO_TEST_CASE(a_lot_whose_sites_are_all_out_of_service_stops_and_says_so) {
   exec_test::TempDir dir;
   const Program program = exec_test::make_program(kFastFlow);

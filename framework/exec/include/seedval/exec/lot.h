@@ -39,12 +39,17 @@ struct LotOptions {
   /// device's defaults when empty. A station on a slow link raises them, a test of fault handling lowers
   /// them.
   std::optional<DeviceTimeouts> device_timeouts;
+  /// Whether the returned LotResult holds every insertion. A lot whose sinks keep the records (a results
+  /// store) leaves it false, so memory does not grow with the lot: each insertion, with its artifacts,
+  /// is tens of KB.
+  bool keep_insertions = true;
 };
 
 /// Tests every unit `handler` gives, on `sites` in parallel (one thread and one board each: a site
 /// that hangs or fails holds up only itself), with `program`. Units are handed out as sites become free;
 /// a unit binned for retest comes back through the handler, usually to another site. Sinks are called
-/// one at a time, in the order units finish. Returns the complete record; stops early (cancelled, with
+/// one at a time, in the order units finish. Returns the complete record (without the insertions when
+/// options.keep_insertions is false); stops early (cancelled, with
 /// stopped_because) when `stop` is requested or every site is out of service. Throws only when a sink
 /// fails, after every site has finished its unit in flight.
 LotResult run_lot(const std::vector<Board*>& sites, Handler& handler, const Program& program,
