@@ -10,6 +10,7 @@
 // profile the reading alone). Then, timed, with the process's peak resident memory reset before each:
 //   - baseline: the store read back, every insertion built and dropped (for_each_insertion alone);
 //   - reports: the same read into LotSummarizer, then yield.json and bins.json written;
+//   - all five reports, as seedval lot and seedval report write them (write_lot_reports from the store);
 //   - in memory: load() and summarize() as seedval lot does for small lots, on the first 20,000 units
 //     copied to a second store (a whole year does not fit), extrapolated.
 // Targets: reports of 350,000 units in at most 10 s and 1 GiB.
