@@ -297,7 +297,6 @@ LotSummary LotSummarizer::finish() {
     trace.die = {std::get<0>(key), std::get<1>(key), std::get<2>(key), std::get<3>(key)};
     trace.site = last.site;
     trace.insertions = unit.judged;
-    trace.last_insertion = last.insertion;
     trace.first_hard_bin = first.hard_bin;
     trace.hard_bin = last.hard_bin;
     trace.soft_bin = last.soft_bin;

@@ -70,7 +70,6 @@ struct UnitTrace {
   chip::DieId die;
   int site = 0;            ///< of its final insertion
   int insertions = 0;      ///< judged insertions (aborted ones are not)
-  int last_insertion = 0;  ///< the number of its final insertion
   int first_hard_bin = 0;
   int hard_bin = 0;  ///< final
   int soft_bin = 0;  ///< final
