@@ -148,6 +148,14 @@ TestRegistry& TestRegistry::instance() {
 }
 
 void TestRegistry::add(TestDefinition def) {
+  add_or_replace(std::move(def), false);
+}
+
+void TestRegistry::replace(TestDefinition def) {
+  add_or_replace(std::move(def), true);
+}
+
+void TestRegistry::add_or_replace(TestDefinition def, bool replace) {
   if (def.name.empty() || !def.run)
     throw InvalidArgumentError(ErrorCode::invalid_argument, "a test needs a name and a body");
   for (const auto& p : def.params) {
@@ -159,7 +167,16 @@ void TestRegistry::add(TestDefinition def) {
   }
   std::lock_guard lock(mutex_);
   const std::string name = def.name;
-  if (!tests_.emplace(name, std::make_shared<const TestDefinition>(std::move(def))).second)
+  auto made = std::make_shared<const TestDefinition>(std::move(def));
+  if (replace) {
+    auto it = tests_.find(name);
+    if (it == tests_.end())
+      throw NotFoundError(ErrorCode::not_found, fmt::format("test {} is not registered: nothing to replace", name));
+    retired_.push_back(std::move(it->second));  // programs loaded before still point at it
+    it->second = std::move(made);
+    return;
+  }
+  if (!tests_.emplace(name, std::move(made)).second)
     throw InvalidArgumentError(ErrorCode::invalid_argument, fmt::format("test {} is registered twice", name));
 }
 

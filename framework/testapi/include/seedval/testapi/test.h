@@ -120,6 +120,10 @@ class TestRegistry {
   static TestRegistry& instance();
   /// Throws InvalidArgumentError for a duplicate or malformed definition.
   void add(TestDefinition def);
+  /// Replaces the definition of a registered test (a test defined again in a Python session). Programs
+  /// loaded before keep running the definition they were loaded with. Throws NotFoundError if `def.name`
+  /// is not registered, InvalidArgumentError for a malformed definition.
+  void replace(TestDefinition def);
   const TestDefinition* find(std::string_view name) const;
   /// Throws NotFoundError listing the registered names.
   const TestDefinition& get(std::string_view name) const;
@@ -127,8 +131,10 @@ class TestRegistry {
 
  private:
   TestRegistry() = default;
+  void add_or_replace(TestDefinition def, bool replace);
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<const TestDefinition>, std::less<>> tests_;
+  std::vector<std::shared_ptr<const TestDefinition>> retired_;  ///< replaced, kept for loaded programs
 };
 
 bool register_test(TestDefinition def);
