@@ -1,4 +1,5 @@
-// seedval: validation, bring-up and production test for SeedChip.
+// The seedval command line: every subcommand on one CLI11 app. The seedval executable and the Python
+// package (`python3 -m seedval`) both run it.
 #include <cstdio>
 #include <stdexcept>
 
@@ -6,8 +7,8 @@
 
 #include "common.h"
 
-int main(int argc, char** argv) {
-  CLI::App app{"seedval: validation, bring-up and production test for SeedChip", "seedval"};
+int seedval::cli::main(int argc, const char* const* argv, const std::string& program_name) {
+  CLI::App app{"seedval: validation, bring-up and production test for SeedChip", program_name};
   app.require_subcommand(1);
   app.set_version_flag("--version", "seedval 0.1.0");
   std::string level = "warn";

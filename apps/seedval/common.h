@@ -18,6 +18,10 @@ enum Exit : int {
   kTesterError = 3,  ///< the tester could not do its job (link, I/O, device unreachable)
 };
 
+/// Parses `argv` and runs the subcommand it names; returns the exit code. `program_name` is how usage
+/// and help name the command.
+int main(int argc, const char* const* argv, const std::string& program_name = "seedval");
+
 /// Thrown from a subcommand's callback to leave main() with `code`.
 struct ExitRequest {
   int code;
