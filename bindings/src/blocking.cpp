@@ -1,0 +1,114 @@
+// Blocking calls off the GIL, cancellable with Ctrl-C, with callbacks on the calling thread.
+#include <chrono>
+#include <thread>
+
+#include "bindings.h"
+
+namespace seedval::python {
+namespace {
+
+unsigned long g_main_thread = 0;
+
+void run_posted(std::deque<std::function<void()>>& queue) {
+  while (!queue.empty()) {
+    auto f = std::move(queue.front());
+    queue.pop_front();
+    f();
+  }
+}
+
+}  // namespace
+
+void init_main_thread() {
+  g_main_thread = py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
+}
+
+void Mailbox::post(std::function<void()> f) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(f));
+  }
+  wake_.notify_all();
+}
+
+Device& DeviceHandle::get() const {
+  if (device_ == nullptr)
+    throw InvalidArgumentError(ErrorCode::invalid_argument,
+                               owned_ == nullptr && board_ == nullptr
+                                   ? "this device was lent to a test that has ended; use it only inside the test"
+                                   : "this device session is closed; connect to the board again");
+  return *device_;
+}
+
+void DeviceHandle::close() {
+  device_ = nullptr;
+  if (owned_) {
+    py::gil_scoped_release release;  // closing a link may wait on it
+    owned_.reset();
+  }
+}
+
+void run_blocking(const std::function<void(std::stop_token, Mailbox&)>& work, bool inline_ok) {
+  Mailbox box;
+  // Off the main thread (a Python test body running on a site's thread) Python has no signals to
+  // check, and the caller is itself a blocking call: run here.
+  if (inline_ok || PyThread_get_thread_ident() != g_main_thread) {
+    std::stop_source never;
+    {
+      py::gil_scoped_release release;
+      work(never.get_token(), box);
+    }
+    std::deque<std::function<void()>> posted;
+    std::swap(posted, box.queue_);
+    run_posted(posted);
+    return;
+  }
+
+  std::stop_source stop;
+  std::exception_ptr failure;        // what the work threw
+  std::exception_ptr interruption;  // KeyboardInterrupt, or what a callback raised
+  {
+    py::gil_scoped_release release;
+    std::jthread worker([&] {
+      try {
+        work(stop.get_token(), box);
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      {
+        std::lock_guard lock(box.mutex_);
+        box.done_ = true;
+      }
+      box.wake_.notify_all();
+    });
+    std::unique_lock lock(box.mutex_);
+    for (;;) {
+      // Ctrl-C is looked for every 50 ms: fast enough for a person, rare enough to cost nothing.
+      box.wake_.wait_for(lock, std::chrono::milliseconds(50), [&] { return box.done_ || !box.queue_.empty(); });
+      std::deque<std::function<void()>> posted;
+      std::swap(posted, box.queue_);
+      const bool done = box.done_;
+      lock.unlock();
+      {
+        py::gil_scoped_acquire gil;
+        if (!interruption) {
+          try {
+            run_posted(posted);
+            if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+          } catch (...) {
+            // Stop the work, let it wind down (a lot finishes its units in flight), then raise.
+            interruption = std::current_exception();
+            stop.request_stop();
+          }
+        }
+        posted.clear();  // callbacks dropped after an interruption are freed with the GIL
+      }
+      lock.lock();
+      if (done && box.queue_.empty()) break;
+    }
+  }
+  if (interruption) std::rethrow_exception(interruption);
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace seedval::python
