@@ -97,6 +97,9 @@ auto blocking(F&& work, bool inline_ok = false) {
 
 /// A Device as Python holds it: owned (a session opened with Board.connect, closed by close() or the
 /// end of a `with` block) or borrowed (the device a Python test is given, usable while the test runs).
+/// A Device serves one caller at a time: calls on an owned session from several Python threads take
+/// turns (a lock taken without the GIL), and a session closed by one thread while another uses it
+/// waits for that call to end.
 class DeviceHandle {
  public:
   DeviceHandle(std::shared_ptr<Board> board, std::unique_ptr<Device> device)
@@ -104,19 +107,23 @@ class DeviceHandle {
   explicit DeviceHandle(Device& borrowed) : device_(&borrowed) {}
 
   /// The device; throws InvalidArgumentError once closed (or once the test that lent it has ended).
+  /// Only for what does not call the device (its name, its link counters).
   Device& get() const;
   bool closed() const { return device_ == nullptr; }
   bool borrowed() const { return owned_ == nullptr; }
   void close();
   const std::shared_ptr<Board>& board() const { return board_; }
-  /// Runs `f` on the device without the GIL, cancellable on the main thread (see run_blocking). The
-  /// device's stop token is the call's while it runs (an owned device only: a borrowed one keeps the
-  /// token of the test that lent it).
+  /// Runs `f` on the device without the GIL, cancellable on the main thread (see run_blocking), holding
+  /// the session's lock. The device's stop token is the call's while it runs (an owned device only: a
+  /// borrowed one keeps the token of the test that lent it).
   template <typename F>
   auto call(F&& f, bool inline_ok = false) {
-    Device& d = get();
+    get();  // a closed session fails before any thread is started
     return blocking(
         [&](std::stop_token stop, Mailbox&) {
+          std::unique_lock lock(mutex_, std::defer_lock);
+          if (!borrowed()) lock.lock();
+          Device& d = get();  // closed while this call waited for the lock
           if (!borrowed()) d.set_stop_token(stop);
           return f(d);
         },
@@ -127,6 +134,7 @@ class DeviceHandle {
   std::shared_ptr<Board> board_;
   std::unique_ptr<Device> owned_;
   Device* device_ = nullptr;
+  std::mutex mutex_;
 };
 
 }  // namespace seedval::python

@@ -34,18 +34,21 @@ void Mailbox::post(std::function<void()> f) {
 Device& DeviceHandle::get() const {
   if (device_ == nullptr)
     throw InvalidArgumentError(ErrorCode::invalid_argument,
-                               owned_ == nullptr && board_ == nullptr
+                               board_ == nullptr
                                    ? "this device was lent to a test that has ended; use it only inside the test"
                                    : "this device session is closed; connect to the board again");
   return *device_;
 }
 
 void DeviceHandle::close() {
-  device_ = nullptr;
-  if (owned_) {
-    py::gil_scoped_release release;  // closing a link may wait on it
-    owned_.reset();
+  if (!owned_) {
+    device_ = nullptr;
+    return;
   }
+  py::gil_scoped_release release;  // a call in flight on another thread, and closing a link, may take time
+  std::lock_guard lock(mutex_);
+  device_ = nullptr;
+  owned_.reset();
 }
 
 void run_blocking(const std::function<void(std::stop_token, Mailbox&)>& work, bool inline_ok) {

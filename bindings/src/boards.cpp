@@ -542,8 +542,8 @@ void bind_boards(py::module_& m) {
           "and MHz): the timing probe, or a registered test. The operating point is restored after.")
       .def_property_readonly(
           "link_stats",
-          [](const DeviceHandle& h) {
-            const LinkStats& s = h.get().link_stats();
+          [](DeviceHandle& h) {
+            const LinkStats s = h.call([](Device& d) { return d.link_stats(); }, true);
             py::dict d;
             d["requests"] = s.requests;
             d["retries"] = s.retries;
@@ -555,11 +555,15 @@ void bind_boards(py::module_& m) {
       .def(
           "set_timeouts",
           [](DeviceHandle& h, std::optional<double> base_s, std::optional<double> per_mib_s, std::optional<int> retries) {
-            DeviceTimeouts t = h.get().timeouts();
-            if (base_s) t.base = Milliseconds(static_cast<std::int64_t>(*base_s * 1000));
-            if (per_mib_s) t.per_mib = Milliseconds(static_cast<std::int64_t>(*per_mib_s * 1000));
-            if (retries) t.retries = *retries;
-            h.get().set_timeouts(t);
+            h.call(
+                [&](Device& d) {
+                  DeviceTimeouts t = d.timeouts();
+                  if (base_s) t.base = Milliseconds(static_cast<std::int64_t>(*base_s * 1000));
+                  if (per_mib_s) t.per_mib = Milliseconds(static_cast<std::int64_t>(*per_mib_s * 1000));
+                  if (retries) t.retries = *retries;
+                  d.set_timeouts(t);
+                },
+                true);
           },
           py::arg("base_s") = py::none(), py::arg("per_mib_s") = py::none(), py::arg("retries") = py::none(),
           "Time limits of device calls: per request, per MiB moved, and how often a request is sent again.");

@@ -1,6 +1,7 @@
 // Tests, programs and running them: the registered tests, tests written in Python, programs, and a
 // test, a program or a lot run on a board with results as Python objects. Also the command line itself
 // (`python3 -m seedval`).
+#include <csignal>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -579,8 +580,19 @@ void bind_tests(py::module_& m) {
       [](const std::vector<std::string>& args, const std::string& program_name) {
         std::vector<const char*> argv{program_name.c_str()};
         for (const auto& a : args) argv.push_back(a.c_str());
-        py::gil_scoped_release release;
-        return cli::main(static_cast<int>(argv.size()), argv.data(), program_name);
+        // Commands that stop cleanly (lot, agent) install their own SIGINT and SIGTERM handlers and
+        // leave the defaults behind; the caller's (Python's) are put back.
+        struct sigaction old_int {}, old_term {};
+        ::sigaction(SIGINT, nullptr, &old_int);
+        ::sigaction(SIGTERM, nullptr, &old_term);
+        int code = 0;
+        {
+          py::gil_scoped_release release;
+          code = cli::main(static_cast<int>(argv.size()), argv.data(), program_name);
+        }
+        ::sigaction(SIGINT, &old_int, nullptr);
+        ::sigaction(SIGTERM, &old_term, nullptr);
+        return code;
       },
       py::arg("args"), py::arg("program_name") = "seedval",
       "Runs the seedval command line with `args`; returns its exit code.");

@@ -192,3 +192,25 @@ def test_a_large_memory_round_trip(tmp_path):
         back = d.read_array(0, size // 8, np.uint64)
         assert np.array_equal(back, data)
         assert d.read_memory(size - 8, 8) == data[-1].tobytes()
+
+
+def test_numpy_is_needed_only_for_arrays():
+    """Without numpy, seedval imports and moves bytes; only the array calls need it."""
+    import subprocess
+    import sys
+
+    from conftest import python_env
+
+    code = (
+        "import sys; sys.modules['numpy'] = None\n"
+        "import seedval\n"
+        "with seedval.connect() as d:\n"
+        "    d.write_memory(0, bytearray(b'abc' * 1000))\n"
+        "    assert d.read_memory(0, 3000) == b'abc' * 1000\n"
+        "    try:\n"
+        "        d.read_array(0, 8)\n"
+        "    except ImportError:\n"
+        "        print('arrays need numpy')\n")
+    r = subprocess.run([sys.executable, "-c", code], env=python_env(), capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "arrays need numpy"

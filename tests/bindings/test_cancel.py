@@ -79,3 +79,54 @@ def test_the_gil_is_released_while_the_device_works(dev):
         stop.set()
         t.join()
     assert during > 20, f"the other thread ran only {during} times during the call"
+
+
+def test_threads_sharing_a_session_take_turns(dev):
+    """Several Python threads on one session: each call is whole (the session's lock), and closing it
+    from one thread while the others run ends their calls cleanly."""
+    errors, counts = [], [0, 0]
+
+    def registers(slot, reg):
+        try:
+            for i in range(2000):
+                dev.write_register(reg, i)
+                if dev.read_register(reg) != i:
+                    errors.append(f"{reg}: wrote {i}, read {dev.read_register(reg)}")
+                counts[slot] += 1
+        except Exception as e:  # noqa: BLE001
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=registers, args=(0, "SCRATCH0")),
+               threading.Thread(target=registers, args=(1, "SCRATCH1"))]
+    for t in threads:
+        t.start()
+    data = bytes(range(256)) * 4096
+    for _ in range(20):
+        dev.write_memory(0, data)
+        assert dev.read_memory(0, len(data)) == data
+    for t in threads:
+        t.join()
+    assert not errors and counts == [2000, 2000]
+
+    closer_errors = []
+
+    def keep_reading():
+        try:
+            while True:
+                dev.read_memory(0, 1 << 20)
+        except seedval.InvalidArgumentError as e:
+            closer_errors.append(str(e))
+
+    t = threading.Thread(target=keep_reading)
+    t.start()
+    time.sleep(0.2)
+    dev.close()
+    t.join(timeout=10)
+    assert not t.is_alive() and closer_errors and "closed" in closer_errors[0]
+
+
+def test_the_cli_leaves_python_signal_handlers_as_they_were(tmp_path):
+    before = signal.getsignal(signal.SIGINT)
+    assert seedval.cli(["lot", "--units", "2", "--out", str(tmp_path / "L"), "--quiet"]) == 0
+    assert signal.getsignal(signal.SIGINT) is before
+    assert seedval.cli(["probe", "--board", "no-such-board"]) == 2
