@@ -33,10 +33,10 @@ void Mailbox::post(std::function<void()> f) {
 
 Device& DeviceHandle::get() const {
   if (device_ == nullptr)
-    throw InvalidArgumentError(ErrorCode::invalid_argument,
-                               board_ == nullptr
-                                   ? "this device was lent to a test that has ended; use it only inside the test"
-                                   : "this device session is closed; connect to the board again");
+    throw InvalidArgumentError(
+        ErrorCode::invalid_argument,
+        board_ == nullptr ? "this device was lent to a test that has ended; use it only inside the test"
+                          : "this device session is closed; connect to the board again");
   return *device_;
 }
 
@@ -68,7 +68,7 @@ void run_blocking(const std::function<void(std::stop_token, Mailbox&)>& work, bo
   }
 
   std::stop_source stop;
-  std::exception_ptr failure;        // what the work threw
+  std::exception_ptr failure;       // what the work threw
   std::exception_ptr interruption;  // KeyboardInterrupt, or what a callback raised
   {
     py::gil_scoped_release release;
@@ -87,7 +87,8 @@ void run_blocking(const std::function<void(std::stop_token, Mailbox&)>& work, bo
     std::unique_lock lock(box.mutex_);
     for (;;) {
       // Ctrl-C is looked for every 50 ms: fast enough for a person, rare enough to cost nothing.
-      box.wake_.wait_for(lock, std::chrono::milliseconds(50), [&] { return box.done_ || !box.queue_.empty(); });
+      box.wake_.wait_for(lock, std::chrono::milliseconds(50),
+                         [&] { return box.done_ || !box.queue_.empty(); });
       std::deque<std::function<void()>> posted;
       std::swap(posted, box.queue_);
       const bool done = box.done_;

@@ -116,21 +116,29 @@ chip::DType dtype_of(const py::handle& array) {
   if (name == "int32") return chip::DType::i32;
   if (name == "int64") return chip::DType::i64;
   if (name == "bool") return chip::DType::boolean;
-  throw InvalidArgumentError(ErrorCode::invalid_argument,
-                             "an array of dtype " + name +
-                                 " has no chip dtype (float32, float16, int8, uint8, int32, int64, bool)");
+  throw InvalidArgumentError(
+      ErrorCode::invalid_argument,
+      "an array of dtype " + name + " has no chip dtype (float32, float16, int8, uint8, int32, int64, bool)");
 }
 
 const char* numpy_name(chip::DType t) {
   switch (t) {
-    case chip::DType::f32: return "float32";
-    case chip::DType::f16: return "float16";
-    case chip::DType::bf16: return "uint16";  // numpy has no bfloat16: the raw bits
-    case chip::DType::i8: return "int8";
-    case chip::DType::u8: return "uint8";
-    case chip::DType::i32: return "int32";
-    case chip::DType::i64: return "int64";
-    case chip::DType::boolean: return "bool";
+    case chip::DType::f32:
+      return "float32";
+    case chip::DType::f16:
+      return "float16";
+    case chip::DType::bf16:
+      return "uint16";  // numpy has no bfloat16: the raw bits
+    case chip::DType::i8:
+      return "int8";
+    case chip::DType::u8:
+      return "uint8";
+    case chip::DType::i32:
+      return "int32";
+    case chip::DType::i64:
+      return "int64";
+    case chip::DType::boolean:
+      return "bool";
   }
   return "uint8";
 }
@@ -243,7 +251,8 @@ void bind_boards(py::module_& m) {
       "decode_register",
       [](const RegisterName& reg, std::uint32_t value) {
         py::dict d;
-        for (const auto& f : chip::fields_of(register_address(reg))) d[py::str(std::string(f.name))] = f.extract(value);
+        for (const auto& f : chip::fields_of(register_address(reg)))
+          d[py::str(std::string(f.name))] = f.extract(value);
         return d;
       },
       py::arg("register"), py::arg("value"), "The named bit fields of `value` read from `register`.");
@@ -251,11 +260,13 @@ void bind_boards(py::module_& m) {
 
   py::class_<Board, std::shared_ptr<Board>>(m, "Board", "A board: what a device is reached through.")
       .def_property_readonly("name", [](const Board& b) { return b.info().name; })
-      .def_property_readonly("info", [](const Board& b) { return board_info_dict(b.info()); },
-                             "The descriptor: name, backend, transport, description, file and files read.")
+      .def_property_readonly(
+          "info", [](const Board& b) { return board_info_dict(b.info()); },
+          "The descriptor: name, backend, transport, description, file and files read.")
       .def("describe", &Board::describe)
-      .def_property_readonly("has_die_socket", [](Board& b) { return b.die_socket() != nullptr; },
-                             "True for simulated boards, whose socket takes a chosen die.")
+      .def_property_readonly(
+          "has_die_socket", [](Board& b) { return b.die_socket() != nullptr; },
+          "True for simulated boards, whose socket takes a chosen die.")
       .def(
           "insert",
           [](Board& b, const std::string& die, int insertion) {
@@ -332,8 +343,9 @@ void bind_boards(py::module_& m) {
       m, "Device", "A session with a device. Use it as a context manager; every call releases the GIL.")
       .def_property_readonly("name", [](const DeviceHandle& h) { return h.get().name(); })
       .def_property_readonly("closed", &DeviceHandle::closed)
-      .def_property_readonly("board", [](const DeviceHandle& h) { return h.board(); },
-                             "The Board of a session opened with connect(); None for a device lent to a test.")
+      .def_property_readonly(
+          "board", [](const DeviceHandle& h) { return h.board(); },
+          "The Board of a session opened with connect(); None for a device lent to a test.")
       .def("close", &DeviceHandle::close, "Ends the session (the link is closed).")
       .def("__enter__", [](const std::shared_ptr<DeviceHandle>& h) { return h; })
       .def("__exit__",
@@ -343,14 +355,16 @@ void bind_boards(py::module_& m) {
            })
       .def("__repr__",
            [](const DeviceHandle& h) {
-             return h.closed() ? std::string("<seedval.Device (closed)>") : "<seedval.Device " + h.get().name() + ">";
+             return h.closed() ? std::string("<seedval.Device (closed)>")
+                               : "<seedval.Device " + h.get().name() + ">";
            })
       .def(
           "identify",
           [](DeviceHandle& h, bool refresh) {
             return identity_dict(h.call([&](Device& d) { return d.identify(refresh); }, true));
           },
-          py::arg("refresh") = false, "Chip id, revision, ECID and its die, capabilities, memory size, model.")
+          py::arg("refresh") = false,
+          "Chip id, revision, ECID and its die, capabilities, memory size, model.")
       .def(
           "ping",
           [](DeviceHandle& h, const py::bytes& data) {
@@ -390,15 +404,18 @@ void bind_boards(py::module_& m) {
           [](DeviceHandle& h, const std::vector<RegisterName>& regs) {
             std::vector<protocol::RegisterOp> ops;
             ops.reserve(regs.size());
-            for (const auto& r : regs) ops.push_back({protocol::RegisterOp::Kind::read, register_address(r), 0});
+            for (const auto& r : regs)
+              ops.push_back({protocol::RegisterOp::Kind::read, register_address(r), 0});
             return h.call([&](Device& d) { return d.execute(ops); }, ops.size() <= 1024);
           },
-          py::arg("registers"), "Reads many registers in as few requests as the link allows (batched, pipelined).")
+          py::arg("registers"),
+          "Reads many registers in as few requests as the link allows (batched, pipelined).")
       .def(
           "write_registers",
           [](DeviceHandle& h, const std::vector<std::pair<RegisterName, std::uint32_t>>& writes) {
             std::vector<protocol::RegisterOp> ops;
-            for (const auto& [r, v] : writes) ops.push_back({protocol::RegisterOp::Kind::write, register_address(r), v});
+            for (const auto& [r, v] : writes)
+              ops.push_back({protocol::RegisterOp::Kind::write, register_address(r), v});
             h.call([&](Device& d) { d.execute(ops); }, ops.size() <= 1024);
           },
           py::arg("writes"),
@@ -414,13 +431,17 @@ void bind_boards(py::module_& m) {
             h.call([&](Device& d) { d.read_memory(address, {p, length}); }, length < kInlineBytes);
             return out;
           },
-          py::arg("address"), py::arg("length"), "Reads device memory into a new bytes object (one copy: the link's).")
+          py::arg("address"), py::arg("length"),
+          "Reads device memory into a new bytes object (one copy: the link's).")
       .def(
           "read_memory_into",
           [](DeviceHandle& h, std::uint64_t address, const py::object& buffer) {
             const BufferView view(buffer, true);
-            h.call([&](Device& d) { d.read_memory(address, {view.data(), view.size()}); },
-                   view.size() < kInlineBytes);
+            h.call(
+                [&](Device& d) {
+                  d.read_memory(address, {view.data(), view.size()});
+                },
+                view.size() < kInlineBytes);
           },
           py::arg("address"), py::arg("buffer"),
           "Fills a writable contiguous buffer (bytearray, memoryview, numpy array) from device memory at "
@@ -430,8 +451,11 @@ void bind_boards(py::module_& m) {
           [](DeviceHandle& h, std::uint64_t address, std::size_t count, const py::object& dtype) {
             py::object array = py::module_::import("numpy").attr("empty")(count, py::arg("dtype") = dtype);
             const BufferView view(array, true);
-            h.call([&](Device& d) { d.read_memory(address, {view.data(), view.size()}); },
-                   view.size() < kInlineBytes);
+            h.call(
+                [&](Device& d) {
+                  d.read_memory(address, {view.data(), view.size()});
+                },
+                view.size() < kInlineBytes);
             return array;
           },
           py::arg("address"), py::arg("count"), py::arg("dtype") = "uint8",
@@ -440,8 +464,11 @@ void bind_boards(py::module_& m) {
           "write_memory",
           [](DeviceHandle& h, std::uint64_t address, const py::object& data) {
             const BufferView view(data, false);
-            h.call([&](Device& d) { d.write_memory(address, {view.data(), view.size()}); },
-                   view.size() < kInlineBytes);
+            h.call(
+                [&](Device& d) {
+                  d.write_memory(address, {view.data(), view.size()});
+                },
+                view.size() < kInlineBytes);
           },
           py::arg("address"), py::arg("data"),
           "Writes any contiguous buffer (bytes, bytearray, memoryview, numpy array) to device memory.")
@@ -456,7 +483,8 @@ void bind_boards(py::module_& m) {
           "reset",
           [](DeviceHandle& h, const std::string& kind) {
             if (kind != "soft" && kind != "hard")
-              throw InvalidArgumentError(ErrorCode::invalid_argument, "reset kind must be \"soft\" or \"hard\", not " + kind);
+              throw InvalidArgumentError(ErrorCode::invalid_argument,
+                                         "reset kind must be \"soft\" or \"hard\", not " + kind);
             h.call([&](Device& d) {
               d.reset(kind == "hard" ? protocol::ResetKind::hard : protocol::ResetKind::soft);
             });
@@ -476,12 +504,16 @@ void bind_boards(py::module_& m) {
           },
           "The HBM organisation: stacks, channels per stack, banks, rows, 64-bit columns per row.")
       .def(
-          "sensors", [](DeviceHandle& h) { return sensors_dict(h.call([](Device& d) { return d.read_sensors(); }, true)); },
+          "sensors",
+          [](DeviceHandle& h) {
+            return sensors_dict(h.call([](Device& d) { return d.read_sensors(); }, true));
+          },
           "Every sensor and the operating point: temperatures (degC), power (W), current (A), supplies "
           "(mV), clock (MHz), STATUS, the device's microsecond timer.")
       .def(
           "set_operating_point",
-          [](DeviceHandle& h, std::uint32_t vdd_core_mv, std::uint32_t frequency_mhz, std::uint32_t vdd_hbm_mv) {
+          [](DeviceHandle& h, std::uint32_t vdd_core_mv, std::uint32_t frequency_mhz,
+             std::uint32_t vdd_hbm_mv) {
             return sensors_dict(h.call(
                 [&](Device& d) { return d.set_operating_point(vdd_core_mv, frequency_mhz, vdd_hbm_mv); }));
           },
@@ -508,7 +540,8 @@ void bind_boards(py::module_& m) {
             py::list dtypes, ops;
             for (int t = 0; t < chip::kDTypeCount; ++t)
               if (caps.dtypes & (1u << t)) dtypes.append(std::string(to_string(static_cast<chip::DType>(t))));
-            for (auto k : caps.operators) ops.append(std::string(to_string(static_cast<chip::TensorOpKind>(k))));
+            for (auto k : caps.operators)
+              ops.append(std::string(to_string(static_cast<chip::TensorOpKind>(k))));
             out["dtypes"] = dtypes;
             out["operators"] = ops;
             return out;
@@ -532,12 +565,14 @@ void bind_boards(py::module_& m) {
               stress::SafeState safe(d);
               const stress::PointCheck check =
                   test ? stress::registered_test_check(*test, stop)
-                       : stress::timing_probe({.elements = probe_elements, .runs = probe_runs, .cores = {}, .seed = 1});
+                       : stress::timing_probe(
+                             {.elements = probe_elements, .runs = probe_runs, .cores = {}, .seed = 1});
               return stress::run_shmoo(d, safe, v, f, check, stop_name, stop, temperature_c);
             });
           },
           py::arg("voltage"), py::arg("frequency"), py::arg("test") = py::none(),
-          py::arg("probe_elements") = 1u << 18, py::arg("probe_runs") = 4, py::arg("temperature_c") = py::none(),
+          py::arg("probe_elements") = 1u << 18, py::arg("probe_runs") = 4,
+          py::arg("temperature_c") = py::none(),
           "Runs a check at every point of a supply x clock grid (\"600:900:25\" or (lo, hi, step), in mV "
           "and MHz): the timing probe, or a registered test. The operating point is restored after.")
       .def_property_readonly(
@@ -554,7 +589,8 @@ void bind_boards(py::module_& m) {
           "Requests sent, sent again, pipelined, and link faults under this session.")
       .def(
           "set_timeouts",
-          [](DeviceHandle& h, std::optional<double> base_s, std::optional<double> per_mib_s, std::optional<int> retries) {
+          [](DeviceHandle& h, std::optional<double> base_s, std::optional<double> per_mib_s,
+             std::optional<int> retries) {
             h.call(
                 [&](Device& d) {
                   DeviceTimeouts t = d.timeouts();
@@ -596,7 +632,8 @@ void bind_boards(py::module_& m) {
           "grid",
           [](const stress::Shmoo& s) {
             const auto nv = s.voltage.values().size(), nf = s.frequency.values().size();
-            py::object a = py::module_::import("numpy").attr("zeros")(py::make_tuple(nf, nv), py::arg("dtype") = "int8");
+            py::object a =
+                py::module_::import("numpy").attr("zeros")(py::make_tuple(nf, nv), py::arg("dtype") = "int8");
             const BufferView view(a, true);
             auto* p = reinterpret_cast<std::int8_t*>(view.data());
             for (std::size_t f = 0; f < nf; ++f)
@@ -606,13 +643,14 @@ void bind_boards(py::module_& m) {
               }
             return a;
           },
-          "A numpy int8 array, one row per clock (lowest first), one column per supply: 1 pass, 0 fail, -1 error.")
+          "A numpy int8 array, one row per clock (lowest first), one column per supply: 1 pass, 0 fail, -1 "
+          "error.")
       .def("to_json", [](const stress::Shmoo& s) { return stress::to_json(s); })
       .def("to_svg", [](const stress::Shmoo& s) { return stress::to_svg(s); })
       .def("to_ascii", [](const stress::Shmoo& s) { return stress::to_ascii(s); })
       .def("__repr__", [](const stress::Shmoo& s) {
-        return "<seedval.Shmoo " + s.test + ": " + std::to_string(s.passes()) + "/" + std::to_string(s.cells.size()) +
-               " pass>";
+        return "<seedval.Shmoo " + s.test + ": " + std::to_string(s.passes()) + "/" +
+               std::to_string(s.cells.size()) + " pass>";
       });
 }
 

@@ -52,11 +52,13 @@ void rethrow_as_cpp(const py::error_already_set& e, ErrorCode fallback) {
   if (e.matches(classes().base)) {
     const py::object value = e.value();
     ErrorCode code = ErrorCode::internal;
-    if (py::hasattr(value, "code")) code = error_code_from_string(py::str(value.attr("code")).cast<std::string>());
+    if (py::hasattr(value, "code"))
+      code = error_code_from_string(py::str(value.attr("code")).cast<std::string>());
     if (code == ErrorCode::ok) code = ErrorCode::internal;
     throw_error(code, py::str(value).cast<std::string>());
   }
-  if (e.matches(PyExc_KeyboardInterrupt)) throw_error(ErrorCode::cancelled, "interrupted (KeyboardInterrupt)");
+  if (e.matches(PyExc_KeyboardInterrupt))
+    throw_error(ErrorCode::cancelled, "interrupted (KeyboardInterrupt)");
   const std::string type = py::str(e.type().attr("__name__")).cast<std::string>();
   const std::string text = py::str(e.value()).cast<std::string>();
   throw_error(fallback, text.empty() ? type : type + ": " + text);
@@ -70,9 +72,9 @@ void bind_errors(py::module_& m) {
                       "`message` the text with its context.",
                       py::make_tuple(b.attr("Exception")));
   c.base.attr("code") = std::string(to_string(ErrorCode::internal));
-  c.base.attr("message") = b.attr("property")(
-      py::cpp_function([](const py::object& self) { return py::str(self); }), py::none(), py::none(),
-      "The error's text, with its context.");
+  c.base.attr("message") =
+      b.attr("property")(py::cpp_function([](const py::object& self) { return py::str(self); }), py::none(),
+                         py::none(), "The error's text, with its context.");
   struct Spec {
     const char* name;
     std::array<ErrorCode, 2> codes;
@@ -81,25 +83,60 @@ void bind_errors(py::module_& m) {
     const char* doc;
   };
   const Spec specs[] = {
-      {"InternalError", {ErrorCode::internal, ErrorCode::internal}, nullptr, nullptr, "a bug in seedval itself"},
-      {"InvalidArgumentError", {ErrorCode::invalid_argument, ErrorCode::invalid_argument}, nullptr, "ValueError",
+      {"InternalError",
+       {ErrorCode::internal, ErrorCode::internal},
+       nullptr,
+       nullptr,
+       "a bug in seedval itself"},
+      {"InvalidArgumentError",
+       {ErrorCode::invalid_argument, ErrorCode::invalid_argument},
+       nullptr,
+       "ValueError",
        "a value outside the contract"},
-      {"ConfigError", {ErrorCode::config, ErrorCode::config}, nullptr, "ValueError",
+      {"ConfigError",
+       {ErrorCode::config, ErrorCode::config},
+       nullptr,
+       "ValueError",
        "a malformed board descriptor, program, population or limits file"},
-      {"ProtocolError", {ErrorCode::protocol, ErrorCode::checksum}, nullptr, nullptr,
+      {"ProtocolError",
+       {ErrorCode::protocol, ErrorCode::checksum},
+       nullptr,
+       nullptr,
        "a malformed frame or payload, or a frame whose checksum does not match"},
-      {"UnsupportedError", {ErrorCode::unsupported, ErrorCode::unsupported}, nullptr, "NotImplementedError",
+      {"UnsupportedError",
+       {ErrorCode::unsupported, ErrorCode::unsupported},
+       nullptr,
+       "NotImplementedError",
        "an operation or capability the device does not have"},
-      {"AddressError", {ErrorCode::address, ErrorCode::read_only}, nullptr, "LookupError",
+      {"AddressError",
+       {ErrorCode::address, ErrorCode::read_only},
+       nullptr,
+       "LookupError",
        "a register or memory address that does not exist, or a write to a read-only register"},
-      {"TransportError", {ErrorCode::transport, ErrorCode::busy}, nullptr, "ConnectionError",
+      {"TransportError",
+       {ErrorCode::transport, ErrorCode::busy},
+       nullptr,
+       "ConnectionError",
        "the link to the board failed, the board vanished, or it is busy (leased to another client)"},
-      {"TimeoutError", {ErrorCode::timeout, ErrorCode::timeout}, "TransportError", "TimeoutError",
+      {"TimeoutError",
+       {ErrorCode::timeout, ErrorCode::timeout},
+       "TransportError",
+       "TimeoutError",
        "a deadline passed"},
-      {"DeviceError", {ErrorCode::device, ErrorCode::device}, nullptr, nullptr,
+      {"DeviceError",
+       {ErrorCode::device, ErrorCode::device},
+       nullptr,
+       nullptr,
        "the device reported a fault while executing a request"},
-      {"CancelledError", {ErrorCode::cancelled, ErrorCode::cancelled}, nullptr, nullptr, "a stop was requested"},
-      {"NotFoundError", {ErrorCode::not_found, ErrorCode::not_found}, nullptr, "LookupError",
+      {"CancelledError",
+       {ErrorCode::cancelled, ErrorCode::cancelled},
+       nullptr,
+       nullptr,
+       "a stop was requested"},
+      {"NotFoundError",
+       {ErrorCode::not_found, ErrorCode::not_found},
+       nullptr,
+       "LookupError",
        "a named thing (board, test, file, register) does not exist"},
       {"IoError", {ErrorCode::io, ErrorCode::io}, nullptr, "OSError", "a file could not be read or written"},
   };
@@ -113,9 +150,9 @@ void bind_errors(py::module_& m) {
   c.test_failed = make_class(m, "TestFailed",
                              "Raised by TestContext.fail(): the Python test ends as failed, with the reason.",
                              py::make_tuple(b.attr("Exception")));
-  c.test_skipped = make_class(m, "TestSkipped",
-                              "Raised by TestContext.skip(): the Python test ends as skipped, with the reason.",
-                              py::make_tuple(b.attr("Exception")));
+  c.test_skipped = make_class(
+      m, "TestSkipped", "Raised by TestContext.skip(): the Python test ends as skipped, with the reason.",
+      py::make_tuple(b.attr("Exception")));
 
   py::register_exception_translator([](std::exception_ptr p) {
     try {
@@ -127,8 +164,9 @@ void bind_errors(py::module_& m) {
       PyErr_SetObject(cls.ptr(), instance.ptr());
     }
   });
-  m.def("error_class", [](const std::string& code) { return error_class(error_code_from_string(code)); },
-        py::arg("code"), "The exception class of an error code's name (\"timeout\" -> seedval.TimeoutError).");
+  m.def(
+      "error_class", [](const std::string& code) { return error_class(error_code_from_string(code)); },
+      py::arg("code"), "The exception class of an error code's name (\"timeout\" -> seedval.TimeoutError).");
 }
 
 }  // namespace seedval::python

@@ -46,7 +46,8 @@ py::dict step_dict(const StepRecord& s) {
   }
   d["artifacts"] = as;
   d["duration_s"] = s.duration_s;
-  d["error_code"] = s.error_code == ErrorCode::ok ? py::object(py::none()) : py::object(py::str(std::string(to_string(s.error_code))));
+  d["error_code"] = s.error_code == ErrorCode::ok ? py::object(py::none())
+                                                  : py::object(py::str(std::string(to_string(s.error_code))));
   return d;
 }
 
@@ -94,7 +95,8 @@ void bind_results(py::module_& m) {
       .def_property_readonly("unit", [](const Measurement& x) { return std::string(x.unit.symbol); })
       .def_property_readonly("low", [](const Measurement& x) { return optional_number(x.limits.low); })
       .def_property_readonly("high", [](const Measurement& x) { return optional_number(x.limits.high); })
-      .def_property_readonly("outcome", [](const Measurement& x) { return std::string(to_string(x.outcome)); })
+      .def_property_readonly("outcome",
+                             [](const Measurement& x) { return std::string(to_string(x.outcome)); })
       .def_property_readonly("passed", [](const Measurement& x) { return x.outcome == Outcome::passed; })
       .def("to_dict", &measurement_dict)
       .def("__repr__", [](const Measurement& x) {
@@ -107,30 +109,37 @@ void bind_results(py::module_& m) {
       .def_readonly("media_type", &Artifact::media_type)
       .def_property_readonly("content", [](const Artifact& a) { return py::bytes(a.content); })
       .def_property_readonly("text", [](const Artifact& a) { return py::str(a.content); })
-      .def("json", [](const Artifact& a) { return json_loads(a.content); }, "The content parsed as JSON.")
+      .def(
+          "json", [](const Artifact& a) { return json_loads(a.content); }, "The content parsed as JSON.")
       .def("__repr__", [](const Artifact& a) {
-        return "<seedval.Artifact " + a.name + " (" + a.media_type + ", " + std::to_string(a.content.size()) + " bytes)>";
+        return "<seedval.Artifact " + a.name + " (" + a.media_type + ", " + std::to_string(a.content.size()) +
+               " bytes)>";
       });
 
   py::class_<StepRecord>(m, "StepResult", "What one execution of a test produced.")
       .def_readonly("id", &StepRecord::id)
       .def_readonly("test", &StepRecord::test)
-      .def_property_readonly("outcome", [](const StepRecord& s) { return std::string(to_string(s.outcome)); },
-                             "\"passed\", \"failed\", \"skipped\" or \"error\" (the tester could not judge).")
+      .def_property_readonly(
+          "outcome", [](const StepRecord& s) { return std::string(to_string(s.outcome)); },
+          "\"passed\", \"failed\", \"skipped\" or \"error\" (the tester could not judge).")
       .def_property_readonly("passed", [](const StepRecord& s) { return s.outcome == Outcome::passed; })
       .def_readonly("message", &StepRecord::message)
       .def_readonly("measurements", &StepRecord::measurements)
       .def_readonly("notes", &StepRecord::notes)
       .def_readonly("artifacts", &StepRecord::artifacts)
       .def_readonly("duration_s", &StepRecord::duration_s)
-      .def_property_readonly("error_code", [](const StepRecord& s) {
-        return s.error_code == ErrorCode::ok ? py::object(py::none()) : py::object(py::str(std::string(to_string(s.error_code))));
-      })
+      .def_property_readonly("error_code",
+                             [](const StepRecord& s) {
+                               return s.error_code == ErrorCode::ok
+                                          ? py::object(py::none())
+                                          : py::object(py::str(std::string(to_string(s.error_code))));
+                             })
       .def(
           "measurement",
           [](const StepRecord& s, const std::string& name) {
             const Measurement* x = find_measurement(s, name);
-            if (x == nullptr) throw NotFoundError(ErrorCode::not_found, "step " + s.id + " has no measurement " + name);
+            if (x == nullptr)
+              throw NotFoundError(ErrorCode::not_found, "step " + s.id + " has no measurement " + name);
             return *x;
           },
           py::arg("name"))
@@ -148,14 +157,18 @@ void bind_results(py::module_& m) {
             throw NotFoundError(ErrorCode::not_found, "step " + s.id + " has no artifact " + name);
           },
           py::arg("name"))
-      .def("values", [](const StepRecord& s) {
-        py::dict d;
-        for (const auto& x : s.measurements) d[py::str(x.name)] = x.value;
-        return d;
-      }, "The measurements as {name: value}.")
+      .def(
+          "values",
+          [](const StepRecord& s) {
+            py::dict d;
+            for (const auto& x : s.measurements) d[py::str(x.name)] = x.value;
+            return d;
+          },
+          "The measurements as {name: value}.")
       .def("to_dict", &step_dict)
-      .def("to_json", [](const StepRecord& s, py::object indent) { return json_dumps(step_dict(s), indent); },
-           py::arg("indent") = py::none())
+      .def(
+          "to_json", [](const StepRecord& s, py::object indent) { return json_dumps(step_dict(s), indent); },
+          py::arg("indent") = py::none())
       .def("__repr__", [](const StepRecord& s) {
         return "<seedval.StepResult " + s.id + " (" + s.test + "): " + std::string(to_string(s.outcome)) +
                (s.message.empty() ? "" : " - " + s.message) + ">";
@@ -188,51 +201,62 @@ void bind_results(py::module_& m) {
           "step",
           [](const UnitResult& u, const std::string& id) {
             const StepRecord* s = find_step(u.record, id);
-            if (s == nullptr) throw NotFoundError(ErrorCode::not_found, "unit " + u.record.part_id + " has no step " + id);
+            if (s == nullptr)
+              throw NotFoundError(ErrorCode::not_found, "unit " + u.record.part_id + " has no step " + id);
             return *s;
           },
           py::arg("id"))
-      .def("to_json", [](const UnitResult& u) { return reports::unit_record_json(u.record, *u.program); },
-           "The record as one line of units.jsonl.")
-      .def("to_dict", [](const UnitResult& u) { return json_loads(reports::unit_record_json(u.record, *u.program)); })
+      .def(
+          "to_json", [](const UnitResult& u) { return reports::unit_record_json(u.record, *u.program); },
+          "The record as one line of units.jsonl.")
+      .def("to_dict",
+           [](const UnitResult& u) { return json_loads(reports::unit_record_json(u.record, *u.program)); })
       .def("__repr__", [](const UnitResult& u) {
-        return "<seedval.UnitResult part " + u.record.part_id + " (" + chip::to_string(u.record.die) + ") insertion " +
-               std::to_string(u.record.insertion) + ": hard bin " + std::to_string(u.record.hard_bin) + " " +
-               u.program->hard_bin(u.record.hard_bin).name + ">";
+        return "<seedval.UnitResult part " + u.record.part_id + " (" + chip::to_string(u.record.die) +
+               ") insertion " + std::to_string(u.record.insertion) + ": hard bin " +
+               std::to_string(u.record.hard_bin) + " " + u.program->hard_bin(u.record.hard_bin).name + ">";
       });
 
   py::class_<LotRun>(m, "LotResult", "A lot: every insertion, its sites, and its yields.")
       .def_property_readonly("lot_id", [](const LotRun& l) { return l.lot.info.lot_id; })
-      .def_property_readonly("insertions", [](const LotRun& l) {
-        std::vector<UnitResult> out;
-        out.reserve(l.lot.insertions.size());
-        for (const auto& u : l.lot.insertions) out.push_back({u, l.program});
-        return out;
-      }, "Every insertion of every unit, in the order they finished (empty if the lot kept none).")
-      .def_property_readonly("final", [](const LotRun& l) {
-        std::vector<UnitResult> out;
-        for (const auto* u : final_insertions(l.lot)) out.push_back({*u, l.program});
-        return out;
-      }, "Each unit's last insertion, which decided its bin.")
-      .def_property_readonly("sites", [](const LotRun& l) {
-        py::list out;
-        for (const auto& s : l.lot.sites) {
-          py::dict d;
-          d["site"] = s.site;
-          d["board"] = s.board;
-          d["insertions"] = s.insertions;
-          d["tester_errors"] = s.tester_errors;
-          d["out_of_service"] = s.out_of_service;
-          d["reason"] = s.reason;
-          out.append(d);
-        }
-        return out;
-      })
+      .def_property_readonly(
+          "insertions",
+          [](const LotRun& l) {
+            std::vector<UnitResult> out;
+            out.reserve(l.lot.insertions.size());
+            for (const auto& u : l.lot.insertions) out.push_back({u, l.program});
+            return out;
+          },
+          "Every insertion of every unit, in the order they finished (empty if the lot kept none).")
+      .def_property_readonly(
+          "final",
+          [](const LotRun& l) {
+            std::vector<UnitResult> out;
+            for (const auto* u : final_insertions(l.lot)) out.push_back({*u, l.program});
+            return out;
+          },
+          "Each unit's last insertion, which decided its bin.")
+      .def_property_readonly("sites",
+                             [](const LotRun& l) {
+                               py::list out;
+                               for (const auto& s : l.lot.sites) {
+                                 py::dict d;
+                                 d["site"] = s.site;
+                                 d["board"] = s.board;
+                                 d["insertions"] = s.insertions;
+                                 d["tester_errors"] = s.tester_errors;
+                                 d["out_of_service"] = s.out_of_service;
+                                 d["reason"] = s.reason;
+                                 out.append(d);
+                               }
+                               return out;
+                             })
       .def_property_readonly("cancelled", [](const LotRun& l) { return l.lot.cancelled; })
       .def_property_readonly("stopped_because", [](const LotRun& l) { return l.lot.stopped_because; })
       .def_readonly("files", &LotRun::files, "The report files written (with out=).")
       .def(
-          "yield_report", [](const LotRun& l) { return json_loads(reports::yield_report(l.lot, *l.program)); },
+          "yield_report",
+          [](const LotRun& l) { return json_loads(reports::yield_report(l.lot, *l.program)); },
           "yield.json as a dict: counts, yields, per site and per test statistics, provenance.")
       .def(
           "bins_report", [](const LotRun& l) { return json_loads(reports::bins_report(l.lot, *l.program)); },
@@ -242,14 +266,16 @@ void bind_results(py::module_& m) {
           [](const LotRun& l) { return reports::summarize(l.lot, *l.program).first_pass_yield.value(); },
           "Units that passed their first insertion over units (None for an empty lot).")
       .def_property_readonly(
-          "final_yield", [](const LotRun& l) { return reports::summarize(l.lot, *l.program).final_yield.value(); },
+          "final_yield",
+          [](const LotRun& l) { return reports::summarize(l.lot, *l.program).final_yield.value(); },
           "Units whose final insertion passed over units.")
       .def(
           "arrays",
           [](const LotRun& l, bool final_only) {
             std::vector<double> unit, site, insertion, hard, soft, passed, time;
             std::vector<const UnitRecord*> rows;
-            if (final_only) rows = final_insertions(l.lot);
+            if (final_only)
+              rows = final_insertions(l.lot);
             else
               for (const auto& u : l.lot.insertions) rows.push_back(&u);
             for (const auto* u : rows) {
@@ -279,7 +305,8 @@ void bind_results(py::module_& m) {
           [](const LotRun& l, const std::string& step, const std::string& name, bool final_only) {
             std::vector<double> values;
             std::vector<const UnitRecord*> rows;
-            if (final_only) rows = final_insertions(l.lot);
+            if (final_only)
+              rows = final_insertions(l.lot);
             else
               for (const auto& u : l.lot.insertions) rows.push_back(&u);
             for (const auto* u : rows) {
@@ -301,7 +328,8 @@ void bind_results(py::module_& m) {
             d["stopped_because"] = l.lot.stopped_because;
             d["files"] = l.files;
             py::list units;
-            for (const auto& u : l.lot.insertions) units.append(json_loads(reports::unit_record_json(u, *l.program)));
+            for (const auto& u : l.lot.insertions)
+              units.append(json_loads(reports::unit_record_json(u, *l.program)));
             d["insertions"] = units;
             d["yield"] = json_loads(reports::yield_report(l.lot, *l.program));
             return d;
@@ -310,7 +338,8 @@ void bind_results(py::module_& m) {
       .def("__repr__", [](const LotRun& l) {
         const auto s = reports::summarize(l.lot, *l.program);
         const auto fy = s.final_yield.value();
-        return "<seedval.LotResult " + l.lot.info.lot_id + ": " + std::to_string(s.units) + " units, final yield " +
+        return "<seedval.LotResult " + l.lot.info.lot_id + ": " + std::to_string(s.units) +
+               " units, final yield " +
                (fy ? std::to_string(100 * *fy).substr(0, 5) + "%" : std::string("n/a")) + ">";
       });
 }

@@ -135,10 +135,12 @@ std::shared_ptr<py::object> keep(py::object o) {
 /// The context a Python test body is given; valid while the body runs.
 class PyTestContext {
  public:
-  explicit PyTestContext(TestContext& ctx) : ctx_(&ctx), device_(std::make_shared<DeviceHandle>(ctx.device())) {}
+  explicit PyTestContext(TestContext& ctx)
+      : ctx_(&ctx), device_(std::make_shared<DeviceHandle>(ctx.device())) {}
   TestContext& get() const {
     if (ctx_ == nullptr)
-      throw InvalidArgumentError(ErrorCode::invalid_argument, "this test context belongs to a test that has ended");
+      throw InvalidArgumentError(ErrorCode::invalid_argument,
+                                 "this test context belongs to a test that has ended");
     return *ctx_;
   }
   const std::shared_ptr<DeviceHandle>& device() const {
@@ -218,10 +220,14 @@ void run_python_body(const std::shared_ptr<py::object>& body, TestContext& ctx) 
     ctx.attach("python_traceback", traceback, "text/plain");
   }
   switch (end) {
-    case End::passed: return;
-    case End::failed: ctx.fail(reason);
-    case End::skipped: ctx.skip(reason);
-    case End::error: throw_error(code == ErrorCode::ok ? ErrorCode::internal : code, reason);
+    case End::passed:
+      return;
+    case End::failed:
+      ctx.fail(reason);
+    case End::skipped:
+      ctx.skip(reason);
+    case End::error:
+      throw_error(code == ErrorCode::ok ? ErrorCode::internal : code, reason);
   }
 }
 
@@ -236,10 +242,14 @@ void register_python_test(const std::string& name, const py::function& body, con
     ParamSpec p;
     p.name = d["name"].cast<std::string>();
     const std::string type = d["type"].cast<std::string>();
-    if (type == "integer") p.type = ParamType::integer;
-    else if (type == "number") p.type = ParamType::number;
-    else if (type == "boolean") p.type = ParamType::boolean;
-    else if (type == "string") p.type = ParamType::string;
+    if (type == "integer")
+      p.type = ParamType::integer;
+    else if (type == "number")
+      p.type = ParamType::number;
+    else if (type == "boolean")
+      p.type = ParamType::boolean;
+    else if (type == "string")
+      p.type = ParamType::string;
     else
       throw InvalidArgumentError(ErrorCode::invalid_argument,
                                  "test " + name + ", parameter " + p.name + ": type " + type +
@@ -248,7 +258,8 @@ void register_python_test(const std::string& name, const py::function& body, con
     if (d.contains("description")) p.description = d["description"].cast<std::string>();
     if (d.contains("min")) p.min = optional_double(d["min"]);
     if (d.contains("max")) p.max = optional_double(d["max"]);
-    if (d.contains("choices") && !d["choices"].is_none()) p.choices = d["choices"].cast<std::vector<std::string>>();
+    if (d.contains("choices") && !d["choices"].is_none())
+      p.choices = d["choices"].cast<std::vector<std::string>>();
     def.params.push_back(std::move(p));
   }
   for (auto item : measurements) {
@@ -276,8 +287,9 @@ void register_python_test(const std::string& name, const py::function& body, con
       throw InvalidArgumentError(ErrorCode::invalid_argument,
                                  "test " + name + " is a built-in test; a Python test needs another name");
     if (!replace)
-      throw InvalidArgumentError(ErrorCode::invalid_argument,
-                                 "test " + name + " is registered already; pass replace=True to define it again");
+      throw InvalidArgumentError(
+          ErrorCode::invalid_argument,
+          "test " + name + " is registered already; pass replace=True to define it again");
     registry.replace(std::move(def));
     return;
   }
@@ -288,7 +300,8 @@ void register_python_test(const std::string& name, const py::function& body, con
 // ---- running ----
 
 std::shared_ptr<const Program> program_of(const py::object& program) {
-  if (py::isinstance<py::str>(program)) return std::make_shared<const Program>(load_program(program.cast<std::string>()));
+  if (py::isinstance<py::str>(program))
+    return std::make_shared<const Program>(load_program(program.cast<std::string>()));
   return program.cast<std::shared_ptr<Program>>();
 }
 
@@ -315,16 +328,19 @@ class ProgressSink final : public ResultSink {
 LotRun run_lot_py(const py::object& program_arg, const std::string& board, int units, int sites,
                   const std::string& lot_id, const std::optional<std::string>& out,
                   const std::vector<std::string>& limits, std::optional<double> temperature_c,
-                  const py::object& progress, bool keep_insertions, bool overwrite, const std::string& station) {
+                  const py::object& progress, bool keep_insertions, bool overwrite,
+                  const std::string& station) {
   auto program = std::make_shared<Program>(*program_of(program_arg));
   for (const auto& l : limits) apply_limits_file(*program, l);
   if (units < 1 || units > SimHandler::max_units())
     throw InvalidArgumentError(ErrorCode::invalid_argument,
                                "units must be from 1 to " + std::to_string(SimHandler::max_units()));
-  if (sites < 1 || sites > 64) throw InvalidArgumentError(ErrorCode::invalid_argument, "sites must be from 1 to 64");
+  if (sites < 1 || sites > 64)
+    throw InvalidArgumentError(ErrorCode::invalid_argument, "sites must be from 1 to 64");
   if (!out && !keep_insertions)
-    throw InvalidArgumentError(ErrorCode::invalid_argument,
-                               "keep_insertions=False needs out=: the lot's records are then kept only in its store");
+    throw InvalidArgumentError(
+        ErrorCode::invalid_argument,
+        "keep_insertions=False needs out=: the lot's records are then kept only in its store");
   LotRun run;
   run.program = program;
   std::vector<std::unique_ptr<Board>> boards;
@@ -337,8 +353,9 @@ LotRun run_lot_py(const py::object& program_arg, const std::string& board, int u
     }
   }
   if (site_boards.front()->die_socket() == nullptr)
-    throw InvalidArgumentError(ErrorCode::invalid_argument,
-                               "board " + board + " has no die socket: a simulated lot needs a simulated board");
+    throw InvalidArgumentError(
+        ErrorCode::invalid_argument,
+        "board " + board + " has no die socket: a simulated lot needs a simulated board");
   std::unique_ptr<ResultStore> store;
   std::unique_ptr<StoreSink> store_sink;
   std::unique_ptr<reports::UnitLog> unit_log;
@@ -352,7 +369,8 @@ LotRun run_lot_py(const py::object& program_arg, const std::string& board, int u
         throw InvalidArgumentError(ErrorCode::invalid_argument,
                                    dir.string() + " already holds a lot (" + log_file.string() +
                                        "); use another out, or overwrite=True to replace it");
-      for (const char* f : {"units.jsonl", "results.db", "results.db-wal", "results.db-shm"}) fs::remove(dir / f, ec);
+      for (const char* f : {"units.jsonl", "results.db", "results.db-wal", "results.db-shm"})
+        fs::remove(dir / f, ec);
     }
     fs::create_directories(dir, ec);
     if (ec) throw IoError(ErrorCode::io, dir.string() + ": cannot create: " + ec.message());
@@ -386,7 +404,8 @@ LotRun run_lot_py(const py::object& program_arg, const std::string& board, int u
       for (const auto& f : reports::write_lot_reports(
                header, *program,
                [&](const std::function<void(const UnitRecord&)>& each) {
-                 store->for_each_insertion(id, [&](UnitRecord&& u) { each(u); }, false);
+                 store->for_each_insertion(
+                     id, [&](UnitRecord&& u) { each(u); }, false);
                },
                dir))
         run.files.push_back(f.string());
@@ -423,14 +442,17 @@ void bind_tests(py::module_& m) {
                                for (auto c : t.requires_caps) out.emplace_back(to_string(c));
                                return out;
                              })
-      .def_property_readonly("python", [](const TestDefinition& t) { return python_tests().contains(t.name); },
-                             "True for a test defined in Python.")
+      .def_property_readonly(
+          "python", [](const TestDefinition& t) { return python_tests().contains(t.name); },
+          "True for a test defined in Python.")
       .def("__repr__", [](const TestDefinition& t) { return "<seedval.TestInfo " + t.name + ">"; });
 
-  m.def("tests", [] { return TestRegistry::instance().names(); }, "Names of the registered tests, sorted.");
+  m.def(
+      "tests", [] { return TestRegistry::instance().names(); }, "Names of the registered tests, sorted.");
   m.def(
       "test_info", [](const std::string& name) { return &TestRegistry::instance().get(name); },
-      py::return_value_policy::reference, py::arg("name"), "A registered test (NotFoundError lists the names).");
+      py::return_value_policy::reference, py::arg("name"),
+      "A registered test (NotFoundError lists the names).");
   m.def("register_test", &register_python_test, py::arg("name"), py::arg("body"), py::arg("description") = "",
         py::arg("params") = py::list(), py::arg("measurements") = py::list(),
         py::arg("requires") = std::vector<std::string>{}, py::arg("replace") = false,
@@ -438,25 +460,35 @@ void bind_tests(py::module_& m) {
 
   py::class_<PyTestContext, std::shared_ptr<PyTestContext>>(
       m, "TestContext", "What a Python test body is given: its device, parameters, and where results go.")
-      .def_property_readonly("device", &PyTestContext::device, "The device under test (valid while the test runs).")
+      .def_property_readonly("device", &PyTestContext::device,
+                             "The device under test (valid while the test runs).")
       .def_property_readonly("params",
                              [](const PyTestContext& c) {
                                py::dict d;
-                               for (const auto& [k, v] : c.get().params().values()) d[py::str(k)] = py_value(v);
+                               for (const auto& [k, v] : c.get().params().values())
+                                 d[py::str(k)] = py_value(v);
                                return d;
                              })
       .def(
-          "measure", [](PyTestContext& c, const std::string& name, double value) { return c.get().measure(name, value); },
-          py::arg("name"), py::arg("value"), "Records a declared measurement; returns True if within its limits.")
+          "measure",
+          [](PyTestContext& c, const std::string& name, double value) {
+            return c.get().measure(name, value);
+          },
+          py::arg("name"), py::arg("value"),
+          "Records a declared measurement; returns True if within its limits.")
       .def(
           "note", [](PyTestContext& c, std::string text) { c.get().note(std::move(text)); }, py::arg("text"))
       .def(
           "attach",
-          [](PyTestContext& c, const std::string& name, const py::object& content, const std::string& media_type) {
+          [](PyTestContext& c, const std::string& name, const py::object& content,
+             const std::string& media_type) {
             std::string text;
-            if (py::isinstance<py::bytes>(content)) text = content.cast<std::string>();
-            else if (py::isinstance<py::str>(content)) text = content.cast<std::string>();
-            else text = py::module_::import("json").attr("dumps")(content).cast<std::string>();
+            if (py::isinstance<py::bytes>(content))
+              text = content.cast<std::string>();
+            else if (py::isinstance<py::str>(content))
+              text = content.cast<std::string>();
+            else
+              text = py::module_::import("json").attr("dumps")(content).cast<std::string>();
             c.get().attach(name, std::move(text), media_type);
           },
           py::arg("name"), py::arg("content"), py::arg("media_type") = "application/json",
@@ -477,7 +509,8 @@ void bind_tests(py::module_& m) {
             throw py::error_already_set();
           },
           py::arg("reason"), "Ends the test as skipped (raises seedval.TestSkipped).")
-      .def_property_readonly("stop_requested", [](const PyTestContext& c) { return c.get().stop_token().stop_requested(); })
+      .def_property_readonly("stop_requested",
+                             [](const PyTestContext& c) { return c.get().stop_token().stop_requested(); })
       .def(
           "check_stop", [](const PyTestContext& c) { c.get().check_stop(); },
           "Raises seedval.CancelledError if the run was asked to stop; call it in long loops.");
@@ -509,9 +542,11 @@ void bind_tests(py::module_& m) {
                                return out;
                              })
       .def(
-          "apply_limits", [](Program& p, const std::string& file) { apply_limits_file(p, file); }, py::arg("limits"),
+          "apply_limits", [](Program& p, const std::string& file) { apply_limits_file(p, file); },
+          py::arg("limits"),
           "Applies a limits file (a path or a name in fixtures/limits/) over the program's limits.")
-      .def("__repr__", [](const Program& p) { return "<seedval.Program " + p.name + " " + p.revision + ">"; });
+      .def("__repr__",
+           [](const Program& p) { return "<seedval.Program " + p.name + " " + p.revision + ">"; });
 
   m.def(
       "load_program", [](const std::string& name) { return std::make_shared<Program>(load_program(name)); },
@@ -519,7 +554,9 @@ void bind_tests(py::module_& m) {
       "Loads and validates a program: a name in fixtures/programs/ or a path.");
   m.def(
       "parse_program",
-      [](const std::string& text, const std::string& where) { return std::make_shared<Program>(parse_program(text, where)); },
+      [](const std::string& text, const std::string& where) {
+        return std::make_shared<Program>(parse_program(text, where));
+      },
       py::arg("json_text"), py::arg("where") = "<python>", "Validates a program given as JSON text.");
   m.def(
       "single_test_program",
@@ -529,7 +566,8 @@ void bind_tests(py::module_& m) {
       py::arg("test"), py::arg("params") = py::dict(), "A one-step program running `test`.");
 
   // Running on a session (seedval.Device).
-  auto device = py::reinterpret_borrow<py::class_<DeviceHandle, std::shared_ptr<DeviceHandle>>>(m.attr("Device"));
+  auto device =
+      py::reinterpret_borrow<py::class_<DeviceHandle, std::shared_ptr<DeviceHandle>>>(m.attr("Device"));
   device.def(
       "run_test",
       [](DeviceHandle& h, const std::string& name, const py::dict& params, const py::dict& limits) {
@@ -546,11 +584,13 @@ void bind_tests(py::module_& m) {
       "(low, high)}, None for an open side.");
   device.def(
       "run_program",
-      [](DeviceHandle& h, const py::object& program, std::optional<std::string> die, const std::string& part_id) {
+      [](DeviceHandle& h, const py::object& program, std::optional<std::string> die,
+         const std::string& part_id) {
         auto prog = program_of(program);
         UnitContext ctx;
         ctx.part_id = part_id;
-        if (die) ctx.die = chip::parse_die_id(*die);
+        if (die)
+          ctx.die = chip::parse_die_id(*die);
         else {
           ctx.die = chip::parse_die_id("BENCH-W01-X000-Y000");
           ctx.die_from_device = true;  // the unit is whatever die its ECID names
@@ -561,15 +601,17 @@ void bind_tests(py::module_& m) {
         });
         return UnitResult{std::move(r), prog};
       },
-      py::arg("program") = std::string(kDefaultProgram), py::arg("die") = py::none(), py::arg("part_id") = "1",
+      py::arg("program") = std::string(kDefaultProgram), py::arg("die") = py::none(),
+      py::arg("part_id") = "1",
       "Runs a program (a Program, or a name or path) on the device and bins the unit. `die`, when given, "
       "is checked against the ECID.");
 
   m.def("run_lot", &run_lot_py, py::arg("program") = std::string(kDefaultProgram),
         py::arg("board") = std::string(kDefaultBoard), py::arg("units") = 10, py::arg("sites") = 1,
-        py::arg("lot_id") = "LOT001", py::arg("out") = py::none(), py::arg("limits") = std::vector<std::string>{},
-        py::arg("temperature_c") = py::none(), py::arg("progress") = py::none(), py::arg("keep_insertions") = true,
-        py::arg("overwrite") = false, py::arg("station") = "",
+        py::arg("lot_id") = "LOT001", py::arg("out") = py::none(),
+        py::arg("limits") = std::vector<std::string>{}, py::arg("temperature_c") = py::none(),
+        py::arg("progress") = py::none(), py::arg("keep_insertions") = true, py::arg("overwrite") = false,
+        py::arg("station") = "",
         "Tests a lot of simulated units on `sites` boards in parallel. `progress(unit)` is called on this "
         "thread as each insertion is binned. With `out`, the lot is recorded as `seedval lot` records it "
         "(results.db, units.jsonl) and its reports are written there. Ctrl-C stops the lot after the units "
@@ -582,7 +624,8 @@ void bind_tests(py::module_& m) {
         for (const auto& a : args) argv.push_back(a.c_str());
         // Commands that stop cleanly (lot, agent) install their own SIGINT and SIGTERM handlers and
         // leave the defaults behind; the caller's (Python's) are put back.
-        struct sigaction old_int {}, old_term {};
+        struct sigaction old_int {
+        }, old_term{};
         ::sigaction(SIGINT, nullptr, &old_int);
         ::sigaction(SIGTERM, nullptr, &old_term);
         int code = 0;

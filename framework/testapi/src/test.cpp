@@ -171,7 +171,8 @@ void TestRegistry::add_or_replace(TestDefinition def, bool replace) {
   if (replace) {
     auto it = tests_.find(name);
     if (it == tests_.end())
-      throw NotFoundError(ErrorCode::not_found, fmt::format("test {} is not registered: nothing to replace", name));
+      throw NotFoundError(ErrorCode::not_found,
+                          fmt::format("test {} is not registered: nothing to replace", name));
     retired_.push_back(std::move(it->second));  // programs loaded before still point at it
     it->second = std::move(made);
     return;
