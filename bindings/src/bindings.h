@@ -9,7 +9,6 @@
 #pragma once
 
 #include <condition_variable>
-#include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -18,6 +17,7 @@
 #include <stop_token>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include <pybind11/pybind11.h>
 
@@ -70,7 +70,7 @@ class Mailbox {
   friend void run_blocking(const std::function<void(std::stop_token, Mailbox&)>&, bool);
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::function<void()>> queue_;
+  std::vector<std::function<void()>> queue_;  // a vector: constructing it allocates nothing
   bool done_ = false;
 };
 

@@ -9,12 +9,8 @@ namespace {
 
 unsigned long g_main_thread = 0;
 
-void run_posted(std::deque<std::function<void()>>& queue) {
-  while (!queue.empty()) {
-    auto f = std::move(queue.front());
-    queue.pop_front();
-    f();
-  }
+void run_posted(std::vector<std::function<void()>>& queue) {
+  for (auto& f : queue) f();
 }
 
 }  // namespace
@@ -56,12 +52,11 @@ void run_blocking(const std::function<void(std::stop_token, Mailbox&)>& work, bo
   // Off the main thread (a Python test body running on a site's thread) Python has no signals to
   // check, and the caller is itself a blocking call: run here.
   if (inline_ok || PyThread_get_thread_ident() != g_main_thread) {
-    std::stop_source never;
     {
       py::gil_scoped_release release;
-      work(never.get_token(), box);
+      work(std::stop_token{}, box);  // a token without state: never stopped, allocates nothing
     }
-    std::deque<std::function<void()>> posted;
+    std::vector<std::function<void()>> posted;
     std::swap(posted, box.queue_);
     run_posted(posted);
     return;
@@ -89,7 +84,7 @@ void run_blocking(const std::function<void(std::stop_token, Mailbox&)>& work, bo
       // Ctrl-C is looked for every 50 ms: fast enough for a person, rare enough to cost nothing.
       box.wake_.wait_for(lock, std::chrono::milliseconds(50),
                          [&] { return box.done_ || !box.queue_.empty(); });
-      std::deque<std::function<void()>> posted;
+      std::vector<std::function<void()>> posted;
       std::swap(posted, box.queue_);
       const bool done = box.done_;
       lock.unlock();
