@@ -8,6 +8,7 @@
 // the thread that called.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <exception>
 #include <functional>
@@ -72,6 +73,7 @@ class Mailbox {
   std::condition_variable wake_;
   std::vector<std::function<void()>> queue_;  // a vector: constructing it allocates nothing
   bool done_ = false;
+  std::atomic<bool> finished_{false};  ///< done_, readable without the lock
 };
 
 /// Remembers the interpreter's main thread (call once, at import).

@@ -138,3 +138,12 @@ def test_a_suite_runs_each_of_its_tests(dev):
         seedval.run_suite(dev, "nosuch")
     with pytest.raises(seedval.InvalidArgumentError, match="memory.march"):
         seedval.run_suite(dev, "chip", params={"memory.march": {}})
+
+
+def test_a_progress_callback_may_make_long_calls_itself():
+    """A callback runs while the lot still holds the worker thread: its own long call gets another."""
+    with seedval.connect() as other:
+        other.fill_memory(0, 1 << 20, 0x1122334455667788)
+        sums = []
+        lot = seedval.run_lot(units=4, progress=lambda u: sums.append(int(other.read_array(0, 1 << 17, "uint64")[0])))
+    assert len(sums) == len(lot.insertions) and set(sums) == {0x1122334455667788}
