@@ -111,7 +111,7 @@ class DeviceHandle {
   /// The device; throws InvalidArgumentError once closed (or once the test that lent it has ended).
   /// Only for what does not call the device (its name, its link counters).
   Device& get() const;
-  bool closed() const { return device_ == nullptr; }
+  bool closed() const { return device_.load() == nullptr; }
   bool borrowed() const { return owned_ == nullptr; }
   void close();
   const std::shared_ptr<Board>& board() const { return board_; }
@@ -135,7 +135,7 @@ class DeviceHandle {
  private:
   std::shared_ptr<Board> board_;
   std::unique_ptr<Device> owned_;
-  Device* device_ = nullptr;
+  std::atomic<Device*> device_{nullptr};  ///< read with the GIL, cleared by close() without it
   std::mutex mutex_;
 };
 

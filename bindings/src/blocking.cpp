@@ -77,12 +77,13 @@ void Mailbox::post(std::function<void()> f) {
 }
 
 Device& DeviceHandle::get() const {
-  if (device_ == nullptr)
+  Device* d = device_.load();
+  if (d == nullptr)
     throw InvalidArgumentError(
         ErrorCode::invalid_argument,
         board_ == nullptr ? "this device was lent to a test that has ended; use it only inside the test"
                           : "this device session is closed; connect to the board again");
-  return *device_;
+  return *d;
 }
 
 void DeviceHandle::close() {
