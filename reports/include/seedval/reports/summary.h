@@ -68,8 +68,8 @@ struct UnitTrace {
   std::string part_id;
   std::optional<std::uint64_t> ecid;
   chip::DieId die;
-  int site = 0;            ///< of its final insertion
-  int insertions = 0;      ///< judged insertions (aborted ones are not)
+  int site = 0;        ///< of its final insertion
+  int insertions = 0;  ///< judged insertions (aborted ones are not)
   int first_hard_bin = 0;
   int hard_bin = 0;  ///< final
   int soft_bin = 0;  ///< final
