@@ -645,7 +645,15 @@ void bind_boards(py::module_& m) {
           },
           "A numpy int8 array, one row per clock (lowest first), one column per supply: 1 pass, 0 fail, -1 "
           "error.")
-      .def("to_json", [](const stress::Shmoo& s) { return stress::to_json(s); })
+      .def(
+          "to_json", [](const stress::Shmoo& s) { return stress::to_json(s); },
+          "The grid as `seedval shmoo` writes it (shmoo.json).")
+      .def(
+          "to_dict",
+          [](const stress::Shmoo& s) {
+            return py::module_::import("json").attr("loads")(stress::to_json(s));
+          },
+          "to_json() as a dict.")
       .def("to_svg", [](const stress::Shmoo& s) { return stress::to_svg(s); })
       .def("to_ascii", [](const stress::Shmoo& s) { return stress::to_ascii(s); })
       .def("__repr__", [](const stress::Shmoo& s) {

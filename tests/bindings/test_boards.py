@@ -157,6 +157,9 @@ def test_shmoo_grid_as_numpy(dev):
     assert grid.shape == (len(s.frequencies_mhz), len(s.voltages_mv)) == (3, 3)
     assert int((grid == 1).sum()) == s.passes and s.passes > 0
     assert len(s.cells) == 9 and "<svg" in s.to_svg()
+    as_dict = s.to_dict()
+    assert as_dict["passes"] == s.passes and [c["result"] == "pass" for c in as_dict["cells"]] == [
+        c["pass"] for c in s.cells]
     # the corner of low supply and high clock fails; high supply and low clock passes
     assert grid[0, -1] == 1 and grid[-1, 0] != 1
     assert dev.sensors()["frequency_mhz"] == 1200  # the operating point is restored
