@@ -2,7 +2,9 @@
 // sinks and the lot's record are shared and guarded by one mutex, so the sinks see one unit at a time.
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -61,6 +63,37 @@ struct Floor {
   int in_flight = 0;                // units being tested now
   bool stopping = false;            // no more units are handed out
   std::exception_ptr sink_failure;  // the first sink that threw
+  // A unit whose last insertion was a tester error goes back to another site when one is in service: the
+  // site that failed it may be the fault, and a unit must not spend its insertions on a bad socket.
+  std::map<int, int> errored_on;   // unit -> the site its last insertion ended in a tester error on
+  std::deque<UnitSlot> set_aside;  // such units, taken from the handler by the site they erred on
+
+  // Is a site other than `site` still in service?
+  bool another_site_in_service(int site) const {
+    for (const SiteRecord& s : result.sites)
+      if (s.site != site && !s.out_of_service) return true;
+    return false;
+  }
+  bool suits(const UnitSlot& slot, int site) const {
+    const auto it = errored_on.find(slot.unit);
+    return it == errored_on.end() || it->second != site || !another_site_in_service(site);
+  }
+  // The next unit for `site`: one set aside for it, else the handler's next, setting aside those the site
+  // should not take.
+  std::optional<UnitSlot> next_for(int site) {
+    for (auto it = set_aside.begin(); it != set_aside.end(); ++it)
+      if (suits(*it, site)) {
+        UnitSlot slot = *it;
+        set_aside.erase(it);
+        return slot;
+      }
+    while (std::optional<UnitSlot> slot = handler.next()) {
+      if (suits(*slot, site)) return slot;
+      set_aside.push_back(*slot);
+      changed.notify_all();  // another site may take it
+    }
+    return std::nullopt;
+  }
 };
 
 void run_site(Floor& floor, Board& board, int site, std::stop_token stop) {
@@ -73,7 +106,7 @@ void run_site(Floor& floor, Board& board, int site, std::stop_token stop) {
     std::optional<UnitSlot> slot;
     const auto ready = [&] {
       if (floor.stopping || stop.stop_requested()) return true;
-      slot = floor.handler.next();
+      slot = floor.next_for(site);
       return slot.has_value() || floor.in_flight == 0;
     };
     // Timed: a stop request may come from a signal handler, which must not take a lock to wake us.
@@ -117,8 +150,13 @@ void run_site(Floor& floor, Board& board, int site, std::stop_token stop) {
     }
     const bool aborted = unit.aborted;
     const int hard_bin = unit.hard_bin;
+    const bool tester_error = unit.tester_error;
     std::string message = unit.message;
     if (floor.options.keep_insertions) floor.result.insertions.push_back(std::move(unit));
+    if (retest && tester_error)
+      floor.errored_on[slot->unit] = site;
+    else
+      floor.errored_on.erase(slot->unit);
     floor.handler.sort(*slot, hard_bin, retest);
     if (aborted) {
       floor.stopping = true;
@@ -149,7 +187,7 @@ LotResult run_lot(const std::vector<Board*>& sites, Handler& handler, const Prog
     result.sites.push_back(SiteRecord{static_cast<int>(i), sites[i]->describe(), 0, 0, false, ""});
   for (auto* s : sinks) s->lot_started(result.info);
 
-  Floor floor{handler, program, options, sinks, result, {}, {}, 0, false, nullptr};
+  Floor floor{handler, program, options, sinks, result, {}, {}, 0, false, nullptr, {}, {}};
   {
     std::vector<std::jthread> threads;
     for (std::size_t i = 0; i < sites.size(); ++i)
@@ -162,7 +200,7 @@ LotResult run_lot(const std::vector<Board*>& sites, Handler& handler, const Prog
     // Sites that all went out of service may leave units with the handler.
     bool any_in_service = false;
     for (const auto& s : result.sites) any_in_service = any_in_service || !s.out_of_service;
-    if (!any_in_service && handler.next())
+    if (!any_in_service && (!floor.set_aside.empty() || handler.next()))
       result.stopped_because = "every site is out of service, with units left untested";
   }
   result.cancelled = !result.stopped_because.empty();

@@ -1,8 +1,10 @@
 // Tests for seedval/exec/handler.h and lot.h: the simulated handler's units, and run_lot's retests,
 // result sinks (every insertion, in order, never silently dropped) and cancellation.
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <stop_token>
@@ -351,8 +353,39 @@ class VanishedBoard final : public Board {
  public:
   VanishedBoard() : Board(BoardInfo{"gone", "test", "usb", "a board that vanished", {}, {}}) {}
   std::unique_ptr<Transport> connect() override {
+    {
+      std::lock_guard lock(mutex_);
+      ++attempts_;
+    }
+    tried_.notify_all();
     throw TransportError(ErrorCode::transport, "usb:1209:5eed:EVB-9: the board was unplugged");
   }
+  // Waits until the board was tried `n` times, or `limit` has passed.
+  void wait_for_attempts(int n, std::chrono::milliseconds limit) {
+    std::unique_lock lock(mutex_);
+    tried_.wait_for(lock, limit, [&] { return attempts_ >= n; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable tried_;
+  int attempts_ = 0;
+};
+
+// A working board that makes its first connection wait for `gate`: the other sites run ahead meanwhile.
+class GatedBoard final : public Board {
+ public:
+  GatedBoard(std::unique_ptr<Board> board, std::function<void()> gate)
+      : Board(board->info()), board_(std::move(board)), gate_(std::move(gate)) {}
+  std::unique_ptr<Transport> connect() override {
+    if (gate_) std::exchange(gate_, {})();
+    return board_->connect();
+  }
+  DieSocket* die_socket() override { return board_->die_socket(); }
+
+ private:
+  std::unique_ptr<Board> board_;
+  std::function<void()> gate_;
 };
 
 // The final bin of every die, by die.
@@ -404,13 +437,15 @@ BOOST_AUTO_TEST_CASE(a_multi_site_lot_bins_every_unit_as_one_site_does) {
 BOOST_AUTO_TEST_CASE(a_site_that_vanishes_goes_out_of_service_and_its_units_are_retested_elsewhere) {
   exec_test::TempDir dir;
   const Program program = exec_test::make_program(kFastFlow);
-  auto good_a = exec_test::sim_board(dir, "exec-good-a");
-  auto good_b = exec_test::sim_board(dir, "exec-good-b");
   VanishedBoard gone;
+  // The good sites wait for the vanished one to fail three times (as it does at once on a quiet machine).
+  const auto after_three = [&gone] { gone.wait_for_attempts(3, std::chrono::seconds(10)); };
+  GatedBoard good_a(exec_test::sim_board(dir, "exec-good-a"), after_three);
+  GatedBoard good_b(exec_test::sim_board(dir, "exec-good-b"), after_three);
   SimHandler handler("GONE", 40);
   LotOptions options;
   options.site_error_limit = 3;
-  const LotResult r = run_lot({good_a.get(), &gone, good_b.get()}, handler, program, options, {});
+  const LotResult r = run_lot({&good_a, &gone, &good_b}, handler, program, options, {});
   BOOST_TEST(!r.cancelled, r.stopped_because);
   BOOST_REQUIRE(r.sites.size() == 3u);
   BOOST_TEST(r.sites[1].out_of_service);
@@ -434,20 +469,55 @@ BOOST_AUTO_TEST_CASE(a_site_that_vanishes_goes_out_of_service_and_its_units_are_
 BOOST_AUTO_TEST_CASE(a_lot_that_keeps_no_insertions_still_gives_the_sinks_every_one) {
   exec_test::TempDir dir;
   const Program program = exec_test::make_program(kFastFlow);
-  auto good = exec_test::sim_board(dir, "exec-keep-good");
   VanishedBoard gone;
+  GatedBoard good(exec_test::sim_board(dir, "exec-keep-good"),
+                  [&gone] { gone.wait_for_attempts(3, std::chrono::seconds(10)); });
   SimHandler handler("KEEP", 12);
   RecordingSink sink;
   LotOptions options;
   options.keep_insertions = false;
-  const LotResult r = run_lot({good.get(), &gone}, handler, program, options, {&sink});
+  const LotResult r = run_lot({&good, &gone}, handler, program, options, {&sink});
   BOOST_TEST(r.insertions.empty());
   BOOST_REQUIRE(r.sites.size() == 2u);
-  // Every unit once on the good site, and those the vanished site took before it went out of service.
+  // Every unit once on the good site, and the three the vanished site took before it went out of service.
   BOOST_TEST(r.sites[0].insertions == 12);
-  BOOST_TEST(sink.units.size() == static_cast<std::size_t>(12 + r.sites[1].insertions));
+  BOOST_TEST(r.sites[1].insertions == 3);
+  BOOST_TEST(sink.units.size() == 15u);
   BOOST_TEST(r.sites[1].out_of_service);
   BOOST_TEST(contains(r.sites[1].reason, "was unplugged"));  // the reason survives the record not kept
+}
+
+BOOST_AUTO_TEST_CASE(a_unit_that_met_a_tester_error_is_retested_on_another_site) {
+  // The good site is held back until the vanished one has had the chance to fail both units, or to
+  // fail one unit twice: without care, a unit spends both its insertions on the bad site and ends as a
+  // tester error without ever meeting a working one.
+  exec_test::TempDir dir;
+  const Program program = exec_test::make_program(kFastFlow);
+  BOOST_REQUIRE(program.max_insertions == 2);
+  VanishedBoard gone;
+  GatedBoard good(exec_test::sim_board(dir, "exec-gated-good"),
+                  [&gone] { gone.wait_for_attempts(2, std::chrono::milliseconds(500)); });
+  SimHandler handler("AWAY", 2);
+  LotOptions options;
+  options.site_error_limit = 3;
+  const LotResult r = run_lot({&good, &gone}, handler, program, options, {});
+  BOOST_TEST(!r.cancelled, r.stopped_because);
+  BOOST_TEST(!r.sites[1].out_of_service);  // one or two errors: under the limit
+  BOOST_TEST(r.sites[1].tester_errors >= 1);
+  BOOST_TEST(r.sites[1].tester_errors == r.sites[1].insertions);
+  std::map<std::string, const UnitRecord*> last;
+  std::map<std::string, int> on_vanished;
+  for (const auto& u : r.insertions) {
+    last[die_key(u)] = &u;
+    if (u.site == 1) ++on_vanished[die_key(u)];
+  }
+  BOOST_TEST(last.size() == 2u);
+  for (const auto& [die, u] : last) {
+    BOOST_TEST(!u->tester_error, die << " kept the tester error: " << u->message);
+    BOOST_TEST(u->site == 0);
+  }
+  for (const auto& [die, n] : on_vanished)
+    BOOST_TEST(n == 1, die << " went to the vanished site " << n << " times");
 }
 
 BOOST_AUTO_TEST_CASE(a_lot_whose_sites_are_all_out_of_service_stops_and_says_so) {
