@@ -24,17 +24,28 @@
 
 #include <seedval/core/error.h>
 
+// `text` is evaluated once: it is often a call (expect_error) that must not run again to print a failure.
 /// Checks that `text` (a std::string) contains `needle`.
-#define CHECK_CONTAINS(text, needle)                   \
-  BOOST_TEST((text).find(needle) != std::string::npos, \
-             "\"" << (text) << "\" does not contain \"" << (needle) << "\"")
+#define CHECK_CONTAINS(text, needle)                                                 \
+  do {                                                                               \
+    const auto& check_text_ = (text);                                                \
+    BOOST_TEST(check_text_.find(needle) != std::string::npos,                        \
+               "\"" << check_text_ << "\" does not contain \"" << (needle) << "\""); \
+  } while (false)
 /// Checks that `text` (a std::string) does not contain `needle`.
-#define CHECK_LACKS(text, needle)                      \
-  BOOST_TEST((text).find(needle) == std::string::npos, \
-             "\"" << (text) << "\" should not contain \"" << (needle) << "\"")
+#define CHECK_LACKS(text, needle)                                                      \
+  do {                                                                                 \
+    const auto& check_text_ = (text);                                                  \
+    BOOST_TEST(check_text_.find(needle) == std::string::npos,                          \
+               "\"" << check_text_ << "\" should not contain \"" << (needle) << "\""); \
+  } while (false)
 /// Checks that `text` (a std::string) starts with `prefix`.
-#define CHECK_STARTS_WITH(text, prefix) \
-  BOOST_TEST((text).rfind(prefix, 0) == 0u, "\"" << (text) << "\" does not start with \"" << (prefix) << "\"")
+#define CHECK_STARTS_WITH(text, prefix)                                                 \
+  do {                                                                                  \
+    const auto& check_text_ = (text);                                                   \
+    BOOST_TEST(check_text_.rfind(prefix, 0) == 0u,                                      \
+               "\"" << check_text_ << "\" does not start with \"" << (prefix) << "\""); \
+  } while (false)
 
 namespace seedval {
 
