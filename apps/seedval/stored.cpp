@@ -37,7 +37,12 @@ Program program_of_lot(const ResultStore& store, const LotResult& lot) {
   const auto program_file =
       std::find_if(kept.begin(), kept.end(), [](const StoredFile& f) { return f.role == "program"; });
   if (program_file != kept.end()) {
-    Program program = parse_program(program_file->content, program_file->ref.path);
+    // A program made in code (Python's program_from_dict) was kept with no path: named by its name.
+    const std::string where =
+        program_file->ref.path.empty()
+            ? fmt::format("program {} as kept in {}", program_file->ref.name, store.location())
+            : program_file->ref.path;
+    Program program = parse_program(program_file->content, where);
     program.file = program_file->ref.path;
     check("program", program_file->ref.path, info.program.sha256, program.sha256);
     for (const StoredFile& f : kept)

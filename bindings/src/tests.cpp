@@ -376,10 +376,12 @@ LotRun run_lot_py(const py::object& program_arg, const std::string& board, int u
     if (ec) throw IoError(ErrorCode::io, dir.string() + ": cannot create: " + ec.message());
     store = ResultStore::open((dir / "results.db").string());
     store_sink = std::make_unique<StoreSink>(*store);
-    // A program from a file is kept with the lot, so `seedval report` rebuilds its reports as they were;
-    // one made in Python (program_from_dict) has no file to keep.
+    // The program is kept with the lot, so `seedval report` rebuilds its reports as they were: its file,
+    // or the JSON it was made from in Python (program_from_dict).
     if (!program->file.empty())
       store_sink->keep_file("program", {program->name, program->file.string(), program->sha256});
+    else if (!program->source.empty())
+      store_sink->keep_content("program", {program->name, "", program->sha256}, program->source);
     for (const LimitsLayer& l : program->limits_layers)
       store_sink->keep_file("limits", {l.file.filename().string(), l.file.string(), l.sha256});
     unit_log = std::make_unique<reports::UnitLog>(log_file, *program);

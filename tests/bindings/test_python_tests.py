@@ -156,3 +156,19 @@ def test_a_python_test_inside_a_multi_site_lot(tmp_path):
     # the lot's journal holds the Python step like any other
     lines = (tmp_path / "lot" / "units.jsonl").read_text().splitlines()
     assert all('"py.scratch_walk"' in line for line in lines if '"tester_error":false' in line.replace(" ", ""))
+
+
+def test_a_lot_of_a_program_made_in_python_has_its_reports_rebuilt_from_the_store(tmp_path):
+    import json
+
+    program = seedval.program_from_dict(PROGRAM)
+    lot_dir, again = tmp_path / "lot", tmp_path / "again"
+    seedval.run_lot(program, units=6, sites=1, lot_id="PYREB", out=str(lot_dir))
+    # the store kept the program's JSON: `report` rebuilds the lot's reports from results.db alone
+    assert seedval.cli(["report", str(lot_dir), "--out", str(again), "--quiet"]) == 0
+    before = json.loads((lot_dir / "yield.json").read_text())
+    after = json.loads((again / "yield.json").read_text())
+    assert after["provenance"]["program"] == before["provenance"]["program"]
+    assert after["provenance"]["program"]["name"] == "py-mixed"
+    assert after["counts"] == before["counts"]
+    assert json.loads((again / "bins.json").read_text()) == json.loads((lot_dir / "bins.json").read_text())

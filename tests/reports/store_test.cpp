@@ -5,6 +5,7 @@
 // to date and a newer one refused.
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <string>
@@ -229,6 +230,40 @@ BOOST_DATA_TEST_CASE(files_are_kept_with_their_content, data::make(kBackends), b
   BOOST_TEST(files[2].content.empty());
   CHECK_CONTAINS(expect_error<NotFoundError>([&] { (void)store->files("NOPE"); }, ErrorCode::not_found),
                  "holds no lot NOPE");
+}
+
+BOOST_AUTO_TEST_CASE(a_store_sink_keeps_files_from_disk_and_content_given) {
+  Place place("sqlite");
+  const LotResult lot = reports_test::small_lot();
+  const std::string program_text = reports_test::report_program_text();
+  const std::filesystem::path limits = place.dir().path() / "limits.json";
+  const std::string limits_text = R"({"limits": "cold", "layer": "temperature", "steps": {}})";
+  { std::ofstream(limits) << limits_text; }
+  {
+    const auto store = place.open();
+    StoreSink sink(*store);
+    sink.keep_file("limits", {"limits.json", limits.string(), sha256_hex(limits_text)});
+    // A program made in code has no file: its JSON is kept as given, under no path.
+    sink.keep_content("program", {"report-test", "", sha256_hex(program_text)}, program_text);
+    sink.lot_started(lot.info);
+    // Content that is not what its hash says is refused, naming it.
+    StoreSink wrong(*store);
+    wrong.keep_content("program", {"made-in-python", "", sha256_hex("before")}, "after");
+    LotInfo other = lot.info;
+    other.lot_id = "OTHER";
+    const auto msg =
+        expect_error<InvalidArgumentError>([&] { wrong.lot_started(other); }, ErrorCode::invalid_argument);
+    CHECK_CONTAINS(msg, "made-in-python changed since lot OTHER started");
+  }
+  const auto store = place.open();
+  const std::vector<StoredFile> files = store->files("SMALL");
+  BOOST_REQUIRE(files.size() == 2u);
+  BOOST_TEST(files[0].role == "limits");
+  BOOST_TEST(files[0].content == limits_text);
+  BOOST_TEST(files[1].role == "program");
+  BOOST_TEST(files[1].ref.path.empty());
+  BOOST_TEST(files[1].content == program_text);
+  BOOST_TEST(files[1].ref.sha256 == sha256_hex(program_text));
 }
 
 BOOST_DATA_TEST_CASE(insertions_stream_in_the_order_recorded, data::make(kBackends), backend) {

@@ -302,6 +302,7 @@ bool Program::retestable(int hard_bin_number) const {
 Program parse_program(std::string_view json_text, std::string_view where) {
   Program p = parse(parse_json(json_text, where), std::string(where));
   p.sha256 = sha256_hex(json_text);
+  p.source = std::string(json_text);
   return p;
 }
 

@@ -879,6 +879,7 @@ void StoreSink::lot_started(const LotInfo& info) {
                                                f.ref.path, f.role, store_.location()));
     store_.add_file(info.lot_id, f.role, f.ref, bytes.str());
   }
+  for (const StoredFile& f : given_) store_.add_file(info.lot_id, f.role, f.ref, f.content);
 }
 
 void StoreSink::unit_finished(const UnitRecord& unit) {

@@ -97,7 +97,10 @@ struct Program {
   std::string product;
   std::string description;
   std::filesystem::path file;
-  std::string sha256;  ///< of the file's bytes
+  std::string sha256;  ///< of the file's bytes (of `source` when there is no file)
+  /// The JSON it was parsed from (parse_program): what a results store keeps of a program that has no
+  /// file, so the lot's reports can be rebuilt. Empty for a program built in code (single_test_program).
+  std::string source;
   bool stop_on_fail = true;
   std::vector<HardBin> hard_bins;
   std::vector<SoftBin> soft_bins;

@@ -123,6 +123,11 @@ class StoreSink final : public ResultSink {
   /// when continuing): read whole then, its SHA-256 checked against ref.sha256 (add_file). A file that
   /// cannot be read, or changed, stops the lot before any unit is tested.
   void keep_file(std::string role, FileRef ref) { keep_.push_back({std::move(role), std::move(ref), {}}); }
+  /// Keeps `content` as the lot's `role` file (one with no file on disk: a program made in code), under
+  /// ref's name; checked against ref.sha256 when given.
+  void keep_content(std::string role, FileRef ref, std::string content) {
+    given_.push_back({std::move(role), std::move(ref), std::move(content)});
+  }
   void lot_started(const LotInfo& info) override;
   void unit_finished(const UnitRecord& unit) override;
   void lot_finished(const LotResult& result) override;
@@ -130,7 +135,8 @@ class StoreSink final : public ResultSink {
  private:
   ResultStore& store_;
   bool continuing_;
-  std::vector<StoredFile> keep_;
+  std::vector<StoredFile> keep_;   // read from disk when the lot starts
+  std::vector<StoredFile> given_;  // kept as given
   std::string lot_id_;
 };
 
